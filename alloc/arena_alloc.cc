@@ -1,0 +1,248 @@
+// Allocation paths of ArenaState: the fast path (Allocate), the per-slab slow
+// path (AllocateFromHeap) and dedicated pools for large chunks (AllocateLarge).
+#include <cstdint>
+#include <new>
+
+#include "alloc/arena_state.h"
+#include "alloc/check.h"
+#include "alloc/os_memory.h"
+
+namespace arenakv::alloc_internal {
+
+namespace {
+
+char* AlignUp(char* p, std::size_t alignment) {
+  const auto v = reinterpret_cast<std::uintptr_t>(p);
+  return reinterpret_cast<char*>((v + alignment - 1) & ~(std::uintptr_t{alignment} - 1));
+}
+
+std::size_t AlignUp(std::size_t v, std::size_t alignment) {
+  return (v + alignment - 1) & ~(alignment - 1);
+}
+
+}  // namespace
+
+// Fast path: no lock, no atomic read-modify-write, no system call. Falls back to
+// AllocateSlow for the first allocation of a thread or slab, for an empty
+// current pool, and for large or invalid requests.
+void* ArenaState::Allocate(std::size_t n, AllocFailure* why) noexcept {
+  std::uint32_t slab;
+  if (n - 1 < kSmallMax) [[likely]] {  // 1 <= n <= 512 (n == 0 wraps around)
+    slab = static_cast<std::uint32_t>((n - 1) / kSmallStep);
+  } else {
+    if (n == 0) {
+      *why = AllocFailure::kZeroSize;
+      return nullptr;
+    }
+    if (n > capacity_) {
+      *why = AllocFailure::kCapacity;
+      return nullptr;
+    }
+    slab = SlabIndex(n);
+    if (kSlabTable[slab] > large_threshold_) return AllocateLarge(n, slab, why);
+  }
+  const int slot = ThisThreadSlot();
+  if (slot >= 0) [[likely]] {
+    Heap* heap = heaps_[slot].load(std::memory_order_acquire);
+    if (heap != nullptr) [[likely]] {
+      Pool* pool = heap->slabs[slab].current;
+      if (pool != nullptr) [[likely]] {
+        if (FreeChunk* chunk = pool->local_free) {
+          pool->local_free = chunk->next;
+          return HandOut(heap, pool, chunk, n);
+        }
+        if (pool->CanCarve(pool->carve_limit)) return HandOut(heap, pool, pool->Carve(), n);
+      }
+    }
+  }
+  return AllocateSlow(n, slab, why);
+}
+
+void* ArenaState::HandOut(Heap* heap, Pool* pool, void* chunk, std::size_t n) noexcept {
+  const std::size_t c = pool->chunk_size;
+  const std::uint32_t index = pool->IndexAt(static_cast<char*>(chunk) - pool->start);
+  ARENAKV_DCHECK(index < pool->chunk_count);
+  // Clears the free tag; for never-used chunks the word is already zero, and
+  // writing it anyway is cheaper than a branch.
+  if (c >= sizeof(FreeChunk)) static_cast<FreeChunk*>(chunk)->tag = 0;
+  pool->SetWaste(index, c - n);
+#if ARENAKV_DEBUG_CHECKS
+  const bool was_live = pool->ExchangeLive(index, true);
+  ARENAKV_DCHECK(!was_live);
+#endif
+  heap->requested.Add(static_cast<std::int64_t>(n));
+  heap->allocated.Add(static_cast<std::int64_t>(c));
+  heap->live_chunks.Add(1);
+  return chunk;
+}
+
+ArenaState::HeapRef ArenaState::AcquireHeap() noexcept {
+  const int slot = ThisThreadSlot();
+  if (slot >= 0) {
+    Heap* heap = heaps_[slot].load(std::memory_order_acquire);
+    if (heap != nullptr) return {heap, {}};
+    std::lock_guard lock(grow_mu_);
+    if (void* mem = meta_.Allocate(sizeof(Heap))) {
+      heap = new (mem) Heap;
+      heaps_[slot].store(heap, std::memory_order_release);
+      return {heap, {}};
+    }
+  }
+  return {&overflow_heap_, std::unique_lock(overflow_mu_)};
+}
+
+void* ArenaState::AllocateSlow(std::size_t n, std::uint32_t slab, AllocFailure* why) noexcept {
+  HeapRef ref = AcquireHeap();
+  return AllocateFromHeap(ref.heap, n, slab, why);
+}
+
+// Where the next chunk of a slab comes from, cheapest and most memory-frugal
+// first: the current pool's free list and committed space, chunks other
+// threads freed into it, other pools' free chunks, remote frees into other
+// pools, more committed space in the current pool, and last a new pool.
+// Invariant kept here: every pool other than `current` is fully carved, and a
+// pool is on the partial stack iff it is not current and has local free chunks.
+void* ArenaState::AllocateFromHeap(Heap* heap, std::size_t n, std::uint32_t slab,
+                                   AllocFailure* why) noexcept {
+  SlabCache& sc = heap->slabs[slab];
+  for (;;) {
+    Pool* pool = sc.current;
+    if (pool != nullptr) {
+      if (FreeChunk* chunk = pool->local_free) {
+        pool->local_free = chunk->next;
+        return HandOut(heap, pool, chunk, n);
+      }
+      if (pool->CanCarve(pool->carve_limit)) return HandOut(heap, pool, pool->Carve(), n);
+      if (FreeChunk* list = pool->remote_free.exchange(nullptr, std::memory_order_acquire)) {
+        pool->local_free = list;
+        continue;
+      }
+    }
+    if (Pool* other = sc.partial) {
+      if (pool == nullptr || !pool->CanCarve(pool->end)) {
+        sc.partial = other->next_partial;  // current is used up: switch to `other`
+        other->in_partial = false;
+        sc.current = other;
+        continue;
+      }
+      FreeChunk* chunk = other->local_free;  // current can still grow: keep it
+      other->local_free = chunk->next;
+      if (other->local_free == nullptr) {
+        sc.partial = other->next_partial;
+        other->in_partial = false;
+      }
+      return HandOut(heap, other, chunk, n);
+    }
+    if (heap->remote_pending[slab].load(std::memory_order_relaxed) &&
+        heap->remote_pending[slab].exchange(false, std::memory_order_acquire) &&
+        CollectRemoteFrees(heap, slab)) {
+      continue;
+    }
+    if (pool != nullptr && pool->CanCarve(pool->end)) {
+      if (!CommitMore(pool, why)) return nullptr;
+      continue;
+    }
+    if (NewPool(heap, slab, why) == nullptr) return nullptr;
+  }
+}
+
+// Moves every remote-free list of the slab's pools onto their local lists.
+bool ArenaState::CollectRemoteFrees(Heap* heap, std::uint32_t slab) noexcept {
+  SlabCache& sc = heap->slabs[slab];
+  bool found = false;
+  for (Pool* pool = sc.pools; pool != nullptr; pool = pool->next_in_slab) {
+    FreeChunk* list = pool->remote_free.exchange(nullptr, std::memory_order_acquire);
+    if (list == nullptr) continue;
+    found = true;
+    FreeChunk* tail = list;
+    while (tail->next != nullptr) tail = tail->next;  // bounded by chunk_count
+    tail->next = pool->local_free;
+    pool->local_free = list;
+    if (pool != sc.current && !pool->in_partial) {
+      pool->in_partial = true;
+      pool->next_partial = sc.partial;
+      sc.partial = pool;
+    }
+  }
+  return found;
+}
+
+// Commits the next step of the current pool (its commit_step), or at the edge of
+// the capacity just the pages the next chunk needs.
+bool ArenaState::CommitMore(Pool* pool, AllocFailure* why) noexcept {
+  char* from = pool->commit_end.load(std::memory_order_relaxed);
+  char* const next_end = pool->bump.load(std::memory_order_relaxed) + pool->chunk_size;
+  char* to = std::min(AlignUp(next_end, pool->commit_step), AlignUp(pool->end, kPageSize));
+  if (!ReserveCapacity(static_cast<std::size_t>(to - from))) {
+    to = AlignUp(next_end, kPageSize);
+    if (!ReserveCapacity(static_cast<std::size_t>(to - from))) {
+      *why = AllocFailure::kCapacity;
+      return false;
+    }
+  }
+  if (!CommitPages(from, static_cast<std::size_t>(to - from))) {
+    UnreserveCapacity(static_cast<std::size_t>(to - from));
+    *why = AllocFailure::kOsRefused;
+    return false;
+  }
+  pool->commit_end.store(to, std::memory_order_relaxed);
+  pool->carve_limit = std::min(to, pool->end);
+  return true;
+}
+
+Pool* ArenaState::NewPool(Heap* heap, std::uint32_t slab, AllocFailure* why) noexcept {
+  SlabCache& sc = heap->slabs[slab];
+  const std::size_t bytes = min_pool_size_ << std::min(sc.pool_count, kPoolRampSteps);
+  Pool* pool;
+  {
+    std::lock_guard lock(grow_mu_);
+    pool = CarvePool(bytes, kSlabTable[slab], slab, heap, why);
+  }
+  if (pool == nullptr) return nullptr;
+  pool->next_in_slab = sc.pools;
+  sc.pools = pool;
+  ++sc.pool_count;
+  sc.current = pool;
+  return pool;
+}
+
+void* ArenaState::AllocateLarge(std::size_t n, std::uint32_t slab, AllocFailure* why) noexcept {
+  HeapRef ref = AcquireHeap();
+  const std::size_t c = kSlabTable[slab];
+  const std::size_t commit = AlignUp(c, kPageSize);
+  Pool* pool;
+  {
+    std::lock_guard lock(grow_mu_);
+    pool = large_free_[slab];
+    if (pool != nullptr) {
+      large_free_[slab] = pool->next_large_free;
+    } else {
+      pool = CarvePool(AlignUp(c, kGranule), c, slab, nullptr, why);
+      if (pool == nullptr) return nullptr;
+    }
+    // A pool whose commit failed earlier sits on the free list uncommitted.
+    if (pool->commit_end.load(std::memory_order_relaxed) == pool->start) {
+      bool ok = ReserveCapacity(commit);
+      if (!ok) {
+        *why = AllocFailure::kCapacity;
+      } else if (!(ok = CommitPages(pool->start, commit))) {
+        UnreserveCapacity(commit);
+        *why = AllocFailure::kOsRefused;
+      }
+      if (!ok) {
+        pool->next_large_free = large_free_[slab];
+        large_free_[slab] = pool;
+        return nullptr;
+      }
+      pool->commit_end.store(pool->start + commit, std::memory_order_relaxed);
+    }
+  }
+  pool->large_waste = c - n;
+  pool->large_live.store(true, std::memory_order_release);
+  ref.heap->requested.Add(static_cast<std::int64_t>(n));
+  ref.heap->allocated.Add(static_cast<std::int64_t>(c));
+  ref.heap->live_chunks.Add(1);
+  return pool->start;
+}
+
+}  // namespace arenakv::alloc_internal

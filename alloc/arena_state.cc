@@ -1,0 +1,253 @@
+// ArenaState outside the allocation paths: pointer lookup and Free, carving
+// pools from the address range, capacity accounting, Stats and Release.
+#include "alloc/arena_state.h"
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <new>
+
+#include "alloc/check.h"
+#include "alloc/os_memory.h"
+
+namespace arenakv::alloc_internal {
+
+namespace {
+
+// Address space beyond capacity, for the uncommitted tails of pools: 64 threads
+// touching 48 slabs each hold 3 GiB of pool tails. Costs no memory; the page
+// map for it (4 MiB) is touched only where pools are carved.
+constexpr std::size_t kAddressHeadroom = std::size_t{32} << 30;
+
+std::size_t AlignUp(std::size_t v, std::size_t alignment) {
+  return (v + alignment - 1) & ~(alignment - 1);
+}
+
+std::atomic_ref<Pool*> PageMapEntry(Pool** page_map, std::size_t granule) {
+  return std::atomic_ref<Pool*>(page_map[granule]);
+}
+
+}  // namespace
+
+ArenaState::ArenaState(std::size_t capacity, std::size_t min_pool_size)
+    : capacity_(capacity),
+      min_pool_size_(std::clamp(AlignUp(min_pool_size, kGranule), kGranule, kMaxMinPoolSize)),
+      large_threshold_(min_pool_size_ / 8) {}
+
+ChunkRef ArenaState::Locate(const void* p) const noexcept {
+  if (p == nullptr) return {.error = Misuse::kNull};
+  const char* base = base_.load(std::memory_order_acquire);
+  if (base == nullptr) return {.error = Misuse::kForeign};
+  const std::uintptr_t offset =
+      reinterpret_cast<std::uintptr_t>(p) - reinterpret_cast<std::uintptr_t>(base);
+  if (offset >= range_size_) return {.error = Misuse::kForeign};
+  Pool* pool = PageMapEntry(page_map_, offset >> kGranuleShift).load(std::memory_order_acquire);
+  if (pool == nullptr) return {.error = Misuse::kForeign};
+  const char* chunk = static_cast<const char*>(p);
+  const auto pool_offset = static_cast<std::size_t>(chunk - pool->start);
+  if (pool->dedicated()) {
+    return pool_offset == 0 ? ChunkRef{.pool = pool} : ChunkRef{.error = Misuse::kInterior};
+  }
+  if (chunk >= pool->bump.load(std::memory_order_relaxed)) return {.error = Misuse::kInterior};
+  const std::uint32_t index = pool->IndexAt(pool_offset);
+  if (index >= pool->chunk_count) return {.error = Misuse::kInterior};
+  return {.pool = pool, .index = index};
+}
+
+Misuse ArenaState::Free(void* p) {
+  const ChunkRef ref = Locate(p);
+  if (ref.error != Misuse::kNone) return ref.error;
+  Pool* pool = ref.pool;
+  if (pool->dedicated()) return FreeLarge(pool);
+
+  const std::size_t c = pool->chunk_size;
+  auto* chunk = static_cast<FreeChunk*>(p);
+  const std::uintptr_t tag = kFreeTag ^ reinterpret_cast<std::uintptr_t>(p);
+  if (c >= sizeof(FreeChunk) && chunk->tag == tag) return Misuse::kNotLive;
+#if ARENAKV_DEBUG_CHECKS
+  if (!pool->ExchangeLive(ref.index, false)) return Misuse::kNotLive;
+#endif
+  const std::size_t waste = pool->WasteAt(ref.index);
+
+  HeapRef mine = AcquireHeap();
+  Heap* heap = mine.heap;
+  heap->requested.Add(-static_cast<std::int64_t>(c - waste));
+  heap->allocated.Add(-static_cast<std::int64_t>(c));
+  heap->live_chunks.Add(-1);
+  if (c >= sizeof(FreeChunk)) chunk->tag = tag;
+
+  if (pool->owner == heap) {
+    chunk->next = pool->local_free;
+    pool->local_free = chunk;
+    SlabCache& sc = heap->slabs[pool->slab];
+    if (pool != sc.current && !pool->in_partial) {
+      pool->in_partial = true;
+      pool->next_partial = sc.partial;
+      sc.partial = pool;
+    }
+    return Misuse::kNone;
+  }
+  // Remote free: publish the chunk (release) to the owner, who takes the list
+  // with an acquire exchange. The first push onto an empty list tells the owner.
+  FreeChunk* head = pool->remote_free.load(std::memory_order_relaxed);
+  do {
+    chunk->next = head;
+  } while (!pool->remote_free.compare_exchange_weak(head, chunk, std::memory_order_release,
+                                                    std::memory_order_relaxed));
+  if (head == nullptr)
+    pool->owner->remote_pending[pool->slab].store(true, std::memory_order_release);
+  return Misuse::kNone;
+}
+
+Misuse ArenaState::FreeLarge(Pool* pool) {
+  if (!pool->large_live.exchange(false, std::memory_order_acq_rel)) return Misuse::kNotLive;
+  const std::size_t c = pool->chunk_size;
+  const std::size_t waste = pool->large_waste;
+  HeapRef mine = AcquireHeap();
+  mine.heap->requested.Add(-static_cast<std::int64_t>(c - waste));
+  mine.heap->allocated.Add(-static_cast<std::int64_t>(c));
+  mine.heap->live_chunks.Add(-1);
+  std::lock_guard lock(grow_mu_);
+  pool->next_large_free = large_free_[pool->slab];
+  large_free_[pool->slab] = pool;
+  return Misuse::kNone;
+}
+
+bool ArenaState::EnsureAddressRange(AllocFailure* why) noexcept {
+  if (base_.load(std::memory_order_relaxed) != nullptr) return true;
+  // Address space is cheap and only committed pages count against capacity, so
+  // the range leaves room for pools' uncommitted tails.
+  const std::size_t size = AlignUp(capacity_ + kAddressHeadroom, kGranule);
+  const std::size_t map_bytes = AlignUp((size >> kGranuleShift) * sizeof(Pool*), kPageSize);
+  auto* page_map = static_cast<Pool**>(MapMetadata(map_bytes));
+  char* base = page_map == nullptr ? nullptr : ReserveAddressSpace(size, kGranule);
+  if (base == nullptr) {
+    if (page_map != nullptr) UnmapMetadata(page_map, map_bytes);
+    *why = AllocFailure::kAddressSpace;
+    return false;
+  }
+  range_size_ = size;
+  page_map_ = page_map;
+  page_map_bytes_ = map_bytes;
+  range_carved_ = 0;
+  base_.store(base, std::memory_order_release);
+  return true;
+}
+
+Pool* ArenaState::CarvePool(std::size_t pool_bytes, std::size_t chunk_size, std::uint32_t slab,
+                            Heap* owner, AllocFailure* why) noexcept {
+  if (!EnsureAddressRange(why)) return nullptr;
+  // Near the end of the range, regular pools shrink to one granule (or chunk)
+  // so the rest of the range still serves every slab.
+  const std::size_t left = range_size_ - range_carved_;
+  if (owner != nullptr && left - std::min(pool_bytes, left) < range_size_ / 8) {
+    pool_bytes = AlignUp(chunk_size, kGranule);
+  }
+  const bool huge = pool_bytes >= kHugePoolMin && HugePagesEnabled();
+  if (huge) {
+    // Skipped granules stay unmapped in the page map, i.e. foreign to lookups.
+    const std::size_t pad = AlignUp(range_carved_, kHugePageSize) - range_carved_;
+    range_carved_ += std::min(pad, left);
+  }
+  const std::size_t available = range_size_ - range_carved_;
+  if (pool_bytes > available) pool_bytes = available;  // both are granule multiples
+  if (pool_bytes < chunk_size) {
+    *why = AllocFailure::kAddressSpace;
+    return nullptr;
+  }
+  const std::size_t count = owner == nullptr ? 1 : pool_bytes / chunk_size;
+  void* header = meta_.Allocate(sizeof(Pool));
+  void* waste_map = nullptr;
+  std::uint64_t* live_bits = nullptr;
+  const std::uint8_t width = owner == nullptr ? 0 : WasteWidth(slab);
+  if (header != nullptr && owner != nullptr) {
+    waste_map = meta_.Allocate(count * width);
+#if ARENAKV_DEBUG_CHECKS
+    live_bits =
+        static_cast<std::uint64_t*>(meta_.Allocate((count + 63) / 64 * sizeof(std::uint64_t)));
+    if (live_bits == nullptr) waste_map = nullptr;
+#endif
+  }
+  if (header == nullptr || (owner != nullptr && waste_map == nullptr)) {
+    *why = AllocFailure::kOsRefused;
+    return nullptr;
+  }
+  char* start = base_.load(std::memory_order_relaxed) + range_carved_;
+  auto* pool = new (header) Pool;
+  pool->start = start;
+  pool->end = start + count * chunk_size;
+  pool->chunk_size = chunk_size;
+  pool->pool_size = pool_bytes;
+  pool->commit_step = huge ? kHugePageSize : kCommitStep;
+  if (huge) AdviseHugePages(start, pool_bytes);
+  pool->div_magic = ~std::uint64_t{0} / chunk_size + 1;
+  pool->slab = slab;
+  pool->chunk_count = static_cast<std::uint32_t>(count);
+  pool->waste_width = width;
+  pool->waste_map = waste_map;
+  pool->live_bits = live_bits;
+  pool->owner = owner;
+  pool->bump.store(start, std::memory_order_relaxed);
+  pool->carve_limit = start;
+  pool->commit_end.store(start, std::memory_order_relaxed);
+
+  const std::size_t first = range_carved_ >> kGranuleShift;
+  range_carved_ += pool_bytes;
+  for (std::size_t g = first; g < range_carved_ >> kGranuleShift; ++g) {
+    PageMapEntry(page_map_, g).store(pool, std::memory_order_release);
+  }
+  return pool;
+}
+
+bool ArenaState::ReserveCapacity(std::size_t bytes) noexcept {
+  std::size_t current = committed_.load(std::memory_order_relaxed);
+  do {
+    if (bytes > capacity_ - current) return false;
+  } while (!committed_.compare_exchange_weak(current, current + bytes, std::memory_order_relaxed));
+  return true;
+}
+
+void ArenaState::UnreserveCapacity(std::size_t bytes) noexcept {
+  committed_.fetch_sub(bytes, std::memory_order_relaxed);
+}
+
+ArenaStats ArenaState::Stats() const {
+  std::int64_t requested = 0, allocated = 0, live = 0;
+  auto add = [&](const Heap& heap) {
+    requested += heap.requested.Get();
+    allocated += heap.allocated.Get();
+    live += heap.live_chunks.Get();
+  };
+  for (const auto& slot : heaps_) {
+    if (const Heap* heap = slot.load(std::memory_order_acquire)) add(*heap);
+  }
+  add(overflow_heap_);
+  ArenaStats stats;
+  stats.capacity = capacity_;
+  stats.requested = static_cast<std::size_t>(std::max<std::int64_t>(requested, 0));
+  stats.allocated = static_cast<std::size_t>(std::max<std::int64_t>(allocated, 0));
+  stats.live_chunks = static_cast<std::size_t>(std::max<std::int64_t>(live, 0));
+  stats.reserved = committed_.load(std::memory_order_relaxed);
+  std::lock_guard lock(grow_mu_);
+  const std::size_t page_map_used =
+      AlignUp((range_carved_ >> kGranuleShift) * sizeof(Pool*), kPageSize);
+  stats.overhead = sizeof(ArenaState) + meta_.bytes() + page_map_used;
+  return stats;
+}
+
+void ArenaState::Release() noexcept {
+  if (char* base = base_.exchange(nullptr, std::memory_order_relaxed)) {
+    ReleaseAddressSpace(base, range_size_);
+    UnmapMetadata(page_map_, page_map_bytes_);
+  }
+  page_map_ = nullptr;
+  range_size_ = page_map_bytes_ = range_carved_ = 0;
+  for (auto& slot : heaps_) slot.store(nullptr, std::memory_order_relaxed);
+  meta_.ReleaseAll();  // pool headers and heaps live here
+  large_free_.fill(nullptr);
+  committed_.store(0, std::memory_order_relaxed);
+  std::destroy_at(&overflow_heap_);
+  std::construct_at(&overflow_heap_);
+}
+
+}  // namespace arenakv::alloc_internal

@@ -1,0 +1,120 @@
+// ArenaState: the implementation behind arenakv::Arena (see arena.h for the
+// contract and docs/ALLOCATOR.md for the design).
+//
+// Who may call what concurrently
+//   Allocate, Free, Locate and Stats from any thread; Release only alone.
+//
+// Shared state and its synchronization
+//   heaps_[slot]  published once per slot with a release store, read acquire.
+//   base_         set once (first allocation) with a release store after the
+//                 page map exists; read acquire by pointer lookups.
+//   page_map_     one entry per 64 KiB granule of the address range, pointing at
+//                 the pool covering it; entries are release-stored after the pool
+//                 header is initialized, so a lookup that finds a pool sees it whole.
+//   committed_    bytes committed to pools; a CAS loop keeps it <= capacity_.
+//   grow_mu_      serializes carving pools from the address range, the metadata
+//                 arena, heap creation and the free lists of dedicated pools.
+//   overflow_mu_  guards the overflow heap (threads without a slot).
+//
+// Memory ownership
+//   Chunks: the caller, from Allocate until Free. Pools (address range),
+//   metadata and heaps: the arena, until Release or destruction.
+#ifndef ARENAKV_ALLOC_ARENA_STATE_H_
+#define ARENAKV_ALLOC_ARENA_STATE_H_
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+
+#include "alloc/heap.h"
+#include "alloc/meta_arena.h"
+#include "alloc/pool.h"
+#include "alloc/size_classes.h"
+#include "alloc/thread_slot.h"
+#include "arenakv/alloc/arena.h"
+
+namespace arenakv::alloc_internal {
+
+constexpr std::size_t kGranuleShift = 16;  // pools start and end on 64 KiB granules
+constexpr std::size_t kGranule = std::size_t{1} << kGranuleShift;
+constexpr std::size_t kCommitStep = 64 << 10;       // regular pools commit this much at a time
+constexpr std::size_t kMaxMinPoolSize = 128 << 20;  // keeps regular pools below 2^32 bytes
+constexpr std::uint32_t kPoolRampSteps = 3;  // a slab's pools grow 1x, 2x, 4x, 8x min_pool_size
+// Pools at least this large start on a 2 MiB boundary, are advised to use
+// transparent huge pages and commit 2 MiB at a time. A slab only gets such a
+// pool after filling smaller ones, so the extra committed slack (< 2 MiB per
+// slab and thread) stays small next to what the slab holds, while page faults,
+// which dominate the cost of filling fresh memory, drop 512-fold.
+constexpr std::size_t kHugePoolMin = 4 << 20;
+
+enum class AllocFailure { kNone, kZeroSize, kCapacity, kAddressSpace, kOsRefused };
+enum class Misuse { kNone, kNull, kForeign, kInterior, kNotLive };
+
+struct ChunkRef {
+  Pool* pool = nullptr;
+  std::uint32_t index = 0;
+  Misuse error = Misuse::kNone;
+};
+
+class ArenaState {
+ public:
+  ArenaState(std::size_t capacity, std::size_t min_pool_size);
+  ~ArenaState() { Release(); }
+
+  void* Allocate(std::size_t n, AllocFailure* why) noexcept;
+  Misuse Free(void* p);
+  ChunkRef Locate(const void* p) const noexcept;
+  ArenaStats Stats() const;
+  void Release() noexcept;
+
+  std::size_t capacity() const { return capacity_; }
+
+ private:
+  // The calling thread's heap, holding the overflow mutex if it is the overflow heap.
+  struct HeapRef {
+    Heap* heap = nullptr;
+    std::unique_lock<std::mutex> lock;
+  };
+
+  HeapRef AcquireHeap() noexcept;
+  void* AllocateSlow(std::size_t n, std::uint32_t slab, AllocFailure* why) noexcept;
+  void* AllocateFromHeap(Heap* heap, std::size_t n, std::uint32_t slab, AllocFailure* why) noexcept;
+  void* AllocateLarge(std::size_t n, std::uint32_t slab, AllocFailure* why) noexcept;
+  bool CollectRemoteFrees(Heap* heap, std::uint32_t slab) noexcept;
+  bool CommitMore(Pool* pool, AllocFailure* why) noexcept;
+  Pool* NewPool(Heap* heap, std::uint32_t slab, AllocFailure* why) noexcept;
+  // Carves a pool from the address range; requires grow_mu_. Commits nothing.
+  Pool* CarvePool(std::size_t pool_bytes, std::size_t chunk_size, std::uint32_t slab, Heap* owner,
+                  AllocFailure* why) noexcept;
+  bool EnsureAddressRange(AllocFailure* why) noexcept;  // requires grow_mu_
+  bool ReserveCapacity(std::size_t bytes) noexcept;
+  void UnreserveCapacity(std::size_t bytes) noexcept;
+  Misuse FreeLarge(Pool* pool);
+  static void* HandOut(Heap* heap, Pool* pool, void* chunk, std::size_t n) noexcept;
+
+  const std::size_t capacity_;
+  const std::size_t min_pool_size_;
+  const std::size_t large_threshold_;  // slabs above this get dedicated pools
+
+  std::atomic<char*> base_{nullptr};
+  std::size_t range_size_ = 0;
+  Pool** page_map_ = nullptr;  // accessed through std::atomic_ref
+  std::size_t page_map_bytes_ = 0;
+  std::size_t range_carved_ = 0;  // guarded by grow_mu_
+
+  std::atomic<std::size_t> committed_{0};
+  std::array<std::atomic<Heap*>, kMaxThreadSlots> heaps_{};
+
+  mutable std::mutex grow_mu_;
+  MetaArena meta_;                             // guarded by grow_mu_
+  std::array<Pool*, kNumSlabs> large_free_{};  // guarded by grow_mu_
+
+  std::mutex overflow_mu_;
+  Heap overflow_heap_;  // guarded by overflow_mu_; also the fallback if a heap cannot be made
+};
+
+}  // namespace arenakv::alloc_internal
+
+#endif  // ARENAKV_ALLOC_ARENA_STATE_H_

@@ -1,0 +1,52 @@
+// Heap: one thread slot's allocation state inside one arena.
+//
+// Only the thread holding the slot touches a heap (the overflow heap: only under
+// the arena's overflow mutex), except for two kinds of shared fields:
+//   - remote_pending[slab]: set (release) by a thread that pushed a chunk onto an
+//     empty remote-free list of one of this heap's pools; the owner clears it
+//     with an acquire exchange before collecting, so a push is never missed.
+//   - the statistic counters: written only by the owner, read by Stats() from
+//     any thread. Relaxed atomics written as load+store, i.e. plain moves on
+//     x86; sums across heaps are exact whenever no Alloc/Free is in flight.
+//     A thread freeing a chunk counts the free in its own heap, so one heap's
+//     counters may go negative; only the sum means something.
+#ifndef ARENAKV_ALLOC_HEAP_H_
+#define ARENAKV_ALLOC_HEAP_H_
+
+#include <atomic>
+#include <cstdint>
+
+#include "alloc/pool.h"
+#include "alloc/size_classes.h"
+
+namespace arenakv::alloc_internal {
+
+struct SlabCache {
+  Pool* current = nullptr;  // pool allocations come from
+  Pool* partial = nullptr;  // stack of other pools with room (free or uncarved chunks)
+  Pool* pools = nullptr;    // every pool of this slab owned by the heap
+  std::uint32_t pool_count = 0;
+};
+
+class Counter {
+ public:
+  void Add(std::int64_t delta) {
+    v_.store(v_.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+  }
+  std::int64_t Get() const { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::int64_t> v_{0};
+};
+
+struct Heap {
+  SlabCache slabs[kNumSlabs];
+  std::atomic<bool> remote_pending[kNumSlabs] = {};
+  Counter requested;
+  Counter allocated;
+  Counter live_chunks;
+};
+
+}  // namespace arenakv::alloc_internal
+
+#endif  // ARENAKV_ALLOC_HEAP_H_

@@ -1,0 +1,38 @@
+// Thin wrappers over the OS virtual-memory calls the arena needs: reserve a range
+// of address space (no memory behind it), commit pages of it (readable and
+// writable, counted by the OS against its commit limit), and give it all back.
+#ifndef ARENAKV_ALLOC_OS_MEMORY_H_
+#define ARENAKV_ALLOC_OS_MEMORY_H_
+
+#include <cstddef>
+
+namespace arenakv::alloc_internal {
+
+constexpr std::size_t kPageSize = 4096;
+
+// Returns size bytes of inaccessible address space aligned to `alignment` (a
+// power of two >= kPageSize), or nullptr if the OS refuses.
+char* ReserveAddressSpace(std::size_t size, std::size_t alignment) noexcept;
+
+// Makes [addr, addr + size) readable and writable; both page aligned. Pages are
+// zero on first touch. Returns false if the OS refuses (out of memory).
+bool CommitPages(char* addr, std::size_t size) noexcept;
+
+// Returns [addr, addr + size), reserved by ReserveAddressSpace, to the OS.
+void ReleaseAddressSpace(char* addr, std::size_t size) noexcept;
+
+// Asks the OS to back [addr, addr + size) with transparent huge pages (2 MiB),
+// which cuts page faults 512-fold for pools that fill quickly. Advisory only.
+constexpr std::size_t kHugePageSize = 2 << 20;
+void AdviseHugePages(char* addr, std::size_t size) noexcept;
+// True if the kernel has transparent huge pages enabled (always or madvise).
+bool HugePagesEnabled() noexcept;
+
+// Readable/writable zeroed memory for allocator metadata (committed lazily by
+// the OS as it is touched), and its release.
+void* MapMetadata(std::size_t size) noexcept;
+void UnmapMetadata(void* addr, std::size_t size) noexcept;
+
+}  // namespace arenakv::alloc_internal
+
+#endif  // ARENAKV_ALLOC_OS_MEMORY_H_
