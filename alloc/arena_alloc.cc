@@ -172,7 +172,8 @@ bool ArenaState::CollectRemoteFrees(Heap* heap, std::uint32_t slab) noexcept {
 bool ArenaState::CommitMore(Pool* pool, AllocFailure* why) noexcept {
   char* from = pool->commit_end.load(std::memory_order_relaxed);
   char* const next_end = pool->bump.load(std::memory_order_relaxed) + pool->chunk_size;
-  char* to = std::min(AlignUp(next_end, pool->commit_step), AlignUp(pool->end, kPageSize));
+  // Up to the pool's last byte, not its last chunk, so a huge page is never cut short.
+  char* to = std::min(AlignUp(next_end, pool->commit_step), pool->start + pool->pool_size);
   if (!ReserveCapacity(static_cast<std::size_t>(to - from))) {
     to = AlignUp(next_end, kPageSize);
     if (!ReserveCapacity(static_cast<std::size_t>(to - from))) {

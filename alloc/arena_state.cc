@@ -120,7 +120,7 @@ bool ArenaState::EnsureAddressRange(AllocFailure* why) noexcept {
   const std::size_t size = AlignUp(capacity_ + kAddressHeadroom, kGranule);
   const std::size_t map_bytes = AlignUp((size >> kGranuleShift) * sizeof(Pool*), kPageSize);
   auto* page_map = static_cast<Pool**>(MapMetadata(map_bytes));
-  char* base = page_map == nullptr ? nullptr : ReserveAddressSpace(size, kGranule);
+  char* base = page_map == nullptr ? nullptr : ReserveAddressSpace(size, kHugePageSize);
   if (base == nullptr) {
     if (page_map != nullptr) UnmapMetadata(page_map, map_bytes);
     *why = AllocFailure::kAddressSpace;

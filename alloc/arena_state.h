@@ -47,7 +47,7 @@ constexpr std::uint32_t kPoolRampSteps = 3;  // a slab's pools grow 1x, 2x, 4x, 
 // pool after filling smaller ones, so the extra committed slack (< 2 MiB per
 // slab and thread) stays small next to what the slab holds, while page faults,
 // which dominate the cost of filling fresh memory, drop 512-fold.
-constexpr std::size_t kHugePoolMin = 4 << 20;
+constexpr std::size_t kHugePoolMin = 2 << 20;
 
 enum class AllocFailure { kNone, kZeroSize, kCapacity, kAddressSpace, kOsRefused };
 enum class Misuse { kNone, kNull, kForeign, kInterior, kNotLive };
