@@ -10,7 +10,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
-#include <cstring>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -20,49 +19,16 @@
 
 #include "arenakv/alloc/arena.h"
 #include "gtest/gtest.h"
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define ARENAKV_TEST_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define ARENAKV_TEST_SANITIZED 1
-#endif
-#endif
+#include "tests/alloc/test_util.h"
 
 namespace arenakv {
 namespace {
 
-#ifdef ARENAKV_TEST_SANITIZED
-constexpr int kOpsScale = 2;  // sanitizers slow every access; keep the suite quick
-#else
-constexpr int kOpsScale = 1;
-#endif
-
-struct Chunk {
-  unsigned char* p;
-  std::size_t size;
-  unsigned char pattern;
-};
-
-// A chunk of n bytes filled with a pattern, or nullopt if the arena refused.
-std::optional<Chunk> TryAllocFilled(Arena& arena, std::size_t n, unsigned pattern_seed) {
-  const auto pattern = static_cast<unsigned char>(pattern_seed % 251 + 1);
-  auto* p = static_cast<unsigned char*>(arena.TryAlloc(n));
-  if (p == nullptr) return std::nullopt;
-  std::memset(p, pattern, n);
-  return Chunk{p, n, pattern};
-}
-
-bool Intact(const Chunk& c) {
-  return c.p[0] == c.pattern && (c.size == 1 || std::memcmp(c.p, c.p + 1, c.size - 1) == 0);
-}
-
-// Frees c after checking its pattern; returns false if it was clobbered.
-bool CheckAndFree(Arena& arena, const Chunk& c) {
-  const bool ok = Intact(c) && arena.ChunkSize(c.p) >= c.size;
-  arena.Free(c.p);
-  return ok;
-}
+using test::CheckAndFree;
+using test::Chunk;
+using test::ExpectEmpty;
+using test::kOpsScale;
+using test::TryAllocFilled;
 
 std::size_t RandomSize(std::mt19937_64& rng) {
   return std::uniform_int_distribution<std::size_t>(1, 1024)(rng);
@@ -90,14 +56,6 @@ int LocalAllocFree(Arena& arena, unsigned seed, int ops, std::size_t max_live) {
   }
   for (const Chunk& c : live) bad += !CheckAndFree(arena, c);
   return bad;
-}
-
-void ExpectEmpty(const Arena& arena) {
-  const ArenaStats stats = arena.Stats();
-  EXPECT_EQ(stats.live_chunks, 0u);
-  EXPECT_EQ(stats.requested, 0u);
-  EXPECT_EQ(stats.allocated, 0u);
-  EXPECT_LE(stats.reserved, stats.capacity);
 }
 
 TEST(ArenaConcurrency, ThreadsAllocatingAndFreeingLocallyKeepChunksIntact) {

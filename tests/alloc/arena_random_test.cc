@@ -14,23 +14,13 @@
 
 #include "arenakv/alloc/arena.h"
 #include "gtest/gtest.h"
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define ARENAKV_TEST_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define ARENAKV_TEST_SANITIZED 1
-#endif
-#endif
+#include "tests/alloc/test_util.h"
 
 namespace arenakv {
 namespace {
 
-#ifdef ARENAKV_TEST_SANITIZED
-constexpr int kOpsScale = 2;  // sanitizers slow every access; keep the suite quick
-#else
-constexpr int kOpsScale = 1;
-#endif
+using test::HoldsPattern;
+using test::kOpsScale;
 
 constexpr std::size_t kKiB = 1024;
 constexpr std::size_t kMiB = 1024 * kKiB;
@@ -41,11 +31,6 @@ std::size_t RandomRequestSize(std::mt19937_64& rng) {
   if (bucket < 900) return std::uniform_int_distribution<std::size_t>(1, 600)(rng);
   if (bucket < 997) return std::uniform_int_distribution<std::size_t>(601, 64 * kKiB)(rng);
   return std::uniform_int_distribution<std::size_t>(64 * kKiB + 1, 1 * kMiB)(rng);
-}
-
-// True if all n bytes at p equal `pattern` (memcmp keeps sanitized builds fast).
-bool HoldsPattern(const unsigned char* p, std::size_t n, unsigned char pattern) {
-  return p[0] == pattern && (n == 1 || std::memcmp(p, p + 1, n - 1) == 0);
 }
 
 std::uintptr_t Addr(const void* p) { return reinterpret_cast<std::uintptr_t>(p); }

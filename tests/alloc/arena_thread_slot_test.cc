@@ -7,7 +7,6 @@
 // TryAlloc and count failures; verdicts are checked after the joins.
 #include <algorithm>
 #include <cstddef>
-#include <cstring>
 #include <latch>
 #include <numeric>
 #include <optional>
@@ -17,41 +16,15 @@
 
 #include "arenakv/alloc/arena.h"
 #include "gtest/gtest.h"
+#include "tests/alloc/test_util.h"
 
 namespace arenakv {
 namespace {
 
-struct Chunk {
-  unsigned char* p;
-  std::size_t size;
-  unsigned char pattern;
-};
-
-// A chunk of n bytes filled with a pattern, or nullopt if the arena refused.
-std::optional<Chunk> TryAllocFilled(Arena& arena, std::size_t n, unsigned pattern_seed) {
-  const auto pattern = static_cast<unsigned char>(pattern_seed % 251 + 1);
-  auto* p = static_cast<unsigned char*>(arena.TryAlloc(n));
-  if (p == nullptr) return std::nullopt;
-  std::memset(p, pattern, n);
-  return Chunk{p, n, pattern};
-}
-
-// Frees c after checking its pattern; returns false if it was clobbered.
-bool CheckAndFree(Arena& arena, const Chunk& c) {
-  const bool ok = c.p[0] == c.pattern &&
-                  (c.size == 1 || std::memcmp(c.p, c.p + 1, c.size - 1) == 0) &&
-                  arena.ChunkSize(c.p) >= c.size;
-  arena.Free(c.p);
-  return ok;
-}
-
-void ExpectEmpty(const Arena& arena) {
-  const ArenaStats stats = arena.Stats();
-  EXPECT_EQ(stats.live_chunks, 0u);
-  EXPECT_EQ(stats.requested, 0u);
-  EXPECT_EQ(stats.allocated, 0u);
-  EXPECT_LE(stats.reserved, stats.capacity);
-}
+using test::CheckAndFree;
+using test::Chunk;
+using test::ExpectEmpty;
+using test::TryAllocFilled;
 
 // 12 waves of 32 threads (384 in all): later waves get the slots, and so the
 // heaps, of exited threads, whose chunks are still live and freed by the main thread.
