@@ -6,6 +6,7 @@
 
 #include "alloc/arena_state.h"
 #include "alloc/check.h"
+#include "alloc/fast_path.h"
 #include "alloc/size_classes.h"
 
 namespace arenakv {
@@ -22,7 +23,8 @@ std::string Hex(const void* p) {
   return buf;
 }
 
-[[noreturn]] void ThrowMisuse(const char* call, const void* p, Misuse misuse) {
+[[noreturn, gnu::noinline, gnu::cold]] void ThrowMisuse(const char* call, const void* p,
+                                                        Misuse misuse) {
   std::string what = std::string("arenakv::Arena::") + call + "(" + Hex(p) + "): ";
   switch (misuse) {
     case Misuse::kNull:
@@ -67,11 +69,12 @@ void* Arena::TryAlloc(std::size_t n) noexcept {
   return state_->Allocate(n, &why);
 }
 
-void* Arena::Alloc(std::size_t n) {
-  AllocFailure why = AllocFailure::kNone;
-  if (void* p = state_->Allocate(n, &why)) return p;
+namespace {
+
+[[noreturn, gnu::noinline, gnu::cold]] void ThrowAllocFailure(std::size_t n, std::size_t capacity,
+                                                              AllocFailure why) {
   const std::string request = " (request of " + std::to_string(n) + " bytes, capacity " +
-                              std::to_string(state_->capacity()) + " bytes)";
+                              std::to_string(capacity) + " bytes)";
   switch (why) {
     case AllocFailure::kZeroSize:
       throw ArenaMisuse("arenakv::Arena::Alloc: a request of 0 bytes; requests must be >= 1");
@@ -84,6 +87,15 @@ void* Arena::Alloc(std::size_t n) {
       break;
   }
   throw ArenaExhausted("arenakv::Arena::Alloc: the OS refused memory" + request);
+}
+
+}  // namespace
+
+void* Arena::Alloc(std::size_t n) {
+  AllocFailure why = AllocFailure::kNone;
+  if (void* p = state_->Allocate(n, &why)) [[likely]]
+    return p;
+  ThrowAllocFailure(n, state_->capacity(), why);
 }
 
 void Arena::Free(void* p) {

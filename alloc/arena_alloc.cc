@@ -5,6 +5,7 @@
 
 #include "alloc/arena_state.h"
 #include "alloc/check.h"
+#include "alloc/fast_path.h"
 #include "alloc/os_memory.h"
 
 namespace arenakv::alloc_internal {
@@ -21,60 +22,6 @@ std::size_t AlignUp(std::size_t v, std::size_t alignment) {
 }
 
 }  // namespace
-
-// Fast path: no lock, no atomic read-modify-write, no system call. Falls back to
-// AllocateSlow for the first allocation of a thread or slab, for an empty
-// current pool, and for large or invalid requests.
-void* ArenaState::Allocate(std::size_t n, AllocFailure* why) noexcept {
-  std::uint32_t slab;
-  if (n - 1 < kSmallMax) [[likely]] {  // 1 <= n <= 512 (n == 0 wraps around)
-    slab = static_cast<std::uint32_t>((n - 1) / kSmallStep);
-  } else {
-    if (n == 0) {
-      *why = AllocFailure::kZeroSize;
-      return nullptr;
-    }
-    if (n > capacity_) {
-      *why = AllocFailure::kCapacity;
-      return nullptr;
-    }
-    slab = SlabIndex(n);
-    if (kSlabTable[slab] > large_threshold_) return AllocateLarge(n, slab, why);
-  }
-  const int slot = ThisThreadSlot();
-  if (slot >= 0) [[likely]] {
-    Heap* heap = heaps_[slot].load(std::memory_order_acquire);
-    if (heap != nullptr) [[likely]] {
-      Pool* pool = heap->slabs[slab].current;
-      if (pool != nullptr) [[likely]] {
-        if (FreeChunk* chunk = pool->local_free) {
-          pool->local_free = chunk->next;
-          return HandOut(heap, pool, chunk, n);
-        }
-        if (pool->CanCarve(pool->carve_limit)) return HandOut(heap, pool, pool->Carve(), n);
-      }
-    }
-  }
-  return AllocateSlow(n, slab, why);
-}
-
-void* ArenaState::HandOut(Heap* heap, Pool* pool, void* chunk, std::size_t n) noexcept {
-  const std::size_t c = pool->chunk_size;
-  const std::uint32_t index = pool->IndexAt(static_cast<char*>(chunk) - pool->start);
-  ARENAKV_DCHECK(index < pool->chunk_count);
-  // Clears the free tag; for never-used chunks the word is already zero, and
-  // writing it anyway is cheaper than a branch.
-  if (c >= sizeof(FreeChunk)) static_cast<FreeChunk*>(chunk)->tag = 0;
-  pool->SetWaste(index, c - n);
-#if ARENAKV_DEBUG_CHECKS
-  const bool was_live = pool->ExchangeLive(index, true);
-  ARENAKV_DCHECK(!was_live);
-#endif
-  heap->requested.Add(static_cast<std::int64_t>(n));
-  heap->allocated.Add(static_cast<std::int64_t>(c));
-  heap->live_chunks.Add(1);
-  return chunk;
-}
 
 ArenaState::HeapRef ArenaState::AcquireHeap() noexcept {
   const int slot = ThisThreadSlot();

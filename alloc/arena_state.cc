@@ -8,6 +8,7 @@
 #include <new>
 
 #include "alloc/check.h"
+#include "alloc/fast_path.h"
 #include "alloc/os_memory.h"
 
 namespace arenakv::alloc_internal {
@@ -33,71 +34,6 @@ ArenaState::ArenaState(std::size_t capacity, std::size_t min_pool_size)
     : capacity_(capacity),
       min_pool_size_(std::clamp(AlignUp(min_pool_size, kGranule), kGranule, kMaxMinPoolSize)),
       large_threshold_(min_pool_size_ / 8) {}
-
-ChunkRef ArenaState::Locate(const void* p) const noexcept {
-  if (p == nullptr) return {.error = Misuse::kNull};
-  const char* base = base_.load(std::memory_order_acquire);
-  if (base == nullptr) return {.error = Misuse::kForeign};
-  const std::uintptr_t offset =
-      reinterpret_cast<std::uintptr_t>(p) - reinterpret_cast<std::uintptr_t>(base);
-  if (offset >= range_size_) return {.error = Misuse::kForeign};
-  Pool* pool = PageMapEntry(page_map_, offset >> kGranuleShift).load(std::memory_order_acquire);
-  if (pool == nullptr) return {.error = Misuse::kForeign};
-  const char* chunk = static_cast<const char*>(p);
-  const auto pool_offset = static_cast<std::size_t>(chunk - pool->start);
-  if (pool->dedicated()) {
-    return pool_offset == 0 ? ChunkRef{.pool = pool} : ChunkRef{.error = Misuse::kInterior};
-  }
-  if (chunk >= pool->bump.load(std::memory_order_relaxed)) return {.error = Misuse::kInterior};
-  const std::uint32_t index = pool->IndexAt(pool_offset);
-  if (index >= pool->chunk_count) return {.error = Misuse::kInterior};
-  return {.pool = pool, .index = index};
-}
-
-Misuse ArenaState::Free(void* p) {
-  const ChunkRef ref = Locate(p);
-  if (ref.error != Misuse::kNone) return ref.error;
-  Pool* pool = ref.pool;
-  if (pool->dedicated()) return FreeLarge(pool);
-
-  const std::size_t c = pool->chunk_size;
-  auto* chunk = static_cast<FreeChunk*>(p);
-  const std::uintptr_t tag = kFreeTag ^ reinterpret_cast<std::uintptr_t>(p);
-  if (c >= sizeof(FreeChunk) && chunk->tag == tag) return Misuse::kNotLive;
-#if ARENAKV_DEBUG_CHECKS
-  if (!pool->ExchangeLive(ref.index, false)) return Misuse::kNotLive;
-#endif
-  const std::size_t waste = pool->WasteAt(ref.index);
-
-  HeapRef mine = AcquireHeap();
-  Heap* heap = mine.heap;
-  heap->requested.Add(-static_cast<std::int64_t>(c - waste));
-  heap->allocated.Add(-static_cast<std::int64_t>(c));
-  heap->live_chunks.Add(-1);
-  if (c >= sizeof(FreeChunk)) chunk->tag = tag;
-
-  if (pool->owner == heap) {
-    chunk->next = pool->local_free;
-    pool->local_free = chunk;
-    SlabCache& sc = heap->slabs[pool->slab];
-    if (pool != sc.current && !pool->in_partial) {
-      pool->in_partial = true;
-      pool->next_partial = sc.partial;
-      sc.partial = pool;
-    }
-    return Misuse::kNone;
-  }
-  // Remote free: publish the chunk (release) to the owner, who takes the list
-  // with an acquire exchange. The first push onto an empty list tells the owner.
-  FreeChunk* head = pool->remote_free.load(std::memory_order_relaxed);
-  do {
-    chunk->next = head;
-  } while (!pool->remote_free.compare_exchange_weak(head, chunk, std::memory_order_release,
-                                                    std::memory_order_relaxed));
-  if (head == nullptr)
-    pool->owner->remote_pending[pool->slab].store(true, std::memory_order_release);
-  return Misuse::kNone;
-}
 
 Misuse ArenaState::FreeLarge(Pool* pool) {
   if (!pool->large_live.exchange(false, std::memory_order_acq_rel)) return Misuse::kNotLive;

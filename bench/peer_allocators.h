@@ -12,7 +12,9 @@
 // 512 bytes of static TLS for libraries opened later, so its dlopen fails with
 // "cannot allocate memory in static TLS block". ReexecForPeerTls() re-executes
 // the binary once with GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384,
-// which makes room without changing anything else in the process.
+// which makes room without changing anything else in the process. Set
+// ARENAKV_PEER_TLS_REEXEC=0 to prevent it (e.g. under valgrind, which would
+// lose the re-executed process); jemalloc is then reported missing.
 #ifndef ARENAKV_BENCH_PEER_ALLOCATORS_H_
 #define ARENAKV_BENCH_PEER_ALLOCATORS_H_
 
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include <cstddef>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -153,6 +156,7 @@ inline void ReexecForPeerTls(char** argv) {
   if (const char* old = std::getenv("GLIBC_TUNABLES")) tunables = std::string(old) + ":" + tunables;
   setenv("GLIBC_TUNABLES", tunables.c_str(), 1);
   setenv(kGuard, "1", 1);
+  std::fprintf(stderr, "re-executing with GLIBC_TUNABLES=%s to load jemalloc\n", tunables.c_str());
   execv("/proc/self/exe", argv);  // returns only on failure: go on without jemalloc
 }
 
