@@ -129,6 +129,8 @@ bool Arena::Owns(const void* p) const noexcept {
 
 ArenaStats Arena::Stats() const { return state_->Stats(); }
 
+std::size_t Arena::ReservedBytes() const noexcept { return state_->reserved(); }
+
 void Arena::Release() { state_->Release(); }
 
 }  // namespace arenakv

@@ -72,6 +72,7 @@ class ArenaState {
   void Release() noexcept;
 
   std::size_t capacity() const { return capacity_; }
+  std::size_t reserved() const { return committed_.load(std::memory_order_relaxed); }
 
  private:
   // The calling thread's heap, holding the overflow mutex if it is the overflow heap.
