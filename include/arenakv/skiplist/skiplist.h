@@ -15,8 +15,8 @@
 //     lock-free reads simple: a pointer once read stays valid.
 //   - Payload must be trivially destructible: nodes are never destroyed one by
 //     one, only released with the whole arena.
-//   - Insert returns {nullptr, false} when the arena is exhausted; nothing is
-//     linked then, and the list is unchanged.
+//   - Insert returns {nullptr, false} when the arena is exhausted or the key is
+//     4 GiB or longer; nothing is linked then, and the list is unchanged.
 //
 // Usage
 //   arenakv::Arena arena;
@@ -96,7 +96,8 @@ class SkipList {
  public:
   static constexpr int kMaxHeight = 20;
 
-  class Node {
+  // Aligned like the tower that follows it, whatever the payload's alignment.
+  class alignas(std::atomic<void*>) Node {
    public:
     std::string_view key() const noexcept {
       return {reinterpret_cast<const char*>(tower() + height_), key_size_};
@@ -261,8 +262,10 @@ class SkipList {
 
 template <typename Payload, typename Compare>
 int SkipList<Payload, Compare>::RandomHeight() noexcept {
-  // xorshift64*, one state per thread; seeded from the state's own address.
-  thread_local std::uint64_t state = reinterpret_cast<std::uintptr_t>(&state) | 1;
+  // xorshift64*, one state per thread, each thread seeded differently.
+  static std::atomic<std::uint64_t> seeds{0x9E3779B97F4A7C15ULL};
+  thread_local std::uint64_t state =
+      seeds.fetch_add(0x9E3779B97F4A7C15ULL, std::memory_order_relaxed) | 1;
   state ^= state >> 12;
   state ^= state << 25;
   state ^= state >> 27;
@@ -279,6 +282,7 @@ template <typename Payload, typename Compare>
 template <typename Init>
 typename SkipList<Payload, Compare>::InsertResult SkipList<Payload, Compare>::Insert(
     std::string_view key, Init&& init) {
+  if (key.size() > UINT32_MAX) return {nullptr, false};
   // Step 1: the splice at every level up to the current height.
   Node* prev[kMaxHeight];
   Node* next[kMaxHeight];
