@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <memory>
 #include <new>
 
@@ -33,7 +34,8 @@ std::atomic_ref<Pool*> PageMapEntry(Pool** page_map, std::size_t granule) {
 ArenaState::ArenaState(std::size_t capacity, std::size_t min_pool_size)
     : capacity_(capacity),
       min_pool_size_(std::clamp(AlignUp(min_pool_size, kGranule), kGranule, kMaxMinPoolSize)),
-      large_threshold_(min_pool_size_ / 8) {}
+      large_threshold_(min_pool_size_ / 8),
+      commit_step_(std::clamp(std::bit_floor(capacity / 256), kPageSize, kMaxCommitStep)) {}
 
 Misuse ArenaState::FreeLarge(Pool* pool) {
   if (!pool->large_live.exchange(false, std::memory_order_acq_rel)) return Misuse::kNotLive;
@@ -114,7 +116,7 @@ Pool* ArenaState::CarvePool(std::size_t pool_bytes, std::size_t chunk_size, std:
   pool->end = start + count * chunk_size;
   pool->chunk_size = chunk_size;
   pool->pool_size = pool_bytes;
-  pool->commit_step = huge ? kHugePageSize : kCommitStep;
+  pool->commit_step = huge ? kHugePageSize : commit_step_;
   if (huge) AdviseHugePages(start, pool_bytes);
   pool->div_magic = ~std::uint64_t{0} / chunk_size + 1;
   pool->slab = slab;

@@ -39,7 +39,11 @@ namespace arenakv::alloc_internal {
 
 constexpr std::size_t kGranuleShift = 16;  // pools start and end on 64 KiB granules
 constexpr std::size_t kGranule = std::size_t{1} << kGranuleShift;
-constexpr std::size_t kCommitStep = 64 << 10;       // regular pools commit this much at a time
+// Regular pools commit kMaxCommitStep at a time, or less in small arenas:
+// capacity / 256, at least a page. Every slab a thread touches holds up to one
+// step of committed but unused memory, so a 1 MiB arena touching 16 slabs would
+// otherwise be full before it held any data; with 4 KiB steps 48 slabs take 192 KiB.
+constexpr std::size_t kMaxCommitStep = 64 << 10;
 constexpr std::size_t kMaxMinPoolSize = 128 << 20;  // keeps regular pools below 2^32 bytes
 constexpr std::uint32_t kPoolRampSteps = 3;  // a slab's pools grow 1x, 2x, 4x, 8x min_pool_size
 // Pools at least this large start on a 2 MiB boundary, are advised to use
@@ -103,6 +107,7 @@ class ArenaState {
   const std::size_t capacity_;
   const std::size_t min_pool_size_;
   const std::size_t large_threshold_;  // slabs above this get dedicated pools
+  const std::size_t commit_step_;      // for regular (not huge-page) pools
 
   std::atomic<char*> base_{nullptr};
   std::size_t range_size_ = 0;

@@ -58,7 +58,7 @@ struct Pool {
   char* end = nullptr;  // start + chunk_count * chunk_size
   std::size_t chunk_size = 0;
   std::size_t pool_size = 0;    // bytes of address range carved (multiple of the granule)
-  std::size_t commit_step = 0;  // kCommitStep, or kHugePageSize for huge-page pools
+  std::size_t commit_step = 0;  // the arena's commit step, or kHugePageSize for huge-page pools
   std::uint64_t div_magic = 0;  // ceil(2^64 / chunk_size): offset -> index without a divide
   std::uint32_t slab = 0;
   std::uint32_t chunk_count = 0;

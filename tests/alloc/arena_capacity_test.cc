@@ -174,6 +174,21 @@ TEST(ArenaCapacity, CapacityBelowOneCommitStepHoldsNothing) {
   EXPECT_EQ(arena.Stats().reserved, 0u);
 }
 
+// Each slab a thread touches holds up to one commit step of unused memory; a
+// small arena commits in small steps so that touching many slabs leaves room
+// for data (a 1 MiB arena and 64 KiB steps would be full after 16 slabs).
+TEST(ArenaCapacity, SmallArenaServesManySlabs) {
+  constexpr std::size_t kSlabsTouched = 48;  // 8, 16, ..., 384 bytes
+  Arena arena(WithCapacity(std::size_t{1} << 20));
+  std::vector<void*> chunks;
+  for (std::size_t s = 1; s <= kSlabsTouched; ++s) chunks.push_back(arena.TryAlloc(8 * s));
+  for (void* p : chunks) EXPECT_NE(p, nullptr);
+  EXPECT_LE(arena.Stats().reserved, (std::size_t{1} << 20) / 2);
+  for (void* p : chunks) {
+    if (p != nullptr) arena.Free(p);
+  }
+}
+
 TEST(ArenaCapacity, ConcurrentFillsNeverExceedCapacity) {
   constexpr int kThreads = 4;
   Arena arena(WithCapacity(kCapacity));
