@@ -12,8 +12,9 @@
 // RocksDB runs as an embedded DB with the WAL disabled, no compression and a
 // 1 GiB write buffer, so nothing flushes: what is measured is its memtable
 // (concurrent skiplist inserts, allow_concurrent_memtable_write) plus the
-// write path around it. Counter bytes_per_entry: committed arena bytes
-// (arenakv) or rocksdb.cur-size-active-mem-table (RocksDB) over entries.
+// write path around it. Counter bytes_per_entry: committed arena bytes plus
+// the arena's metadata (arenakv) or rocksdb.cur-size-active-mem-table
+// (RocksDB), over entries.
 #include <benchmark/benchmark.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
@@ -109,8 +110,9 @@ struct ArenakvTable {
   bool Get(const std::string& key, std::string* value) {
     return table->Get(key, kMaxSequenceNumber, value) == MemTable::LookupResult::kFound;
   }
-  double BytesPerEntry() const {
-    return static_cast<double>(table->ApproximateMemoryUsage()) / kEntries;
+  double BytesPerEntry() const {  // committed pool memory plus allocator metadata
+    const ArenaStats stats = table->arena_stats();
+    return static_cast<double>(stats.reserved + stats.overhead) / kEntries;
   }
 };
 

@@ -1,5 +1,6 @@
 #include "mvcc/memtable.h"
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 
@@ -35,14 +36,16 @@ Status MemTable::Add(SequenceNumber sequence, EntryKind kind, std::string_view k
     return Status::InvalidArgument("key or value larger than 4 GiB");
   }
   // Reserve: the record first, so running out of arena leaves nothing linked.
-  void* mem = arena_.TryAlloc(sizeof(VersionRecord) + value.size());
+  // The record object itself (sizeof 24) must fit even for values under 4 bytes.
+  void* mem =
+      arena_.TryAlloc(std::max(sizeof(VersionRecord), VersionRecord::kHeaderSize + value.size()));
   if (mem == nullptr) return Status::MemoryLimit("memtable arena is full");
   auto* record =
       new (mem) VersionRecord{.older = nullptr,
                               .sequence_and_kind = sequence << 8 | static_cast<std::uint8_t>(kind),
                               .value_size = static_cast<std::uint32_t>(value.size())};
   if (!value.empty())
-    std::memcpy(static_cast<char*>(mem) + sizeof(VersionRecord), value.data(), value.size());
+    std::memcpy(static_cast<char*>(mem) + VersionRecord::kHeaderSize, value.data(), value.size());
 
   // Apply: a new key's node is published with its chain already in place.
   const Index::InsertResult result =

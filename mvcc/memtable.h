@@ -50,18 +50,23 @@ constexpr SequenceNumber kMaxSequenceNumber = (SequenceNumber{1} << 56) - 1;
 enum class EntryKind : std::uint8_t { kDelete = 0, kPut = 1 };
 
 // One version of a key. Immutable once published, except `older`, which only
-// ever gains a record inserted between this one and the next older one.
+// ever gains a record inserted between this one and the next older one. The
+// value bytes follow value_size directly (offset 20, not sizeof = 24), so a
+// 100-byte value makes a 120-byte record: one 120-byte slab, no waste.
 struct VersionRecord {
   std::atomic<VersionRecord*> older;  // next lower sequence, or nullptr
   std::uint64_t sequence_and_kind;    // sequence << 8 | kind
   std::uint32_t value_size;
 
+  static constexpr std::size_t kHeaderSize = 20;  // offsetof(value_size) + 4
+
   SequenceNumber sequence() const { return sequence_and_kind >> 8; }
   EntryKind kind() const { return static_cast<EntryKind>(sequence_and_kind & 0xff); }
-  std::string_view value() const {
-    return {reinterpret_cast<const char*>(this) + sizeof(VersionRecord), value_size};
-  }
+  const char* value_data() const { return reinterpret_cast<const char*>(this) + kHeaderSize; }
+  std::string_view value() const { return {value_data(), value_size}; }
 };
+static_assert(offsetof(VersionRecord, value_size) + sizeof(std::uint32_t) ==
+              VersionRecord::kHeaderSize);
 
 class MemTable;
 using MemTableRef = std::shared_ptr<MemTable>;

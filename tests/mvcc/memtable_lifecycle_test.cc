@@ -80,7 +80,7 @@ TEST(MemTableLifecycleTest, ArenaStatsAccountForEveryRecordAndNode) {
 
   const ArenaStats stats = table->arena_stats();
   // Each version is a record (header + value), each key a node of height >= 1.
-  const std::size_t lower_bound = versions * sizeof(VersionRecord) + value_bytes +
+  const std::size_t lower_bound = versions * VersionRecord::kHeaderSize + value_bytes +
                                   kKeys * MemTable::Index::NodeBytes(0, 1) + key_bytes;
   EXPECT_GT(stats.requested, value_bytes);
   EXPECT_GE(stats.requested, lower_bound);
