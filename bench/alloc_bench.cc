@@ -45,23 +45,14 @@
 #include "arenakv/alloc/arena.h"
 #include "bench/alloc_backends.h"
 #include "bench/batch_ring.h"
+#include "bench/build_info.h"
 #include "bench/memtable_sizes.h"
 #include "bench/peer_allocators.h"
 #include "bench/run_shared.h"
 #include "benchmark/benchmark.h"
 
-#ifndef ARENAKV_BENCH_SOURCE_COMMIT
-#define ARENAKV_BENCH_SOURCE_COMMIT "unknown"  // bench/CMakeLists.txt sets it
-#endif
-
 namespace arenakv::bench {
 namespace {
-
-#ifdef NDEBUG
-constexpr char kBuild[] = "NDEBUG, commit " ARENAKV_BENCH_SOURCE_COMMIT;
-#else
-constexpr char kBuild[] = "debug (NDEBUG unset), commit " ARENAKV_BENCH_SOURCE_COMMIT;
-#endif
 
 constexpr std::size_t kMiB = std::size_t{1} << 20;
 

@@ -35,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/build_info.h"
 #include "mvcc/memtable.h"
 
 namespace arenakv::bench {
@@ -254,6 +255,7 @@ int main(int argc, char** argv) {
   }
   arenakv::bench::Register(threads);
   benchmark::Initialize(&argc, argv);
+  benchmark::AddCustomContext("arenakv_build", arenakv::bench::kBuild);
   benchmark::AddCustomContext("entries", std::to_string(arenakv::bench::kEntries));
   benchmark::AddCustomContext("key_value_bytes", "16 / 100");
   benchmark::RunSpecifiedBenchmarks();

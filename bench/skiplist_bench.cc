@@ -32,21 +32,12 @@
 
 #include "arenakv/alloc/arena.h"
 #include "arenakv/skiplist/skiplist.h"
+#include "bench/build_info.h"
 #include "bench/run_shared.h"
 #include "benchmark/benchmark.h"
 
-#ifndef ARENAKV_BENCH_SOURCE_COMMIT
-#define ARENAKV_BENCH_SOURCE_COMMIT "unknown"  // bench/CMakeLists.txt sets it
-#endif
-
 namespace arenakv::bench {
 namespace {
-
-#ifdef NDEBUG
-constexpr char kBuild[] = "NDEBUG, commit " ARENAKV_BENCH_SOURCE_COMMIT;
-#else
-constexpr char kBuild[] = "debug (NDEBUG unset), commit " ARENAKV_BENCH_SOURCE_COMMIT;
-#endif
 
 constexpr std::size_t kKeysPerThread = std::size_t{1} << 17;
 constexpr std::size_t kKeySize = 16;
