@@ -126,25 +126,35 @@ class PosixWritableFile final : public WritableFile {
   std::uint64_t size_ = 0;
 };
 
+// Reads until n bytes or end of file, retrying EINTR; read_some(buf, len, got)
+// is read(2) or pread(2) at the right offset.
+template <typename ReadSome>
+Status ReadFully(const std::string& path, std::size_t n, std::string_view* result, char* scratch,
+                 ReadSome read_some) {
+  std::size_t got = 0;
+  while (got < n) {
+    const ssize_t r = read_some(scratch + got, n - got, got);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      *result = {};
+      return PosixError(path, errno);
+    }
+    if (r == 0) break;  // end of file
+    got += static_cast<std::size_t>(r);
+  }
+  *result = std::string_view(scratch, got);
+  return Status::OK();
+}
+
 class PosixSequentialFile final : public SequentialFile {
  public:
   PosixSequentialFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
   ~PosixSequentialFile() override { ::close(fd_); }
 
   Status Read(std::size_t n, std::string_view* result, char* scratch) override {
-    std::size_t got = 0;
-    while (got < n) {
-      const ssize_t r = ::read(fd_, scratch + got, n - got);
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        *result = {};
-        return PosixError(path_, errno);
-      }
-      if (r == 0) break;  // EOF
-      got += static_cast<std::size_t>(r);
-    }
-    *result = std::string_view(scratch, got);
-    return Status::OK();
+    return ReadFully(path_, n, result, scratch, [this](char* buf, std::size_t len, std::size_t) {
+      return ::read(fd_, buf, len);
+    });
   }
 
   Status Skip(std::uint64_t n) override {
@@ -166,19 +176,9 @@ class PosixRandomAccessFile final : public RandomAccessFile {
 
   Status Read(std::uint64_t offset, std::size_t n, std::string_view* result,
               char* scratch) const override {
-    std::size_t got = 0;
-    while (got < n) {
-      const ssize_t r = ::pread(fd_, scratch + got, n - got, static_cast<off_t>(offset + got));
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        *result = {};
-        return PosixError(path_, errno);
-      }
-      if (r == 0) break;  // EOF
-      got += static_cast<std::size_t>(r);
-    }
-    *result = std::string_view(scratch, got);
-    return Status::OK();
+    return ReadFully(path_, n, result, scratch, [&](char* buf, std::size_t len, std::size_t got) {
+      return ::pread(fd_, buf, len, static_cast<off_t>(offset + got));
+    });
   }
 
  private:
