@@ -206,12 +206,16 @@ class SkipList {
   static int RandomHeight() noexcept;
 
   // Starting at `before` (whose key is < key, or the head), walks `level` to
-  // the last node before `key`; returns it and its successor.
-  void FindSplice(std::string_view key, Node* before, int level, Node** prev, Node** next) const {
+  // the last node before `key`; returns it and its successor. `known_ge` is a
+  // node already known to be >= key (the successor found one level up): when
+  // the walk reaches it, it stops without comparing keys again (LevelDB's
+  // trick; a search descends onto the same node at several levels).
+  void FindSplice(std::string_view key, Node* before, int level, Node** prev, Node** next,
+                  const Node* known_ge = nullptr) const {
     Node* x = before;
     for (;;) {
       Node* n = x->LoadNext(level);
-      if (n == nullptr || !Less(n->key(), key)) {
+      if (n == nullptr || n == known_ge || !Less(n->key(), key)) {
         *prev = x;
         *next = n;
         return;
@@ -220,22 +224,27 @@ class SkipList {
     }
   }
 
-  Node* FindGreaterOrEqual(std::string_view key) const noexcept {
+  // Descends all levels; returns the last node < key (or the head) and sets
+  // *next to its successor at level 0 (the first node >= key, or nullptr).
+  Node* Descend(std::string_view key, Node** next) const noexcept {
     Node* x = head_;
-    Node* next = nullptr;
+    *next = nullptr;
     for (int level = max_height_.load(std::memory_order_relaxed) - 1; level >= 0; --level) {
-      FindSplice(key, x, level, &x, &next);
+      FindSplice(key, x, level, &x, next, *next);
     }
+    return x;
+  }
+
+  Node* FindGreaterOrEqual(std::string_view key) const noexcept {
+    Node* next;
+    Descend(key, &next);
     return next;
   }
 
   // Last node with key < `key`, or nullptr.
   Node* FindLessThan(std::string_view key) const noexcept {
-    Node* x = head_;
-    Node* next = nullptr;
-    for (int level = max_height_.load(std::memory_order_relaxed) - 1; level >= 0; --level) {
-      FindSplice(key, x, level, &x, &next);
-    }
+    Node* next;
+    Node* x = Descend(key, &next);
     return x == head_ ? nullptr : x;
   }
 
@@ -288,9 +297,11 @@ typename SkipList<Payload, Compare>::InsertResult SkipList<Payload, Compare>::In
   Node* next[kMaxHeight];
   int list_height = max_height_.load(std::memory_order_relaxed);
   Node* x = head_;
+  const Node* known_ge = nullptr;
   for (int level = list_height - 1; level >= 0; --level) {
-    FindSplice(key, x, level, &prev[level], &next[level]);
+    FindSplice(key, x, level, &prev[level], &next[level], known_ge);
     x = prev[level];
+    known_ge = next[level];
   }
   if (next[0] != nullptr && Equal(next[0]->key(), key)) return {next[0], false};
 
