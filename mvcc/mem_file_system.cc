@@ -210,24 +210,24 @@ Status MemFileSystem::NewWritableFile(const std::string& path,
   return Status::OK();
 }
 
-Status MemFileSystem::NewSequentialFile(const std::string& path,
-                                        std::unique_ptr<SequentialFile>* file) {
+template <typename Reader, typename Interface>
+Status MemFileSystem::OpenForReading(const std::string& path, std::unique_ptr<Interface>* file) {
   const std::string p = Normalize(path);
   std::lock_guard<std::mutex> guard(mu_);
   FileRef state;
   if (Status s = FindFile(p, &state); !s.ok()) return s;
-  *file = std::make_unique<MemSequentialFile>(this, p, std::move(state), epoch_);
+  *file = std::make_unique<Reader>(this, p, std::move(state), epoch_);
   return Status::OK();
+}
+
+Status MemFileSystem::NewSequentialFile(const std::string& path,
+                                        std::unique_ptr<SequentialFile>* file) {
+  return OpenForReading<MemSequentialFile>(path, file);
 }
 
 Status MemFileSystem::NewRandomAccessFile(const std::string& path,
                                           std::unique_ptr<RandomAccessFile>* file) {
-  const std::string p = Normalize(path);
-  std::lock_guard<std::mutex> guard(mu_);
-  FileRef state;
-  if (Status s = FindFile(p, &state); !s.ok()) return s;
-  *file = std::make_unique<MemRandomAccessFile>(this, p, std::move(state), epoch_);
-  return Status::OK();
+  return OpenForReading<MemRandomAccessFile>(path, file);
 }
 
 bool MemFileSystem::FileExists(const std::string& path) {

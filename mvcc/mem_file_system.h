@@ -103,6 +103,10 @@ class MemFileSystem final : public FileSystem {
   class MemRandomAccessFile;
   class MemFileLock;
 
+  // Opens an existing file with reader class Reader (takes mu_).
+  template <typename Reader, typename Interface>
+  Status OpenForReading(const std::string& path, std::unique_ptr<Interface>* file);
+
   // Under mu_.
   Status CheckOpen(std::uint64_t epoch, const std::string& path) const;
   Status CheckParent(const std::string& path) const;
