@@ -54,8 +54,8 @@ inline void* ArenaState::HandOut(Heap* heap, Pool* pool, void* chunk, std::size_
   const std::size_t c = pool->chunk_size;
   const std::uint32_t index = pool->IndexAt(static_cast<char*>(chunk) - pool->start);
   ARENAKV_DCHECK(index < pool->chunk_count);
-  // Clears the free tag; for never-used chunks the word is already zero, and
-  // writing it anyway is cheaper than a branch.
+  // Clears the free tag. Never-used chunks hold zero there already; one store
+  // costs less than telling them apart from recycled ones.
   if (c >= sizeof(FreeChunk)) static_cast<FreeChunk*>(chunk)->tag = 0;
   pool->SetWaste(index, c - n);
 #if ARENAKV_DEBUG_CHECKS
