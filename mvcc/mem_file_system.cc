@@ -157,11 +157,14 @@ Status MemFileSystem::CheckOpen(std::uint64_t epoch, const std::string& path) co
   return Status::OK();
 }
 
+Status MemFileSystem::ExpectDir(const std::string& dir, const std::string& subject) const {
+  if (dirs_.count(dir) != 0) return Status::OK();
+  if (files_.count(dir) != 0) return Status::IOError(subject + ": Not a directory");
+  return Status::NotFound(subject + ": No such file or directory");
+}
+
 Status MemFileSystem::CheckParent(const std::string& path) const {
-  const std::string parent = Parent(path);
-  if (dirs_.count(parent) != 0) return Status::OK();
-  if (files_.count(parent) != 0) return Status::IOError(path + ": Not a directory");
-  return Status::NotFound(path + ": No such file or directory");
+  return ExpectDir(Parent(path), path);
 }
 
 Status MemFileSystem::FindFile(const std::string& path, FileRef* file) const {
@@ -248,10 +251,7 @@ Status MemFileSystem::GetChildren(const std::string& dir, std::vector<std::strin
   const std::string d = Normalize(dir);
   names->clear();
   std::lock_guard<std::mutex> guard(mu_);
-  if (dirs_.count(d) == 0) {
-    if (files_.count(d) != 0) return Status::IOError(d + ": Not a directory");
-    return Status::NotFound(d + ": No such file or directory");
-  }
+  if (Status s = ExpectDir(d, d); !s.ok()) return s;
   for (const auto& [path, state] : files_) {
     if (Parent(path) == d) names->push_back(BaseName(path));
   }
@@ -293,10 +293,7 @@ Status MemFileSystem::CreateDirIfMissing(const std::string& dir) {
 Status MemFileSystem::RemoveDir(const std::string& dir) {
   const std::string d = Normalize(dir);
   std::lock_guard<std::mutex> guard(mu_);
-  if (dirs_.count(d) == 0) {
-    if (files_.count(d) != 0) return Status::IOError(d + ": Not a directory");
-    return Status::NotFound(d + ": No such file or directory");
-  }
+  if (Status s = ExpectDir(d, d); !s.ok()) return s;
   if (d == "/" || d.empty()) return Status::IOError(d + ": Device or resource busy");
   const auto in_d = [&d](const std::string& path) { return path != d && Parent(path) == d; };
   if (std::any_of(dirs_.begin(), dirs_.end(), in_d) ||
@@ -326,10 +323,7 @@ Status MemFileSystem::RenameFile(const std::string& from, const std::string& to)
 Status MemFileSystem::SyncDir(const std::string& dir) {
   const std::string d = Normalize(dir);
   std::lock_guard<std::mutex> guard(mu_);
-  if (dirs_.count(d) == 0) {
-    if (files_.count(d) != 0) return Status::IOError(d + ": Not a directory");
-    return Status::NotFound(d + ": No such file or directory");
-  }
+  if (Status s = ExpectDir(d, d); !s.ok()) return s;
   std::erase_if(durable_files_, [&d](const auto& e) { return Parent(e.first) == d; });
   for (const auto& [path, state] : files_) {
     if (Parent(path) == d) durable_files_[path] = state;

@@ -109,6 +109,8 @@ class MemFileSystem final : public FileSystem {
 
   // Under mu_.
   Status CheckOpen(std::uint64_t epoch, const std::string& path) const;
+  // OK if `dir` is a directory; else IOError (a file) or NotFound, about `subject`.
+  Status ExpectDir(const std::string& dir, const std::string& subject) const;
   Status CheckParent(const std::string& path) const;
   Status FindFile(const std::string& path, FileRef* file) const;
   Status AppendTo(std::uint64_t epoch, const std::string& path, FileState* file,
