@@ -140,18 +140,8 @@ void MemTable::EntryIterator::Next() {
 MemTable::SnapshotIterator::SnapshotIterator(MemTableRef table, SequenceNumber snapshot)
     : table_(std::move(table)), snapshot_(snapshot), it_(table_->index_.NewIterator()) {}
 
-void MemTable::SnapshotIterator::SkipForward() {
-  for (record_ = nullptr; it_.Valid(); it_.Next()) {
-    const VersionRecord* r = Visible(it_.node(), snapshot_);
-    if (r != nullptr && r->kind() == EntryKind::kPut) {
-      record_ = r;
-      return;
-    }
-  }
-}
-
-void MemTable::SnapshotIterator::SkipBackward() {
-  for (record_ = nullptr; it_.Valid(); it_.Prev()) {
+void MemTable::SnapshotIterator::SkipInvisible(Step step) {
+  for (record_ = nullptr; it_.Valid(); (it_.*step)()) {
     const VersionRecord* r = Visible(it_.node(), snapshot_);
     if (r != nullptr && r->kind() == EntryKind::kPut) {
       record_ = r;
@@ -162,32 +152,32 @@ void MemTable::SnapshotIterator::SkipBackward() {
 
 void MemTable::SnapshotIterator::SeekToFirst() {
   it_.SeekToFirst();
-  SkipForward();
+  SkipInvisible(&Index::Iterator::Next);
 }
 
 void MemTable::SnapshotIterator::SeekToLast() {
   it_.SeekToLast();
-  SkipBackward();
+  SkipInvisible(&Index::Iterator::Prev);
 }
 
 void MemTable::SnapshotIterator::Seek(std::string_view target) {
   it_.Seek(target);
-  SkipForward();
+  SkipInvisible(&Index::Iterator::Next);
 }
 
 void MemTable::SnapshotIterator::SeekForPrev(std::string_view target) {
   it_.SeekForPrev(target);
-  SkipBackward();
+  SkipInvisible(&Index::Iterator::Prev);
 }
 
 void MemTable::SnapshotIterator::Next() {
   it_.Next();
-  SkipForward();
+  SkipInvisible(&Index::Iterator::Next);
 }
 
 void MemTable::SnapshotIterator::Prev() {
   it_.Prev();
-  SkipBackward();
+  SkipInvisible(&Index::Iterator::Prev);
 }
 
 }  // namespace arenakv

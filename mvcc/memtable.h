@@ -140,8 +140,10 @@ class MemTable {
     SequenceNumber sequence() const { return record_->sequence(); }
 
    private:
-    void SkipForward();   // advance it_ until a visible put, or end
-    void SkipBackward();  // move it_ back until a visible put, or end
+    // Moves it_ with `step` (Next or Prev) until it rests on a key whose newest
+    // version <= snapshot is a put, or runs off the end.
+    using Step = void (Index::Iterator::*)() noexcept;
+    void SkipInvisible(Step step);
 
     MemTableRef table_;
     SequenceNumber snapshot_;
