@@ -131,6 +131,8 @@ ArenaStats Arena::Stats() const { return state_->Stats(); }
 
 std::size_t Arena::ReservedBytes() const noexcept { return state_->reserved(); }
 
+const char* Arena::RangeBase() noexcept { return state_->RangeBase(); }
+
 void Arena::Release() { state_->Release(); }
 
 }  // namespace arenakv

@@ -51,6 +51,13 @@ Misuse ArenaState::FreeLarge(Pool* pool) {
   return Misuse::kNone;
 }
 
+char* ArenaState::RangeBase() noexcept {
+  if (char* base = base_.load(std::memory_order_acquire)) return base;
+  std::lock_guard lock(grow_mu_);
+  AllocFailure why;
+  return EnsureAddressRange(&why) ? base_.load(std::memory_order_relaxed) : nullptr;
+}
+
 bool ArenaState::EnsureAddressRange(AllocFailure* why) noexcept {
   if (base_.load(std::memory_order_relaxed) != nullptr) return true;
   // Address space is cheap and only committed pages count against capacity, so

@@ -74,6 +74,9 @@ class ArenaState {
   ChunkRef Locate(const void* p) const noexcept;
   ArenaStats Stats() const;
   void Release() noexcept;
+  // The start of the address range (reserved now if need be), or nullptr if
+  // the OS refuses the reservation.
+  char* RangeBase() noexcept;
 
   std::size_t capacity() const { return capacity_; }
   std::size_t reserved() const { return committed_.load(std::memory_order_relaxed); }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "mvcc/memtable_iterator.h"
 #include "tests/alloc/test_util.h"
 
 namespace arenakv {
@@ -211,6 +212,102 @@ TEST_F(MemTableModelTest, EntryIteratorSeekLandsOnNewestVersionOfFirstKeyAtOrAft
     EXPECT_EQ(it.key(), next->first) << Hex(target);
     EXPECT_EQ(it.sequence(), next->second.begin()->first) << Hex(target);
   }
+}
+
+TEST_F(MemTableModelTest, EntryIteratorBackwardYieldsEveryVersionReversed) {
+  std::vector<Entry> expected = AllVersions(model_);
+  std::reverse(expected.begin(), expected.end());
+  std::vector<Entry> actual;
+  MemTable::EntryIterator it(table_);
+  for (it.SeekToLast(); it.Valid(); it.Prev()) {
+    std::optional<std::string> value;
+    if (it.kind() == EntryKind::kPut) value.emplace(it.value());
+    actual.push_back({std::string(it.key()), it.sequence(), std::move(value)});
+  }
+  EXPECT_EQ(actual, expected);
+}
+
+// Seek(key, seq) and SeekForPrev(key, seq) in internal key order (key ascending,
+// sequence descending), checked against the flat list of every version, with a
+// step in the other direction after each seek.
+TEST_F(MemTableModelTest, EntryIteratorSeeksByKeyAndSequenceInInternalOrder) {
+  const std::vector<Entry> all = AllVersions(model_);
+  // Position of the first entry at or after (key, seq): key ascending, seq descending.
+  auto first_at_or_after = [&](const std::string& key, SequenceNumber seq) {
+    return std::partition_point(all.begin(), all.end(), [&](const Entry& e) {
+      return e.key < key || (e.key == key && e.sequence > seq);
+    });
+  };
+  auto same = [](const MemTable::EntryIterator& it, const Entry& e) {
+    return it.Valid() && it.key() == e.key && it.sequence() == e.sequence;
+  };
+  MemTable::EntryIterator it(table_);
+  std::uniform_int_distribution<SequenceNumber> pick_seq(0, kOps + 1);
+  for (const std::string& key : seek_targets_) {
+    for (SequenceNumber seq :
+         {SequenceNumber{0}, pick_seq(rng_), pick_seq(rng_), kMaxSequenceNumber}) {
+      auto pos = first_at_or_after(key, seq);
+      it.Seek(key, seq);
+      if (pos == all.end()) {
+        EXPECT_FALSE(it.Valid()) << Hex(key) << " @" << seq;
+      } else {
+        ASSERT_TRUE(same(it, *pos)) << "Seek " << Hex(key) << " @" << seq;
+        it.Prev();
+        if (pos == all.begin()) {
+          EXPECT_FALSE(it.Valid());
+        } else {
+          ASSERT_TRUE(same(it, *(pos - 1))) << "Prev after Seek " << Hex(key) << " @" << seq;
+        }
+      }
+      // Last entry at or before (key, seq): the one before the first entry after it.
+      auto after = std::partition_point(all.begin(), all.end(), [&](const Entry& e) {
+        return e.key < key || (e.key == key && e.sequence >= seq);
+      });
+      it.SeekForPrev(key, seq);
+      if (after == all.begin()) {
+        EXPECT_FALSE(it.Valid()) << Hex(key) << " @" << seq;
+      } else {
+        ASSERT_TRUE(same(it, *(after - 1))) << "SeekForPrev " << Hex(key) << " @" << seq;
+        it.Next();
+        if (after == all.end()) {
+          EXPECT_FALSE(it.Valid());
+        } else {
+          ASSERT_TRUE(same(it, *after)) << "Next after SeekForPrev " << Hex(key) << " @" << seq;
+        }
+      }
+    }
+  }
+}
+
+TEST_F(MemTableModelTest, InternalIteratorShowsEveryVersionAsInternalKeysBothWays) {
+  std::vector<Entry> expected = AllVersions(model_);
+  std::unique_ptr<InternalIterator> it = NewMemTableIterator(table_);
+  auto current = [&] {
+    ParsedInternalKey parsed;
+    EXPECT_TRUE(ParseInternalKey(it->key(), &parsed));
+    std::optional<std::string> value;
+    if (parsed.kind == EntryKind::kPut) value.emplace(it->value());
+    return Entry{std::string(parsed.user_key), parsed.sequence, std::move(value)};
+  };
+  std::vector<Entry> forward;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) forward.push_back(current());
+  EXPECT_EQ(forward, expected);
+  std::vector<Entry> backward;
+  for (it->SeekToLast(); it->Valid(); it->Prev()) backward.push_back(current());
+  std::reverse(backward.begin(), backward.end());
+  EXPECT_EQ(backward, expected);
+  ASSERT_FALSE(expected.empty());
+  const Entry& middle = expected[expected.size() / 2];
+  it->Seek(InternalKey(middle.key, middle.sequence, EntryKind::kPut));
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(current(), middle);
+  it->SeekForPrev(InternalKey(middle.key, middle.sequence, EntryKind::kDelete));
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(current(), middle);
+  EXPECT_TRUE(it->status().ok());
+  it->Seek("short");  // not an internal key: the caller's bug, reported
+  EXPECT_FALSE(it->Valid());
+  EXPECT_TRUE(it->status().IsInvalidArgument());
 }
 
 TEST_F(MemTableModelTest, SnapshotIteratorForwardShowsVisibleView) {

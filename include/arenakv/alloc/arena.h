@@ -144,6 +144,13 @@ class Arena {
   // (a memtable checks it against its budget).
   std::size_t ReservedBytes() const noexcept;
 
+  // The start of the one contiguous address range every chunk of this arena
+  // lies in (reserved now if no chunk was allocated yet; nullptr if the OS
+  // refuses). Chunks lie at offsets below capacity + 32 GiB from it. Stable
+  // until Release(). Lets a structure with many links store them as 32-bit
+  // offsets (alloc/compact_refs.h) instead of 64-bit pointers.
+  const char* RangeBase() noexcept;
+
   // Returns all pools to the OS at once and leaves the arena empty and reusable.
   // The caller guarantees no concurrent use and that no chunk is used afterwards.
   void Release();

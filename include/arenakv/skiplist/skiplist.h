@@ -28,7 +28,17 @@
 //
 // Node layout (one arena chunk, 8-byte aligned):
 //
-//   | Payload | key_size u32 | height u8 | pad | next[0] ... next[height-1] | key bytes |
+//   | Payload | next[h-1] ... next[1] | next[0] | h u8 | key_size varint | key | tail |
+//                                       ^ Node*
+//
+//   Links are 32-bit CompactRefs (alloc/compact_refs.h) into the list's arena,
+//   not pointers: a node of height h spends 4h bytes on links instead of 8h.
+//   The Node pointer is the level-0 link, so the key sits at a fixed offset from
+//   it whatever the height, and level L's link is L words below it (RocksDB's
+//   InlineSkipList does the same). The payload (padded to 4 bytes) starts the
+//   chunk, so it keeps the chunk's 8-byte alignment. The optional tail holds
+//   bytes the caller stores with the key (the memtable keeps a key's first
+//   version there, saving a second chunk).
 //
 // Insert protocol (bottom-up, after Pebble's arenaskl and RocksDB's
 // InlineSkipList):
@@ -67,6 +77,7 @@
 #define ARENAKV_SKIPLIST_SKIPLIST_H_
 
 #include <arenakv/alloc/arena.h>
+#include <arenakv/alloc/compact_refs.h>
 
 #include <atomic>
 #include <cstddef>
@@ -75,6 +86,7 @@
 #include <new>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 namespace arenakv {
 
@@ -92,48 +104,53 @@ class SkipList {
   static_assert(std::is_trivially_destructible_v<Payload>,
                 "nodes are released with their arena, never destroyed one by one");
   static_assert(alignof(Payload) <= kAlignment, "arena chunks are 8-byte aligned");
+  using Link = std::atomic<std::uint32_t>;  // a CompactRefs reference to a Node
+  static_assert(sizeof(Link) == 4 && alignof(Link) == 4);
 
  public:
   static constexpr int kMaxHeight = 20;
 
-  // Aligned like the tower that follows it, whatever the payload's alignment.
-  class alignas(std::atomic<void*>) Node {
+  // A node is addressed by its level-0 link; see "Node layout" above. Only the
+  // list creates nodes.
+  class Node {
    public:
     std::string_view key() const noexcept {
-      return {reinterpret_cast<const char*>(tower() + height_), key_size_};
+      const char* p = bytes() + kKeySizeOffset;
+      std::uint32_t size = 0;
+      for (int shift = 0;; shift += 7) {
+        const auto byte = static_cast<unsigned char>(*p++);
+        size |= static_cast<std::uint32_t>(byte & 0x7f) << shift;
+        if (byte < 0x80) break;
+      }
+      return {p, size};
     }
-    Payload& payload() noexcept { return payload_; }
-    const Payload& payload() const noexcept { return payload_; }
-    int height() const noexcept { return height_; }
+    Payload& payload() noexcept { return *reinterpret_cast<Payload*>(chunk()); }
+    const Payload& payload() const noexcept {
+      return *reinterpret_cast<const Payload*>(const_cast<Node*>(this)->chunk());
+    }
+    int height() const noexcept { return static_cast<unsigned char>(bytes()[kHeightOffset]); }
+    // The tail_size bytes after the key that Insert reserved (unaligned).
+    char* tail() noexcept { return const_cast<char*>(std::as_const(*this).tail()); }
+    const char* tail() const noexcept {
+      const std::string_view k = key();
+      return k.data() + k.size();
+    }
 
    private:
     friend class SkipList;
-    Node(std::uint32_t key_size, int height) : key_size_(key_size), height_(height) {}
+    static constexpr std::size_t kHeightOffset = sizeof(Link);
+    static constexpr std::size_t kKeySizeOffset = kHeightOffset + 1;
 
-    std::atomic<Node*>* tower() noexcept { return reinterpret_cast<std::atomic<Node*>*>(this + 1); }
-    char* key_data() noexcept { return reinterpret_cast<char*>(tower() + height_); }
-    const std::atomic<Node*>* tower() const noexcept {
-      return reinterpret_cast<const std::atomic<Node*>*>(this + 1);
+    const char* bytes() const noexcept { return reinterpret_cast<const char*>(this); }
+    char* chunk() noexcept {
+      return reinterpret_cast<char*>(this) - kPayloadBytes - sizeof(Link) * (height() - 1);
     }
-    // Acquire: a reader reaching a node sees it as it was published.
-    Node* LoadNext(int level) const noexcept {
-      return tower()[level].load(std::memory_order_acquire);
-    }
-    // Relaxed: only for a node not yet reachable by other threads.
-    void InitNext(int level, Node* next) noexcept {
-      tower()[level].store(next, std::memory_order_relaxed);
-    }
-    // Release: publishes `node` (and everything written to it before) at `level`.
-    bool CasNext(int level, Node* expected, Node* node) noexcept {
-      return tower()[level].compare_exchange_strong(expected, node, std::memory_order_release,
-                                                    std::memory_order_relaxed);
-    }
+    // Level 0 is this node's first word; level L lies L words below it.
+    Link* link(int level) noexcept { return &next0_ - level; }
+    const Link* link(int level) const noexcept { return &next0_ - level; }
 
-    Payload payload_{};
-    std::uint32_t key_size_;
-    std::uint8_t height_;
+    Link next0_;
   };
-  static_assert(sizeof(Node) % alignof(std::atomic<Node*>) == 0);
 
   struct InsertResult {
     Node* node;     // the key's node: new, existing, or nullptr if the arena is exhausted
@@ -142,20 +159,28 @@ class SkipList {
 
   // Allocates the head node from `arena`; throws ArenaExhausted if it cannot.
   explicit SkipList(Arena* arena, Compare compare = {})
-      : arena_(arena), compare_(compare), head_(NewNode({}, kMaxHeight)) {
+      : arena_(arena),
+        compare_(compare),
+        refs_(arena->RangeBase()),
+        head_(NewNode({}, kMaxHeight, 0)) {
     if (head_ == nullptr) throw ArenaExhausted("arenakv::SkipList: no room for the head node");
   }
   SkipList(const SkipList&) = delete;
   SkipList& operator=(const SkipList&) = delete;
 
-  // Returns the node of `key`, linking a new one if the key is absent. For a new
-  // node, init(payload) runs before the node becomes visible; it may also run
-  // for a node that then loses a race to a concurrent insert of the same key
-  // and is discarded (inserted == false then). Thread-safe.
+  // Returns the node of `key`, linking a new one if the key is absent. A new
+  // node gets tail_size bytes after its key; init(payload, tail) runs before
+  // the node becomes visible. init may also run for a node that then loses a
+  // race to a concurrent insert of the same key and is discarded (inserted ==
+  // false then). Thread-safe.
   template <typename Init>
-  InsertResult Insert(std::string_view key, Init&& init);
+  InsertResult Insert(std::string_view key, std::size_t tail_size, Init&& init);
+  template <typename Init>
+  InsertResult Insert(std::string_view key, Init&& init) {
+    return Insert(key, 0, [&init](Payload& payload, char*) { init(payload); });
+  }
   InsertResult Insert(std::string_view key) {
-    return Insert(key, [](Payload&) {});
+    return Insert(key, 0, [](Payload&, char*) {});
   }
 
   // The node of `key`, or nullptr. Thread-safe, lock-free.
@@ -172,11 +197,11 @@ class SkipList {
     bool Valid() const noexcept { return node_ != nullptr; }
     Node* node() const noexcept { return node_; }
     std::string_view key() const noexcept { return node_->key(); }
-    void Next() noexcept { node_ = node_->LoadNext(0); }
+    void Next() noexcept { node_ = list_->LoadNext(node_, 0); }
     void Prev() noexcept { node_ = list_->FindLessThan(node_->key()); }
     void Seek(std::string_view target) noexcept { node_ = list_->FindGreaterOrEqual(target); }
     void SeekForPrev(std::string_view target) noexcept { node_ = list_->FindLessOrEqual(target); }
-    void SeekToFirst() noexcept { node_ = list_->head_->LoadNext(0); }
+    void SeekToFirst() noexcept { node_ = list_->LoadNext(list_->head_, 0); }
     void SeekToLast() noexcept { node_ = list_->FindLast(); }
 
    private:
@@ -185,21 +210,64 @@ class SkipList {
   };
   Iterator NewIterator() const { return Iterator(this); }
 
-  // Arena bytes a node of this key size and height takes (for memory budgeting).
-  static std::size_t NodeBytes(std::size_t key_size, int height) {
-    return sizeof(Node) + static_cast<std::size_t>(height) * sizeof(std::atomic<Node*>) + key_size;
+  // Arena bytes a node takes (for memory budgeting).
+  static std::size_t NodeBytes(std::size_t key_size, int height, std::size_t tail_size = 0) {
+    std::size_t varint = 1;
+    for (std::size_t v = key_size; v >= 0x80; v >>= 7) ++varint;
+    return kPayloadBytes + static_cast<std::size_t>(height) * sizeof(Link) + 1 + varint + key_size +
+           tail_size;
   }
 
+  // The references the links use; payloads may use them too (e.g. to name
+  // other chunks of the same arena in 32 bits).
+  const CompactRefs& refs() const noexcept { return refs_; }
+
  private:
+  // The payload at the chunk's start, padded so the links after it are aligned.
+  static constexpr std::size_t kPayloadBytes =
+      std::is_empty_v<Payload> ? 0
+                               : (sizeof(Payload) + sizeof(Link) - 1) / sizeof(Link) * sizeof(Link);
+
   bool Equal(std::string_view a, std::string_view b) const { return compare_(a, b) == 0; }
   bool Less(std::string_view a, std::string_view b) const { return compare_(a, b) < 0; }
 
-  Node* NewNode(std::string_view key, int height) {
-    void* mem = arena_->TryAlloc(NodeBytes(key.size(), height));
+  // Acquire: a reader reaching a node sees it as it was published.
+  Node* LoadNext(const Node* x, int level) const noexcept {
+    return refs_.Get<Node>(x->link(level)->load(std::memory_order_acquire));
+  }
+  // Relaxed: only for a node not yet reachable by other threads.
+  void InitNext(Node* x, int level, Node* next) const noexcept {
+    x->link(level)->store(refs_.ToRef(next), std::memory_order_relaxed);
+  }
+  // Release: publishes `node` (and everything written to it before) at `level`.
+  bool CasNext(Node* x, int level, Node* expected, Node* node) const noexcept {
+    std::uint32_t want = refs_.ToRef(expected);
+    return x->link(level)->compare_exchange_strong(
+        want, refs_.ToRef(node), std::memory_order_release, std::memory_order_relaxed);
+  }
+
+  // A node with its key copied, links null, payload value-initialized; nullptr
+  // if the arena is full or the chunk lies beyond the references' span.
+  Node* NewNode(std::string_view key, int height, std::size_t tail_size) {
+    const std::size_t bytes = NodeBytes(key.size(), height, tail_size);
+    char* mem = static_cast<char*>(arena_->TryAlloc(bytes));
     if (mem == nullptr) return nullptr;
-    Node* node = new (mem) Node(static_cast<std::uint32_t>(key.size()), height);
-    for (int i = 0; i < height; ++i) new (node->tower() + i) std::atomic<Node*>(nullptr);
-    if (!key.empty()) std::memcpy(node->key_data(), key.data(), key.size());
+    const char* last_word = mem + (bytes - 1) / 4 * 4;
+    if (!refs_.InSpan(last_word)) {
+      arena_->Free(mem);
+      return nullptr;
+    }
+    if constexpr (!std::is_empty_v<Payload>) new (mem) Payload{};
+    auto* links = reinterpret_cast<Link*>(mem + kPayloadBytes);
+    for (int i = 0; i < height; ++i) new (links + i) Link(0);
+    Node* node = reinterpret_cast<Node*>(links + height - 1);
+    char* p = reinterpret_cast<char*>(node) + Node::kHeightOffset;
+    *p++ = static_cast<char>(height);
+    for (std::size_t v = key.size();; v >>= 7) {
+      *p++ = static_cast<char>(v < 0x80 ? v : (v & 0x7f) | 0x80);
+      if (v < 0x80) break;
+    }
+    if (!key.empty()) std::memcpy(p, key.data(), key.size());
     return node;
   }
 
@@ -214,7 +282,7 @@ class SkipList {
                   const Node* known_ge = nullptr) const {
     Node* x = before;
     for (;;) {
-      Node* n = x->LoadNext(level);
+      Node* n = LoadNext(x, level);
       if (n == nullptr || n == known_ge || !Less(n->key(), key)) {
         *prev = x;
         *next = n;
@@ -258,13 +326,14 @@ class SkipList {
   Node* FindLast() const noexcept {
     Node* x = head_;
     for (int level = max_height_.load(std::memory_order_relaxed) - 1; level >= 0; --level) {
-      for (Node* n = x->LoadNext(level); n != nullptr; n = x->LoadNext(level)) x = n;
+      for (Node* n = LoadNext(x, level); n != nullptr; n = LoadNext(x, level)) x = n;
     }
     return x == head_ ? nullptr : x;
   }
 
   Arena* const arena_;
   const Compare compare_;
+  const CompactRefs refs_;          // from the arena's range base
   Node* const head_;                // height kMaxHeight, empty key, never compared
   std::atomic<int> max_height_{1};  // highest level any node is linked at (or about to be)
 };
@@ -290,7 +359,7 @@ int SkipList<Payload, Compare>::RandomHeight() noexcept {
 template <typename Payload, typename Compare>
 template <typename Init>
 typename SkipList<Payload, Compare>::InsertResult SkipList<Payload, Compare>::Insert(
-    std::string_view key, Init&& init) {
+    std::string_view key, std::size_t tail_size, Init&& init) {
   if (key.size() > UINT32_MAX) return {nullptr, false};
   // Step 1: the splice at every level up to the current height.
   Node* prev[kMaxHeight];
@@ -307,9 +376,9 @@ typename SkipList<Payload, Compare>::InsertResult SkipList<Payload, Compare>::In
 
   // Step 2: the node, complete before anyone can see it.
   const int height = RandomHeight();
-  Node* node = NewNode(key, height);
+  Node* node = NewNode(key, height, tail_size);
   if (node == nullptr) return {nullptr, false};
-  init(node->payload());
+  init(node->payload(), node->tail());
   for (int seen = list_height; height > seen && !max_height_.compare_exchange_weak(
                                                     seen, height, std::memory_order_relaxed);) {
   }
@@ -323,11 +392,11 @@ typename SkipList<Payload, Compare>::InsertResult SkipList<Payload, Compare>::In
   // Steps 3 and 4: link bottom-up.
   for (int level = 0; level < height; ++level) {
     for (;;) {
-      node->InitNext(level, next[level]);
-      if (prev[level]->CasNext(level, next[level], node)) break;
+      InitNext(node, level, next[level]);
+      if (CasNext(prev[level], level, next[level], node)) break;
       FindSplice(key, prev[level], level, &prev[level], &next[level]);
       if (level == 0 && next[0] != nullptr && Equal(next[0]->key(), key)) {
-        arena_->Free(node);  // never published
+        arena_->Free(node->chunk());  // never published
         return {next[0], false};
       }
     }
