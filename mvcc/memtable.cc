@@ -46,6 +46,15 @@ MemTableRef MemTable::Create(std::size_t write_buffer_size, std::size_t capacity
   return MemTableRef(new MemTable(write_buffer_size, capacity));
 }
 
+MemTableRef MemTable::Create(std::size_t write_buffer_size, std::size_t capacity,
+                             std::function<void(const MemTable*)> on_release) {
+  return MemTableRef(new MemTable(write_buffer_size, capacity),
+                     [on_release = std::move(on_release)](MemTable* table) {
+                       if (on_release) on_release(table);
+                       delete table;
+                     });
+}
+
 MemTable::MemTable(std::size_t write_buffer_size, std::size_t capacity)
     : arena_(ArenaOptions{.capacity = capacity}),
       index_(&arena_),
@@ -99,7 +108,7 @@ SequenceNumber MemTable::SequenceOf(const Index::Node* node, std::uint32_t ref) 
   return DecodeVarint(&p) >> 1;
 }
 
-Version MemTable::Decode(const Index::Node* node, std::uint32_t ref) const {
+KeyVersion MemTable::Decode(const Index::Node* node, std::uint32_t ref) const {
   const char* p = Locate(node, ref).body;
   const std::uint64_t tag = DecodeVarint(&p);
   const std::uint64_t size = DecodeVarint(&p);
@@ -140,7 +149,7 @@ MemTable::LookupResult MemTable::Get(std::string_view key, SequenceNumber snapsh
   if (node == nullptr) return LookupResult::kNotPresent;
   const std::uint32_t ref = Visible(node, snapshot);
   if (ref == 0) return LookupResult::kNotPresent;
-  const Version version = Decode(node, ref);
+  const KeyVersion version = Decode(node, ref);
   if (version.kind == EntryKind::kDelete) return LookupResult::kDeleted;
   value->assign(version.value);
   return LookupResult::kFound;

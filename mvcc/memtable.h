@@ -49,6 +49,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -59,7 +60,7 @@ namespace arenakv {
 
 // One version of a key, decoded. `value` points into the memtable's arena and
 // stays valid while the memtable is referenced.
-struct Version {
+struct KeyVersion {
   SequenceNumber sequence = 0;
   EntryKind kind = EntryKind::kPut;
   std::string_view value;
@@ -84,6 +85,10 @@ class MemTable {
   // Links reach 16 GiB of the arena, so capacity must stay below that (Add
   // returns MemoryLimit beyond it).
   static MemTableRef Create(std::size_t write_buffer_size, std::size_t capacity);
+  // As above; `on_release` runs when the last reference goes, just before the
+  // arena is released (the engine counts live and released arenas with it).
+  static MemTableRef Create(std::size_t write_buffer_size, std::size_t capacity,
+                            std::function<void(const MemTable*)> on_release);
   ~MemTable();  // releases the arena whole
   MemTable(const MemTable&) = delete;
   MemTable& operator=(const MemTable&) = delete;
@@ -137,7 +142,7 @@ class MemTable {
     MemTableRef table_;
     Index::Iterator it_;
     std::uint32_t ref_ = 0;
-    Version version_;
+    KeyVersion version_;
   };
 
   // The user's view at `snapshot`: each key once, with its newest version
@@ -166,7 +171,7 @@ class MemTable {
     SequenceNumber snapshot_;
     Index::Iterator it_;
     bool valid_ = false;
-    Version version_;
+    KeyVersion version_;
   };
 
  private:
@@ -184,7 +189,7 @@ class MemTable {
   std::uint32_t Older(const Index::Node* node, std::uint32_t ref) const {
     return Locate(node, ref).older->load(std::memory_order_acquire);
   }
-  Version Decode(const Index::Node* node, std::uint32_t ref) const;
+  KeyVersion Decode(const Index::Node* node, std::uint32_t ref) const;
   SequenceNumber SequenceOf(const Index::Node* node, std::uint32_t ref) const;
   void LinkVersion(Index::Node* node, std::uint32_t ref, SequenceNumber sequence);
   // The newest version of `node` with sequence <= snapshot, or 0.

@@ -1,0 +1,142 @@
+// arenakv::DB: the embeddable MVCC key-value store.
+//
+// Everything a user needs is declared here (DB, Options, ReadOptions,
+// WriteOptions, Iterator, Snapshot) or included from here (Status, WriteBatch,
+// FileSystem). docs/API.md in the design notes is the contract; see README.md
+// for an example.
+//
+// Thread safety: a DB may be used by any number of threads at once. An
+// Iterator is used by one thread at a time. Snapshots are immutable.
+#ifndef ARENAKV_MVCC_DB_H_
+#define ARENAKV_MVCC_DB_H_
+
+#include <arenakv/mvcc/file_system.h>
+#include <arenakv/mvcc/status.h>
+#include <arenakv/mvcc/write_batch.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace arenakv {
+
+struct Options {
+  bool create_if_missing = true;
+  bool error_if_exists = false;
+  // Verify every checksum during recovery and refuse to open corrupt files.
+  bool paranoid_checks = true;
+  // Memtable arena budget; when reached the memtable is rotated and flushed.
+  std::size_t write_buffer_size = 64 << 20;
+  // Memtables (active + immutable) before writes stall until a flush ends.
+  int max_write_buffer_number = 2;
+  // Bytes of SST blocks cached in memory; 0 disables the cache.
+  std::size_t block_cache_size = 64 << 20;
+  // Larger keys or values (Delete included) -> InvalidArgument, nothing written.
+  std::size_t max_key_size = 64 << 10;
+  std::size_t max_value_size = 256 << 20;
+  int max_background_jobs = 2;
+
+  // SST layout.
+  std::size_t block_size = 4 << 10;  // target uncompressed data block size
+  int block_restart_interval = 16;   // keys between restart points in a block
+  int bloom_bits_per_key = 10;       // 0 disables the bloom filter
+
+  // Recovery: a WAL record that fails its checksum in the middle of a log is
+  // Corruption (Open fails) unless this is set; then it is skipped and
+  // counted. A torn tail (a crash during a write) is always dropped cleanly.
+  bool skip_corrupt_wal_records = false;
+
+  // All I/O goes through this; nullptr means FileSystem::Default() (POSIX).
+  // Must outlive the DB.
+  FileSystem* file_system = nullptr;
+};
+
+struct WriteOptions {
+  // Durable (fdatasync) before the write returns.
+  bool sync = false;
+  // Skip the write-ahead log: the write is lost on a crash before a flush.
+  bool disable_wal = false;
+};
+
+class Snapshot;
+
+struct ReadOptions {
+  const Snapshot* snapshot = nullptr;  // nullptr: the latest state
+  bool verify_checksums = true;
+  std::optional<std::string> lower_bound;  // iterator bounds: inclusive
+  std::optional<std::string> upper_bound;  // exclusive
+};
+
+// A point in the DB's history: reads through it see exactly the writes with
+// sequence <= sequence(). Obtained from DB::GetSnapshot, returned with
+// DB::ReleaseSnapshot.
+class Snapshot {
+ public:
+  std::uint64_t sequence() const { return sequence_; }
+
+ protected:
+  explicit Snapshot(std::uint64_t sequence) : sequence_(sequence) {}
+  ~Snapshot() = default;
+
+ private:
+  const std::uint64_t sequence_;
+};
+
+// A cursor over user keys in bytewise order, seeing the DB as of its creation
+// (or its snapshot) for its whole life. Not thread-safe.
+class Iterator {
+ public:
+  virtual ~Iterator() = default;
+  virtual bool Valid() const = 0;
+  virtual void SeekToFirst() = 0;
+  virtual void SeekToLast() = 0;
+  virtual void Seek(std::string_view target) = 0;         // first key >= target
+  virtual void SeekForPrev(std::string_view target) = 0;  // last key <= target
+  virtual void Next() = 0;                                // requires Valid()
+  virtual void Prev() = 0;                                // requires Valid()
+  // Valid until the next move or the iterator's destruction.
+  virtual std::string_view key() const = 0;
+  virtual std::string_view value() const = 0;
+  virtual Status status() const = 0;
+};
+
+class DB {
+ public:
+  static Status Open(const Options& options, const std::string& path, std::unique_ptr<DB>* db);
+
+  DB() = default;
+  DB(const DB&) = delete;
+  DB& operator=(const DB&) = delete;
+  // Waits for background work; flushes nothing it was not asked to (the WAL
+  // keeps unflushed writes); releases the LOCK file.
+  virtual ~DB() = default;
+
+  virtual Status Put(const WriteOptions& options, std::string_view key, std::string_view value) = 0;
+  virtual Status Delete(const WriteOptions& options, std::string_view key) = 0;
+  // Atomic: all or nothing, also across crashes.
+  virtual Status Write(const WriteOptions& options, WriteBatch* batch) = 0;
+  // NotFound if absent (or deleted) at the read's snapshot.
+  virtual Status Get(const ReadOptions& options, std::string_view key, std::string* value) = 0;
+  virtual std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) = 0;
+
+  virtual const Snapshot* GetSnapshot() = 0;
+  virtual void ReleaseSnapshot(const Snapshot* snapshot) = 0;
+
+  // Writes the memtable to an SST and waits for it.
+  virtual Status Flush() = 0;
+  virtual Status CompactRange(std::optional<std::string_view> begin,
+                              std::optional<std::string_view> end) = 0;
+
+  // "arenakv.memtable.arena-stats", "arenakv.stats", "arenakv.num-files-at-level<N>", ...
+  virtual bool GetProperty(std::string_view name, std::string* value) = 0;
+};
+
+// Deletes the DB's files and its directory (if then empty).
+Status DestroyDB(const std::string& path, const Options& options);
+
+}  // namespace arenakv
+
+#endif  // ARENAKV_MVCC_DB_H_

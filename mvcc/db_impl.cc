@@ -1,0 +1,900 @@
+#include "mvcc/db_impl.h"
+
+#include <algorithm>
+#include <charconv>
+#include <utility>
+
+#include "mvcc/db_iter.h"
+#include "mvcc/filename.h"
+#include "mvcc/log_reader.h"
+#include "mvcc/memtable_iterator.h"
+#include "mvcc/merging_iterator.h"
+#include "mvcc/table_builder.h"
+
+namespace arenakv {
+
+namespace {
+
+// Links in a memtable reach 16 GiB of its arena (CompactRefs::kSpan); stay
+// well below that.
+constexpr std::size_t kMaxMemTableCapacity = std::size_t{8} << 30;
+// A group stops growing at this many bytes of batches (unless its leader's
+// own batch is larger), so one leader's WAL write does not grow unbounded.
+constexpr std::size_t kMaxGroupBytes = std::size_t{1} << 20;
+
+class SnapshotImpl final : public Snapshot {
+ public:
+  explicit SnapshotImpl(SequenceNumber sequence) : Snapshot(sequence) {}
+};
+
+// A DB iterator that keeps its read view (memtables, files) alive.
+class ViewIterator final : public Iterator {
+ public:
+  ViewIterator(std::shared_ptr<const ReadView> view, std::unique_ptr<Iterator> inner)
+      : view_(std::move(view)), inner_(std::move(inner)) {}
+  bool Valid() const override { return inner_->Valid(); }
+  void SeekToFirst() override { inner_->SeekToFirst(); }
+  void SeekToLast() override { inner_->SeekToLast(); }
+  void Seek(std::string_view target) override { inner_->Seek(target); }
+  void SeekForPrev(std::string_view target) override { inner_->SeekForPrev(target); }
+  void Next() override { inner_->Next(); }
+  void Prev() override { inner_->Prev(); }
+  std::string_view key() const override { return inner_->key(); }
+  std::string_view value() const override { return inner_->value(); }
+  Status status() const override { return inner_->status(); }
+
+ private:
+  std::shared_ptr<const ReadView> view_;  // declared first: outlives inner_
+  std::unique_ptr<Iterator> inner_;
+};
+
+// Applies a batch to a memtable, the i-th operation at sequence first + i.
+class MemTableInserter final : public WriteBatch::Handler {
+ public:
+  MemTableInserter(MemTable* mem, SequenceNumber first) : mem_(mem), sequence_(first) {}
+  void Put(std::string_view key, std::string_view value) override {
+    Add(EntryKind::kPut, key, value);
+  }
+  void Delete(std::string_view key) override { Add(EntryKind::kDelete, key, {}); }
+  Status status() const { return status_; }
+
+ private:
+  void Add(EntryKind kind, std::string_view key, std::string_view value) {
+    if (status_.ok()) status_ = mem_->Add(sequence_, kind, key, value);
+    ++sequence_;
+  }
+  MemTable* const mem_;
+  SequenceNumber sequence_;
+  Status status_;
+};
+
+Status InsertBatch(MemTable* mem, const WriteBatch& batch) {
+  MemTableInserter inserter(mem, batch.Sequence());
+  Status s = batch.Iterate(inserter);
+  return s.ok() ? inserter.status() : s;
+}
+
+// Checks every key and value of a batch against the size limits.
+class SizeChecker final : public WriteBatch::Handler {
+ public:
+  SizeChecker(std::size_t max_key, std::size_t max_value)
+      : max_key_(max_key), max_value_(max_value) {}
+  void Put(std::string_view key, std::string_view value) override {
+    CheckKey(key);
+    if (status_.ok() && value.size() > max_value_) {
+      status_ =
+          Status::InvalidArgument("value of " + std::to_string(value.size()) +
+                                  " bytes is over max_value_size " + std::to_string(max_value_));
+    }
+  }
+  void Delete(std::string_view key) override { CheckKey(key); }
+  Status status() const { return status_; }
+
+ private:
+  void CheckKey(std::string_view key) {
+    if (status_.ok() && key.size() > max_key_) {
+      status_ = Status::InvalidArgument("key of " + std::to_string(key.size()) +
+                                        " bytes is over max_key_size " + std::to_string(max_key_));
+    }
+  }
+  const std::size_t max_key_, max_value_;
+  Status status_;
+};
+
+class LogReplayReporter final : public LogReader::Reporter {
+ public:
+  void Corruption(std::size_t bytes, const Status&) override {
+    ++records;
+    this->bytes += bytes;
+  }
+  std::uint64_t records = 0;
+  std::uint64_t bytes = 0;
+};
+
+}  // namespace
+
+struct DBImpl::Writer {
+  WriteBatch* batch = nullptr;  // nullptr: a rotation request from Flush()
+  bool sync = false;
+  bool disable_wal = false;
+  bool force_rotate = false;
+  bool insert = false;  // the leader has written the WAL; insert now
+  bool done = false;
+  Status status;
+  Group* group = nullptr;
+  std::condition_variable cv;
+};
+
+struct DBImpl::Group {
+  std::vector<Writer*> members;  // members[0] is the leader
+  MemTableRef mem;
+  SequenceNumber last_sequence = 0;
+  std::size_t pending = 0;  // members still inserting
+};
+
+// ---------------------------------------------------------------- open/close
+
+Status DB::Open(const Options& options, const std::string& path, std::unique_ptr<DB>* db) {
+  db->reset();
+  if (options.write_buffer_size == 0) {
+    return Status::InvalidArgument("write_buffer_size must be positive");
+  }
+  if (options.write_buffer_size > kMaxMemTableCapacity / 4) {
+    return Status::InvalidArgument("write_buffer_size must be at most 2 GiB");
+  }
+  if (options.max_write_buffer_number < 1) {
+    return Status::InvalidArgument("max_write_buffer_number must be at least 1");
+  }
+  if (options.max_background_jobs < 1) {
+    return Status::InvalidArgument("max_background_jobs must be at least 1");
+  }
+  if (options.block_size == 0 || options.block_restart_interval < 1 ||
+      options.bloom_bits_per_key < 0) {
+    return Status::InvalidArgument(
+        "block_size and block_restart_interval must be positive, bloom_bits_per_key >= 0");
+  }
+  if (path.empty()) return Status::InvalidArgument("empty DB path");
+  auto impl = std::make_unique<DBImpl>(options, path);
+  Status s = impl->OpenImpl();
+  if (s.ok()) *db = std::move(impl);
+  return s;
+}
+
+DBImpl::DBImpl(const Options& options, std::string path)
+    : options_(options),
+      path_(std::move(path)),
+      fs_(options.file_system != nullptr ? options.file_system : FileSystem::Default()) {
+  if (options_.block_cache_size > 0)
+    cache_ = std::make_unique<BlockCache>(options_.block_cache_size);
+  TableOptions table_options;
+  table_options.block_size = options_.block_size;
+  table_options.block_restart_interval = options_.block_restart_interval;
+  table_options.bloom_bits_per_key = options_.bloom_bits_per_key;
+  versions_ = std::make_unique<VersionSet>(path_, fs_, table_options, cache_.get());
+}
+
+DBImpl::~DBImpl() {
+  {
+    std::lock_guard lock(mu_);
+    shutting_down_ = true;
+  }
+  bg_cv_.notify_all();
+  if (bg_thread_.joinable()) bg_thread_.join();
+  log_.reset();
+  if (log_file_ != nullptr) (void)log_file_->Close();  // hands buffered writes to the OS
+  {
+    std::lock_guard lock(view_mu_);
+    view_.reset();
+  }
+  imm_.clear();
+  mem_ = {};
+  versions_.reset();
+  lock_file_.reset();
+}
+
+Status DBImpl::OpenImpl() {
+  Status s = fs_->CheckDirectory(path_);
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(path_ + " is not a directory");
+  if (s.IsNotFound()) {
+    if (!options_.create_if_missing) {
+      return Status::InvalidArgument(path_ + " does not exist (create_if_missing is false)");
+    }
+    s = fs_->CreateDirIfMissing(path_);
+  }
+  if (!s.ok()) return s;
+  s = fs_->LockFile(LockFileName(path_), &lock_file_);
+  if (!s.ok()) return s;
+  s = Recover();
+  if (!s.ok()) return s;
+  bg_thread_ = std::thread([this] { BackgroundLoop(); });
+  return Status::OK();
+}
+
+Status DBImpl::Recover() {
+  const bool exists = fs_->FileExists(CurrentFileName(path_));
+  if (exists && options_.error_if_exists) {
+    return Status::InvalidArgument(path_ + " exists (error_if_exists is true)");
+  }
+  if (!exists && !options_.create_if_missing) {
+    return Status::InvalidArgument(path_ + " holds no DB (create_if_missing is false)");
+  }
+  Status s = exists ? versions_->Recover(options_.paranoid_checks) : Status::OK();
+  if (!s.ok()) return s;
+
+  // Every number already on disk is taken; WALs from the manifest's log
+  // number on hold writes no table has yet.
+  std::vector<std::string> names;
+  s = fs_->GetChildren(path_, &names);
+  if (!s.ok()) return s;
+  std::vector<std::uint64_t> logs;
+  for (const std::string& name : names) {
+    std::uint64_t number;
+    FileType type;
+    if (!ParseFileName(name, &number, &type)) continue;
+    versions_->MarkFileNumberUsed(number);
+    if (exists && type == FileType::kLog && number >= versions_->log_number()) {
+      logs.push_back(number);
+    }
+  }
+  std::sort(logs.begin(), logs.end());
+
+  VersionEdit edit;
+  std::vector<TableFileRef> added;
+  s = ReplayLogs(std::move(logs), &edit, &added);
+  if (!s.ok()) return s;
+
+  // A fresh WAL (never append to one that may end torn) and a fresh manifest
+  // holding the recovered state.
+  std::uint64_t log_number = 0;
+  s = NewLog(&log_number);
+  if (!s.ok()) return s;
+  edit.SetLogNumber(log_number);
+  s = versions_->WriteSnapshot(&edit, std::move(added));
+  if (!s.ok()) return s;
+
+  last_allocated_ = versions_->last_sequence();
+  last_sequence_.store(last_allocated_, std::memory_order_release);
+  {
+    std::lock_guard lock(mu_);
+    mem_ = {NewMemTable(0), log_number};
+    InstallView();
+  }
+  DeleteObsoleteFiles();
+  return Status::OK();
+}
+
+Status DBImpl::ReplayLogs(std::vector<std::uint64_t> logs, VersionEdit* edit,
+                          std::vector<TableFileRef>* added) {
+  MemTableRef mem;
+  SequenceNumber last = versions_->last_sequence();
+  auto flush = [&]() -> Status {
+    if (mem == nullptr) return Status::OK();
+    TableFileRef file;
+    FileMetaData meta;
+    Status s = WriteTable(mem, &file, &meta);
+    if (s.ok() && file != nullptr) {
+      edit->AddFile(0, meta);
+      added->push_back(std::move(file));
+    }
+    mem.reset();
+    return s;
+  };
+  for (std::uint64_t number : logs) {
+    const std::string path = LogFileName(path_, number);
+    std::unique_ptr<SequentialFile> file;
+    Status s = fs_->NewSequentialFile(path, &file);
+    if (!s.ok()) return s;
+    LogReplayReporter reporter;
+    LogReader reader(file.get(), &reporter, /*verify_checksums=*/true,
+                     options_.skip_corrupt_wal_records);
+    std::string record;
+    while (reader.ReadRecord(&record)) {
+      WriteBatch batch;
+      s = WriteBatch::FromContents(record, &batch);
+      if (!s.ok()) {
+        if (options_.skip_corrupt_wal_records) {
+          ++reporter.records;
+          continue;
+        }
+        return Status::Corruption(path + ": " + s.message());
+      }
+      const std::size_t need = MemoryNeed(batch);
+      if (mem != nullptr && (mem->ShouldFlush() || !HasSpace(*mem, need))) {
+        s = flush();
+        if (!s.ok()) return s;
+      }
+      if (mem == nullptr) mem = NewMemTable(need);
+      s = InsertBatch(mem.get(), batch);
+      if (!s.ok()) return s;
+      if (batch.Count() > 0) last = std::max(last, batch.Sequence() + batch.Count() - 1);
+    }
+    if (!reader.status().ok()) {
+      return reader.status().IsCorruption()
+                 ? Status::Corruption(path + ": " + reader.status().message() +
+                                      " (Options::skip_corrupt_wal_records skips such records)")
+                 : reader.status();
+    }
+  }
+  Status s = flush();
+  versions_->SetLastSequence(last);
+  return s;
+}
+
+void DBImpl::DeleteObsoleteFiles() {
+  std::vector<std::string> names;
+  if (!fs_->GetChildren(path_, &names).ok()) return;
+  const VersionRef version = versions_->current();
+  std::set<std::uint64_t> live_tables;
+  for (const auto& level : version->levels) {
+    for (const TableFileRef& f : level) live_tables.insert(f->meta().number);
+  }
+  std::uint64_t live_log;
+  {
+    std::lock_guard lock(mu_);
+    live_log = imm_.empty() ? mem_.log_number : imm_.back().log_number;
+  }
+  for (const std::string& name : names) {
+    std::uint64_t number;
+    FileType type;
+    if (!ParseFileName(name, &number, &type)) continue;
+    bool keep = true;
+    switch (type) {
+      case FileType::kLog:
+        keep = number >= std::min(live_log, versions_->log_number());
+        break;
+      case FileType::kTable:
+        keep = live_tables.contains(number);
+        break;
+      case FileType::kManifest:
+        keep = number == versions_->manifest_number();
+        break;
+      case FileType::kTemp:
+        keep = false;
+        break;
+      default:
+        break;
+    }
+    if (!keep) (void)fs_->RemoveFile(path_ + "/" + name);
+  }
+}
+
+Status DestroyDB(const std::string& path, const Options& options) {
+  FileSystem* fs = options.file_system != nullptr ? options.file_system : FileSystem::Default();
+  Status s = fs->CheckDirectory(path);
+  if (s.IsNotFound()) return Status::OK();
+  if (!s.ok()) return s;
+  std::unique_ptr<FileLock> lock;
+  s = fs->LockFile(LockFileName(path), &lock);
+  if (!s.ok()) return s;
+  std::vector<std::string> names;
+  s = fs->GetChildren(path, &names);
+  if (!s.ok()) return s;
+  Status result;
+  for (const std::string& name : names) {
+    std::uint64_t number;
+    FileType type;
+    if (!ParseFileName(name, &number, &type) || type == FileType::kLock) continue;
+    Status r = fs->RemoveFile(path + "/" + name);
+    if (result.ok() && !r.ok() && !r.IsNotFound()) result = r;
+  }
+  lock.reset();
+  (void)fs->RemoveFile(LockFileName(path));
+  (void)fs->RemoveDir(path);  // fails, harmlessly, if the user left files there
+  return result;
+}
+
+// ---------------------------------------------------------------- memtables
+
+std::size_t DBImpl::MemoryNeed(const WriteBatch& batch) {
+  // Per operation: a node (links, payload, varints; at most ~100 bytes) or a
+  // version chunk, rounded up to its slab (< 12.5 %): twice the encoded size
+  // plus 128 bytes per operation covers it.
+  return 2 * batch.ApproximateSize() + 128 * batch.Count();
+}
+
+// The arena's hard limit: room for a full buffer plus the batch that crosses
+// it, and for the pages each slab commits ahead (the arena commits in steps of
+// capacity / 256, at most 64 KiB, so small buffers get fine-grained steps).
+std::size_t DBImpl::MemTableCapacity(std::size_t need) const {
+  return std::min(kMaxMemTableCapacity, 4 * options_.write_buffer_size + 2 * need + (1 << 20));
+}
+
+// True if `mem` can take a batch needing `need` bytes without reaching its
+// arena's capacity, whatever slabs the batch touches.
+bool DBImpl::HasSpace(const MemTable& mem, std::size_t need) {
+  const std::size_t capacity = mem.arena_stats().capacity;
+  return capacity >= mem.ApproximateMemoryUsage() + need + capacity / 4;
+}
+
+MemTableRef DBImpl::NewMemTable(std::size_t need) {
+  std::weak_ptr<ArenaRegistry> registry = arenas_;
+  MemTableRef mem = MemTable::Create(options_.write_buffer_size, MemTableCapacity(need),
+                                     [registry](const MemTable* table) {
+                                       if (auto r = registry.lock()) {
+                                         std::lock_guard lock(r->mu);
+                                         r->live.erase(table);
+                                         ++r->released;
+                                       }
+                                     });
+  std::lock_guard lock(arenas_->mu);
+  arenas_->live.insert(mem.get());
+  return mem;
+}
+
+Status DBImpl::NewLog(std::uint64_t* number) {
+  *number = versions_->NewFileNumber();
+  std::unique_ptr<WritableFile> file;
+  Status s = fs_->NewWritableFile(LogFileName(path_, *number), &file);
+  // The new name must survive a machine crash before a synced write relies on it.
+  if (s.ok()) s = fs_->SyncDir(path_);
+  if (!s.ok()) return s;
+  log_.reset();
+  if (log_file_ != nullptr) {
+    Status closed = log_file_->Close();
+    if (!closed.ok()) SetBackgroundError(closed);
+  }
+  log_file_ = std::move(file);
+  log_ = std::make_unique<LogWriter>(log_file_.get());
+  return Status::OK();
+}
+
+Status DBImpl::Rotate(std::size_t need) {
+  std::uint64_t number = 0;
+  Status s = NewLog(&number);  // file creation under mu_: rare and short
+  if (!s.ok()) return s;
+  mem_.mem->MarkImmutable();
+  imm_.push_front(std::move(mem_));
+  mem_ = {NewMemTable(need), number};
+  InstallView();
+  bg_cv_.notify_all();
+  return Status::OK();
+}
+
+Status DBImpl::MakeRoom(std::unique_lock<std::mutex>& lock, std::size_t need, bool force_rotate) {
+  const std::size_t max_imm = static_cast<std::size_t>(options_.max_write_buffer_number) - 1;
+  for (;;) {
+    if (!bg_error_.ok()) return bg_error_;
+    const MemTable& mem = *mem_.mem;
+    const bool empty = mem.num_entries() == 0;
+    if (force_rotate && empty) return Status::OK();  // nothing to flush
+    const bool has_space = HasSpace(mem, need);
+    if (!force_rotate && empty && !has_space) {
+      // An empty memtable too small for this batch: replace it, same WAL.
+      mem_.mem = NewMemTable(need);
+      InstallView();
+      continue;
+    }
+    // An empty memtable takes a write even if its first pages already reach
+    // write_buffer_size (tiny buffers): otherwise nothing would ever fit.
+    if (!force_rotate && has_space && (empty || !mem.ShouldFlush())) {
+      if (imm_.size() <= max_imm) return Status::OK();
+    } else if (imm_.size() < std::max<std::size_t>(max_imm, 1)) {
+      Status s = Rotate(need);
+      if (!s.ok()) return s;
+      force_rotate = false;
+      continue;
+    }
+    ++stalls_;  // every memtable is full: wait for a flush
+    bg_cv_.wait(lock);
+  }
+}
+
+void DBImpl::InstallView() {
+  auto view = std::make_shared<ReadView>();
+  view->mem = mem_.mem;
+  for (const MemTableSlot& slot : imm_) view->imm.push_back(slot.mem);
+  view->version = versions_->current();
+  std::lock_guard lock(view_mu_);
+  view_ = std::move(view);
+}
+
+std::shared_ptr<const ReadView> DBImpl::view() const {
+  std::lock_guard lock(view_mu_);
+  return view_;
+}
+
+void DBImpl::SetBackgroundError(const Status& s) {
+  if (bg_error_.ok()) bg_error_ = s;
+  bg_cv_.notify_all();
+}
+
+// ---------------------------------------------------------------- writes
+
+Status DBImpl::Put(const WriteOptions& options, std::string_view key, std::string_view value) {
+  WriteBatch batch;
+  batch.Put(key, value);
+  return Write(options, &batch);
+}
+
+Status DBImpl::Delete(const WriteOptions& options, std::string_view key) {
+  WriteBatch batch;
+  batch.Delete(key);
+  return Write(options, &batch);
+}
+
+Status DBImpl::Write(const WriteOptions& options, WriteBatch* batch) {
+  if (batch == nullptr) return Status::InvalidArgument("null batch");
+  SizeChecker checker(options_.max_key_size, options_.max_value_size);
+  Status s = batch->Iterate(checker);
+  if (s.ok()) s = checker.status();
+  if (!s.ok()) return s;
+  if (4 * MemoryNeed(*batch) > kMaxMemTableCapacity) {
+    return Status::MemoryLimit("batch too large for one memtable");
+  }
+  return WriteImpl(options, batch, /*force_rotate=*/false);
+}
+
+Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool force_rotate) {
+  Writer w;
+  w.batch = batch;
+  w.sync = options.sync;
+  w.disable_wal = options.disable_wal;
+  w.force_rotate = force_rotate;
+
+  std::unique_lock lock(mu_);
+  writers_.push_back(&w);
+  while (!w.done && !w.insert && &w != writers_.front()) w.cv.wait(lock);
+  if (w.done) return w.status;
+
+  Group* group = w.group;
+  Group own;
+  if (!w.insert) {
+    // The leader. Its group: itself and the writers queued behind it that
+    // share its WAL choice, up to kMaxGroupBytes.
+    group = &own;
+    own.members.push_back(&w);
+    std::size_t bytes = batch != nullptr ? batch->ApproximateSize() : 0;
+    std::size_t need = batch != nullptr ? MemoryNeed(*batch) : 0;
+    if (batch != nullptr) {
+      for (auto it = writers_.begin() + 1; it != writers_.end(); ++it) {
+        Writer* m = *it;
+        if (m->batch == nullptr || m->disable_wal != w.disable_wal ||
+            bytes + m->batch->ApproximateSize() > std::max(kMaxGroupBytes, bytes)) {
+          break;
+        }
+        bytes += m->batch->ApproximateSize();
+        need += MemoryNeed(*m->batch);
+        own.members.push_back(m);
+      }
+    }
+    Status s = MakeRoom(lock, need, force_rotate);
+    if (s.ok() && batch != nullptr) {
+      SequenceNumber next = last_allocated_ + 1;
+      bool sync = false;
+      for (Writer* m : own.members) {
+        m->batch->SetSequence(next);
+        next += m->batch->Count();
+        sync = sync || m->sync;
+      }
+      own.mem = mem_.mem;
+      own.last_sequence = next - 1;
+      if (!w.disable_wal) {
+        LogWriter* log = log_.get();
+        WritableFile* file = log_file_.get();
+        lock.unlock();  // the WAL is the leader's alone until it hands over
+        for (Writer* m : own.members) {
+          if (s.ok()) s = log->AddRecord(m->batch->Contents());
+        }
+        if (s.ok()) s = sync ? file->Sync() : file->Flush();
+        lock.lock();
+        // The log may end in a torn record now: no write may follow it.
+        if (!s.ok()) SetBackgroundError(s);
+      }
+      if (s.ok()) last_allocated_ = own.last_sequence;
+    }
+    if (!s.ok() || batch == nullptr) {
+      for (Writer* m : own.members) {
+        writers_.pop_front();
+        m->status = s;
+        m->done = true;
+        if (m != &w) m->cv.notify_one();
+      }
+      if (!writers_.empty()) writers_.front()->cv.notify_one();
+      return s;
+    }
+    own.pending = own.members.size();
+    for (Writer* m : own.members) {
+      m->group = &own;
+      if (m != &w) {
+        m->insert = true;
+        m->cv.notify_one();
+      }
+    }
+  }
+
+  // Every member inserts its own batch, concurrently with the others.
+  lock.unlock();
+  Status s = InsertBatch(group->mem.get(), *w.batch);
+  lock.lock();
+  w.status = s;
+  // The WAL has the batch but the memtable refused it: only a reopen (which
+  // replays the WAL) can make them agree again.
+  if (!s.ok()) SetBackgroundError(Status::MemoryLimit("memtable insert failed: " + s.message()));
+  if (--group->pending == 0) {
+    last_sequence_.store(group->last_sequence, std::memory_order_release);
+    for (Writer* m : group->members) {
+      writers_.pop_front();
+      m->done = true;
+      if (m != &w) m->cv.notify_one();
+    }
+    if (!writers_.empty()) writers_.front()->cv.notify_one();
+  }
+  // The leader's Group lives on its stack: the leader is done only when the
+  // last member has finished with the group.
+  while (!w.done) w.cv.wait(lock);
+  return w.status;
+}
+
+// ---------------------------------------------------------------- reads
+
+SequenceNumber DBImpl::ReadSequence(const ReadOptions& options) const {
+  return options.snapshot != nullptr ? options.snapshot->sequence()
+                                     : last_sequence_.load(std::memory_order_acquire);
+}
+
+Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string* value) {
+  if (value == nullptr) return Status::InvalidArgument("null value");
+  // The sequence first, then the view: the view then holds every write the
+  // sequence covers.
+  const SequenceNumber sequence = ReadSequence(options);
+  const std::shared_ptr<const ReadView> v = view();
+  auto from_memtable = [&](const MemTableRef& mem, Status* s) {
+    switch (mem->Get(key, sequence, value)) {
+      case MemTable::LookupResult::kFound:
+        *s = Status::OK();
+        return true;
+      case MemTable::LookupResult::kDeleted:
+        *s = Status::NotFound();
+        return true;
+      case MemTable::LookupResult::kNotPresent:
+        return false;
+    }
+    return false;
+  };
+  Status s;
+  if (from_memtable(v->mem, &s)) return s;
+  for (const MemTableRef& mem : v->imm) {
+    if (from_memtable(mem, &s)) return s;
+  }
+  for (const auto& level : v->version->levels) {
+    for (const TableFileRef& f : level) {
+      Table::GetResult result;
+      s = f->table().Get(key, sequence, options.verify_checksums, &result, value);
+      if (!s.ok()) return s;
+      if (result == Table::GetResult::kFound) return Status::OK();
+      if (result == Table::GetResult::kDeleted) return Status::NotFound();
+    }
+  }
+  return Status::NotFound();
+}
+
+std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
+  const SequenceNumber sequence = ReadSequence(options);
+  std::shared_ptr<const ReadView> v = view();
+  std::vector<std::unique_ptr<InternalIterator>> children;
+  children.push_back(NewMemTableIterator(v->mem));
+  for (const MemTableRef& mem : v->imm) children.push_back(NewMemTableIterator(mem));
+  for (const auto& level : v->version->levels) {
+    for (const TableFileRef& f : level) {
+      children.push_back(f->table().NewIterator(options.verify_checksums));
+    }
+  }
+  auto inner = NewDBIterator(NewMergingIterator(std::move(children)), sequence, options.lower_bound,
+                             options.upper_bound);
+  return std::make_unique<ViewIterator>(std::move(v), std::move(inner));
+}
+
+const Snapshot* DBImpl::GetSnapshot() {
+  std::lock_guard lock(mu_);
+  const SequenceNumber sequence = last_sequence_.load(std::memory_order_acquire);
+  snapshots_.insert(sequence);
+  return new SnapshotImpl(sequence);
+}
+
+void DBImpl::ReleaseSnapshot(const Snapshot* snapshot) {
+  if (snapshot == nullptr) return;
+  {
+    std::lock_guard lock(mu_);
+    auto it = snapshots_.find(snapshot->sequence());
+    if (it != snapshots_.end()) snapshots_.erase(it);
+  }
+  delete static_cast<const SnapshotImpl*>(snapshot);
+}
+
+// ---------------------------------------------------------------- flush
+
+Status DBImpl::Flush() {
+  Status s = WriteImpl(WriteOptions{}, nullptr, /*force_rotate=*/true);
+  if (!s.ok()) return s;
+  std::unique_lock lock(mu_);
+  bg_cv_.wait(lock, [&] { return (imm_.empty() && !flush_running_) || !bg_error_.ok(); });
+  return bg_error_;
+}
+
+// Compaction arrives with issue #7; until then every table stays in level 0,
+// and CompactRange only flushes the memtable.
+Status DBImpl::CompactRange(std::optional<std::string_view>, std::optional<std::string_view>) {
+  return Flush();
+}
+
+void DBImpl::BackgroundLoop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    bg_cv_.wait(lock, [&] { return shutting_down_ || (!imm_.empty() && bg_error_.ok()); });
+    if (shutting_down_) return;  // unflushed memtables stay in their WALs
+    flush_running_ = true;
+    Status s = FlushOldest(lock);
+    flush_running_ = false;
+    if (!s.ok()) SetBackgroundError(s);
+    bg_cv_.notify_all();
+  }
+}
+
+Status DBImpl::WriteTable(const MemTableRef& mem, TableFileRef* file, FileMetaData* meta) {
+  file->reset();
+  const std::uint64_t number = versions_->NewFileNumber();
+  const std::string path = TableFileName(path_, number);
+  std::unique_ptr<WritableFile> out;
+  Status s = fs_->NewWritableFile(path, &out);
+  if (!s.ok()) return s;
+  TableBuilder builder(versions_->table_options(), out.get());
+  std::unique_ptr<InternalIterator> it = NewMemTableIterator(mem);
+  for (it->SeekToFirst(); it->Valid() && builder.status().ok(); it->Next()) {
+    builder.Add(it->key(), it->value());
+  }
+  if (builder.NumEntries() == 0 && builder.status().ok()) {
+    builder.Abandon();
+    (void)out->Close();
+    (void)fs_->RemoveFile(path);
+    return Status::OK();
+  }
+  s = builder.Finish();
+  if (s.ok()) s = out->Sync();
+  if (s.ok()) s = out->Close();
+  if (s.ok()) s = fs_->SyncDir(path_);
+  if (s.ok()) {
+    const TableProperties& props = builder.properties();
+    meta->number = number;
+    meta->file_size = builder.FileSize();
+    meta->smallest = props.smallest_key;
+    meta->largest = props.largest_key;
+    meta->smallest_sequence = props.smallest_sequence;
+    meta->largest_sequence = props.largest_sequence;
+    s = versions_->OpenTable(*meta, /*paranoid=*/false, file);
+  }
+  if (!s.ok()) {
+    file->reset();
+    (void)fs_->RemoveFile(path);
+  }
+  return s;
+}
+
+Status DBImpl::FlushOldest(std::unique_lock<std::mutex>& lock) {
+  const MemTableSlot slot = imm_.back();
+  // WALs older than the next memtable's hold nothing unflushed afterwards.
+  const std::uint64_t next_log =
+      imm_.size() >= 2 ? imm_[imm_.size() - 2].log_number : mem_.log_number;
+  lock.unlock();
+  TableFileRef file;
+  FileMetaData meta;
+  Status s = WriteTable(slot.mem, &file, &meta);
+  if (s.ok()) {
+    VersionEdit edit;
+    std::vector<TableFileRef> added;
+    if (file != nullptr) {
+      edit.AddFile(0, meta);
+      added.push_back(std::move(file));
+    }
+    edit.SetLogNumber(next_log);
+    versions_->SetLastSequence(last_sequence_.load(std::memory_order_acquire));
+    s = versions_->LogAndApply(&edit, std::move(added));
+  }
+  if (s.ok()) {
+    std::vector<std::string> names;
+    if (fs_->GetChildren(path_, &names).ok()) {
+      for (const std::string& name : names) {
+        std::uint64_t number;
+        FileType type;
+        if (ParseFileName(name, &number, &type) && type == FileType::kLog && number < next_log) {
+          (void)fs_->RemoveFile(path_ + "/" + name);
+        }
+      }
+    }
+  }
+  lock.lock();
+  if (s.ok()) {
+    imm_.pop_back();
+    ++flushes_;
+    InstallView();
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------- properties
+
+bool DBImpl::GetProperty(std::string_view name, std::string* value) {
+  if (value == nullptr) return false;
+  value->clear();
+  const std::shared_ptr<const ReadView> v = view();
+  if (name == "arenakv.memtable.arena-stats") {
+    std::size_t live = 0, requested = 0, allocated = 0, reserved = 0;
+    std::uint64_t released = 0;
+    {
+      std::lock_guard lock(arenas_->mu);
+      live = arenas_->live.size();
+      released = arenas_->released;
+      for (const MemTable* mem : arenas_->live) {
+        const ArenaStats stats = mem->arena_stats();
+        requested += stats.requested;
+        allocated += stats.allocated;
+        reserved += stats.reserved;
+      }
+    }
+    *value = "live_memtables: " + std::to_string(live) +
+             "\nimmutable_memtables: " + std::to_string(v->imm.size()) +
+             "\nrequested_bytes: " + std::to_string(requested) +
+             "\nallocated_bytes: " + std::to_string(allocated) +
+             "\nreserved_bytes: " + std::to_string(reserved) +
+             "\nreleased_arenas: " + std::to_string(released) + "\n";
+    return true;
+  }
+  constexpr std::string_view kFilesAtLevel = "arenakv.num-files-at-level";
+  if (name.starts_with(kFilesAtLevel)) {
+    const std::string_view digits = name.substr(kFilesAtLevel.size());
+    int level = -1;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), level);
+    if (ec != std::errc() || end != digits.data() + digits.size() || level < 0 ||
+        level >= kNumLevels) {
+      return false;
+    }
+    *value = std::to_string(v->version->levels[level].size());
+    return true;
+  }
+  if (name == "arenakv.total-sst-size") {
+    *value = std::to_string(v->version->TotalFileSize());
+    return true;
+  }
+  if (name == "arenakv.estimate-num-keys") {
+    std::uint64_t total = v->mem->num_entries();
+    for (const MemTableRef& mem : v->imm) total += mem->num_entries();
+    for (const auto& level : v->version->levels) {
+      for (const TableFileRef& f : level) total += f->table().properties().num_entries;
+    }
+    *value = std::to_string(total);
+    return true;
+  }
+  std::lock_guard lock(mu_);
+  if (name == "arenakv.compaction-pending") {
+    *value = !imm_.empty() || flush_running_ ? "1" : "0";
+    return true;
+  }
+  if (name == "arenakv.num-running-compactions") {
+    *value = "0";
+    return true;
+  }
+  if (name == "arenakv.stats") {
+    std::string out = "level files bytes\n";
+    for (int level = 0; level < kNumLevels; ++level) {
+      std::uint64_t bytes = 0;
+      for (const TableFileRef& f : v->version->levels[level]) bytes += f->meta().file_size;
+      out += "L" + std::to_string(level) + " " + std::to_string(v->version->levels[level].size()) +
+             " " + std::to_string(bytes) + "\n";
+    }
+    out += "flushes: " + std::to_string(flushes_) + "\n";
+    out += "write_stalls: " + std::to_string(stalls_) + "\n";
+    out += "immutable_memtables: " + std::to_string(imm_.size()) + "\n";
+    out += "last_sequence: " + std::to_string(last_sequence_.load()) + "\n";
+    out += "live_snapshots: " + std::to_string(snapshots_.size()) + "\n";
+    if (cache_ != nullptr) {
+      out += "block_cache_usage: " + std::to_string(cache_->usage()) + "\n";
+      out += "block_cache_hits: " + std::to_string(cache_->hits()) + "\n";
+      out += "block_cache_misses: " + std::to_string(cache_->misses()) + "\n";
+    }
+    out += "background_error: " + bg_error_.ToString() + "\n";
+    *value = std::move(out);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace arenakv

@@ -1,0 +1,123 @@
+// The SST file format shared by TableBuilder (writer) and Table (reader):
+// block handles, the block trailer, the properties block, the footer, and the
+// options and properties types. Layout byte by byte: docs/FORMATS.md, "SST file".
+//
+//   file = data block* | filter block? | properties block | index block | footer
+//   every block is followed by a trailer: u8 compression type | fixed32 checksum
+//
+// Plain values and pure functions; ReadBlock is thread-safe when the file's
+// Read is (RandomAccessFile::Read is).
+#ifndef ARENAKV_MVCC_TABLE_FORMAT_H_
+#define ARENAKV_MVCC_TABLE_FORMAT_H_
+
+#include <arenakv/mvcc/file_system.h>
+#include <arenakv/mvcc/status.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "mvcc/dbformat.h"
+
+namespace arenakv {
+
+struct TableOptions {
+  // Target size of a data block before the trailer: larger blocks mean a
+  // smaller index and fewer reads for scans, but more bytes read per lookup.
+  std::size_t block_size = 4096;
+  // Keys between restart points in a data block: more means better prefix
+  // compression but a longer linear scan after each binary search.
+  int block_restart_interval = 16;
+  // Bloom filter bits per user key; 0 writes no filter. 10 gives ~1% false
+  // positives.
+  int bloom_bits_per_key = 10;
+};
+
+// What a table holds, stored in its properties block. Byte counts of blocks
+// include their 5-byte trailers.
+struct TableProperties {
+  std::uint64_t num_entries = 0;
+  std::uint64_t num_deletions = 0;
+  std::uint64_t num_data_blocks = 0;
+  std::uint64_t raw_key_bytes = 0;    // sum of internal key sizes
+  std::uint64_t raw_value_bytes = 0;  // sum of value sizes
+  std::uint64_t data_bytes = 0;       // all data blocks on disk
+  std::uint64_t index_bytes = 0;
+  std::uint64_t filter_bytes = 0;  // 0 when the table has no filter
+  SequenceNumber smallest_sequence = 0;
+  SequenceNumber largest_sequence = 0;
+  std::string smallest_key;  // internal keys; both empty when num_entries == 0
+  std::string largest_key;
+};
+
+// Where a block lies in the file: its contents, without the trailer.
+struct BlockHandle {
+  std::uint64_t offset = 0;
+  std::uint64_t size = 0;
+
+  // varint64 offset | varint64 size (the value of an index entry).
+  void EncodeTo(std::string* dst) const;
+  // Corruption if `input` is not exactly one encoded handle.
+  static Status DecodeFrom(std::string_view input, BlockHandle* handle);
+};
+
+enum class CompressionType : std::uint8_t {
+  kNone = 0,
+  // 1 (lz4) and 2 (zstd) are reserved; a reader meeting them reports Corruption
+  // until it supports them.
+};
+
+constexpr std::size_t kBlockTrailerSize = 5;
+
+// Appends the trailer of a block with these contents: the type byte, then
+// fixed32 Checksum32(contents + type byte).
+void AppendBlockTrailer(std::string_view contents, CompressionType type, std::string* dst);
+
+// Reads the block at `handle` (contents and trailer) from `file`, checks the
+// checksum if verify_checksum and the compression type always, and leaves the
+// contents in *contents. Corruption on a short read, a bad checksum or an
+// unknown compression type; the file's error on a failed read.
+Status ReadBlock(const RandomAccessFile& file, const BlockHandle& handle, bool verify_checksum,
+                 std::string* contents);
+
+constexpr std::uint32_t kTableFormatVersion = 1;
+// The last 8 bytes of every table: "akvtable" on disk.
+constexpr std::uint64_t kTableMagicNumber = 0x656c626174766b61ull;
+constexpr std::size_t kFooterSize = 64;
+
+// The fixed-size end of every table file.
+//   offset 0  index handle        fixed64 offset | fixed64 size
+//   offset 16 filter handle       size 0 = no filter block
+//   offset 32 properties handle
+//   offset 48 format_version      fixed32
+//   offset 52 checksum            fixed32 Checksum32(bytes 0..51)
+//   offset 56 magic               fixed64 kTableMagicNumber
+struct Footer {
+  BlockHandle index;
+  BlockHandle filter;
+  BlockHandle properties;
+  std::uint32_t format_version = kTableFormatVersion;
+
+  void EncodeTo(std::string* dst) const;  // appends exactly kFooterSize bytes
+  // Corruption if `input` (kFooterSize bytes) has the wrong magic number (not
+  // an arenakv table), an unsupported format version, or a bad checksum.
+  static Status DecodeFrom(std::string_view input, Footer* footer);
+};
+
+// The properties block: varint64 num_entries, num_deletions, num_data_blocks,
+// raw_key_bytes, raw_value_bytes, data_bytes, index_bytes, filter_bytes,
+// smallest_sequence, largest_sequence, then bytes smallest_key, largest_key.
+void EncodeProperties(const TableProperties& properties, std::string* dst);
+// Corruption if a field is truncated or malformed. Bytes after the last field
+// are ignored (room for fields a later writer appends).
+Status DecodeProperties(std::string_view input, TableProperties* properties);
+
+// An index key for the boundary between two data blocks: >= last_key (the
+// last key of one block) and < next_key (the first of the next), and often
+// shorter than both. Both are internal keys with last_key < next_key.
+std::string IndexSeparator(std::string_view last_key, std::string_view next_key);
+
+}  // namespace arenakv
+
+#endif  // ARENAKV_MVCC_TABLE_FORMAT_H_
