@@ -21,6 +21,9 @@ constexpr std::size_t kMaxMemTableCapacity = std::size_t{8} << 30;
 // A group stops growing at this many bytes of batches (unless its leader's
 // own batch is larger), so one leader's WAL write does not grow unbounded.
 constexpr std::size_t kMaxGroupBytes = std::size_t{1} << 20;
+// File numbers this engine could ever reach; a larger one on disk is damage
+// (and would wrap the counter around onto live files).
+constexpr std::uint64_t kMaxFileNumber = std::uint64_t{1} << 56;
 
 class SnapshotImpl final : public Snapshot {
  public:
@@ -130,6 +133,7 @@ struct DBImpl::Group {
   MemTableRef mem;
   SequenceNumber last_sequence = 0;
   std::size_t pending = 0;  // members still inserting
+  bool failed = false;      // an insert failed: the group's sequence is never published
 };
 
 // ---------------------------------------------------------------- open/close
@@ -231,6 +235,14 @@ Status DBImpl::Recover() {
     std::uint64_t number;
     FileType type;
     if (!ParseFileName(name, &number, &type)) continue;
+    if (!exists && HoldsData(name, type)) {
+      // Data without CURRENT: a damaged DB, not an empty directory. Creating
+      // a new DB here would delete those files.
+      return Status::Corruption(path_ + " has " + name + " but no CURRENT file");
+    }
+    if (number >= kMaxFileNumber) {
+      return Status::Corruption(path_ + "/" + name + ": file number out of range");
+    }
     versions_->MarkFileNumberUsed(number);
     if (exists && type == FileType::kLog && number >= versions_->log_number()) {
       logs.push_back(number);
@@ -254,13 +266,25 @@ Status DBImpl::Recover() {
 
   last_allocated_ = versions_->last_sequence();
   last_sequence_.store(last_allocated_, std::memory_order_release);
+  MemTableRef mem;
+  s = NewMemTable(0, &mem);
+  if (!s.ok()) return s;
   {
     std::lock_guard lock(mu_);
-    mem_ = {NewMemTable(0), log_number};
+    mem_ = {std::move(mem), log_number};
     InstallView();
   }
   DeleteObsoleteFiles();
   return Status::OK();
+}
+
+// A table, or a WAL with records in it. (A failed first Open can leave an
+// empty WAL or a manifest behind; neither holds a write anyone was told about.)
+bool DBImpl::HoldsData(const std::string& name, FileType type) const {
+  if (type == FileType::kTable) return true;
+  if (type != FileType::kLog) return false;
+  std::uint64_t size = 0;
+  return !fs_->GetFileSize(path_ + "/" + name, &size).ok() || size > 0;
 }
 
 Status DBImpl::ReplayLogs(std::vector<std::uint64_t> logs, VersionEdit* edit,
@@ -303,9 +327,14 @@ Status DBImpl::ReplayLogs(std::vector<std::uint64_t> logs, VersionEdit* edit,
         s = flush();
         if (!s.ok()) return s;
       }
-      if (mem == nullptr) mem = NewMemTable(need);
+      if (mem == nullptr) {
+        s = NewMemTable(need, &mem);
+        if (!s.ok()) return s;
+      }
       s = InsertBatch(mem.get(), batch);
-      if (!s.ok()) return s;
+      // A checksummed batch the memtable refuses (a sequence out of range, a
+      // key over 4 GiB) was not written by this engine.
+      if (!s.ok()) return Status::Corruption(path + ": unusable batch: " + s.message());
       if (batch.Count() > 0) last = std::max(last, batch.Sequence() + batch.Count() - 1);
     }
     if (!reader.status().ok()) {
@@ -406,19 +435,23 @@ bool DBImpl::HasSpace(const MemTable& mem, std::size_t need) {
   return capacity >= mem.ApproximateMemoryUsage() + need + capacity / 4;
 }
 
-MemTableRef DBImpl::NewMemTable(std::size_t need) {
+Status DBImpl::NewMemTable(std::size_t need, MemTableRef* mem) {
   std::weak_ptr<ArenaRegistry> registry = arenas_;
-  MemTableRef mem = MemTable::Create(options_.write_buffer_size, MemTableCapacity(need),
-                                     [registry](const MemTable* table) {
-                                       if (auto r = registry.lock()) {
-                                         std::lock_guard lock(r->mu);
-                                         r->live.erase(table);
-                                         ++r->released;
-                                       }
-                                     });
+  try {
+    *mem = MemTable::Create(options_.write_buffer_size, MemTableCapacity(need),
+                            [registry](const MemTable* table) {
+                              if (auto r = registry.lock()) {
+                                std::lock_guard lock(r->mu);
+                                r->live.erase(table);
+                                ++r->released;
+                              }
+                            });
+  } catch (const std::bad_alloc&) {  // ArenaExhausted included: no address space
+    return Status::MemoryLimit("cannot reserve memory for a new memtable");
+  }
   std::lock_guard lock(arenas_->mu);
-  arenas_->live.insert(mem.get());
-  return mem;
+  arenas_->live.insert(mem->get());
+  return Status::OK();
 }
 
 Status DBImpl::NewLog(std::uint64_t* number) {
@@ -428,10 +461,19 @@ Status DBImpl::NewLog(std::uint64_t* number) {
   // The new name must survive a machine crash before a synced write relies on it.
   if (s.ok()) s = fs_->SyncDir(path_);
   if (!s.ok()) return s;
-  log_.reset();
+  // The old WAL is synced before a write can reach the new one: a synced
+  // write in the new WAL must never survive a crash that loses an earlier,
+  // unsynced write of the old one (recovery yields a prefix, never a hole).
   if (log_file_ != nullptr) {
-    Status closed = log_file_->Close();
-    if (!closed.ok()) SetBackgroundError(closed);
+    s = log_file_->Sync();
+    if (!s.ok()) {
+      (void)fs_->RemoveFile(LogFileName(path_, *number));
+      SetBackgroundError(s);
+      return s;
+    }
+    log_.reset();
+    s = log_file_->Close();
+    if (!s.ok()) SetBackgroundError(s);
   }
   log_file_ = std::move(file);
   log_ = std::make_unique<LogWriter>(log_file_.get());
@@ -439,12 +481,15 @@ Status DBImpl::NewLog(std::uint64_t* number) {
 }
 
 Status DBImpl::Rotate(std::size_t need) {
+  MemTableRef mem;
+  Status s = NewMemTable(need, &mem);
+  if (!s.ok()) return s;
   std::uint64_t number = 0;
-  Status s = NewLog(&number);  // file creation under mu_: rare and short
+  s = NewLog(&number);  // file I/O under mu_: rare, and only the leader writes
   if (!s.ok()) return s;
   mem_.mem->MarkImmutable();
   imm_.push_front(std::move(mem_));
-  mem_ = {NewMemTable(need), number};
+  mem_ = {std::move(mem), number};
   InstallView();
   bg_cv_.notify_all();
   return Status::OK();
@@ -460,7 +505,8 @@ Status DBImpl::MakeRoom(std::unique_lock<std::mutex>& lock, std::size_t need, bo
     const bool has_space = HasSpace(mem, need);
     if (!force_rotate && empty && !has_space) {
       // An empty memtable too small for this batch: replace it, same WAL.
-      mem_.mem = NewMemTable(need);
+      Status s = NewMemTable(need, &mem_.mem);
+      if (!s.ok()) return s;
       InstallView();
       continue;
     }
@@ -514,6 +560,9 @@ Status DBImpl::Delete(const WriteOptions& options, std::string_view key) {
 
 Status DBImpl::Write(const WriteOptions& options, WriteBatch* batch) {
   if (batch == nullptr) return Status::InvalidArgument("null batch");
+  if (options.sync && options.disable_wal) {
+    return Status::InvalidArgument("sync and disable_wal together: nothing to sync");
+  }
   SizeChecker checker(options_.max_key_size, options_.max_value_size);
   Status s = batch->Iterate(checker);
   if (s.ok()) s = checker.status();
@@ -609,9 +658,14 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
   w.status = s;
   // The WAL has the batch but the memtable refused it: only a reopen (which
   // replays the WAL) can make them agree again.
-  if (!s.ok()) SetBackgroundError(Status::MemoryLimit("memtable insert failed: " + s.message()));
+  if (!s.ok()) {
+    group->failed = true;
+    SetBackgroundError(Status::MemoryLimit("memtable insert failed: " + s.message()));
+  }
   if (--group->pending == 0) {
-    last_sequence_.store(group->last_sequence, std::memory_order_release);
+    // A failed group stays invisible: publishing its sequence would show part
+    // of a batch. The background error stops every later write.
+    if (!group->failed) last_sequence_.store(group->last_sequence, std::memory_order_release);
     for (Writer* m : group->members) {
       writers_.pop_front();
       m->done = true;
@@ -706,8 +760,12 @@ void DBImpl::ReleaseSnapshot(const Snapshot* snapshot) {
 Status DBImpl::Flush() {
   Status s = WriteImpl(WriteOptions{}, nullptr, /*force_rotate=*/true);
   if (!s.ok()) return s;
+  // Flushes go oldest first: once as many more have finished as there are
+  // immutable memtables now, the one just rotated (if any) is on disk, however
+  // many writers rotate meanwhile.
   std::unique_lock lock(mu_);
-  bg_cv_.wait(lock, [&] { return (imm_.empty() && !flush_running_) || !bg_error_.ok(); });
+  const std::uint64_t target = flushes_ + imm_.size();
+  bg_cv_.wait(lock, [&] { return flushes_ >= target || !bg_error_.ok(); });
   return bg_error_;
 }
 

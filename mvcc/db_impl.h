@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "mvcc/block_cache.h"
+#include "mvcc/filename.h"
 #include "mvcc/log_writer.h"
 #include "mvcc/memtable.h"
 #include "mvcc/version_set.h"
@@ -97,7 +98,7 @@ class DBImpl final : public DB {
   // mu_ held: the active memtable becomes immutable; a new one and a new WAL
   // take over.
   Status Rotate(std::size_t need);
-  MemTableRef NewMemTable(std::size_t need);
+  Status NewMemTable(std::size_t need, MemTableRef* mem);
   std::size_t MemTableCapacity(std::size_t need) const;
   static bool HasSpace(const MemTable& mem, std::size_t need);
   static std::size_t MemoryNeed(const WriteBatch& batch);
@@ -113,6 +114,7 @@ class DBImpl final : public DB {
   void SetBackgroundError(const Status& s);  // requires mu_
 
   Status Recover();
+  bool HoldsData(const std::string& name, FileType type) const;
   Status ReplayLogs(std::vector<std::uint64_t> logs, VersionEdit* edit,
                     std::vector<TableFileRef>* added);
   void DeleteObsoleteFiles();  // requires that no flush runs

@@ -43,6 +43,8 @@ VersionSet::~VersionSet() {
 }
 
 void VersionSet::MarkFileNumberUsed(std::uint64_t number) {
+  // Callers reject numbers near 2^64 (DBImpl::Recover), so number + 1 does
+  // not wrap.
   std::uint64_t next = next_file_number_.load();
   while (next <= number && !next_file_number_.compare_exchange_weak(next, number + 1)) {
   }
@@ -163,11 +165,20 @@ Status VersionSet::WriteSnapshot(VersionEdit* edit, std::vector<TableFileRef> ad
   auto log = std::make_unique<LogWriter>(file.get());
   s = log->AddRecord(record);
   if (s.ok()) s = file->Sync();
-  if (s.ok()) s = SetCurrentFile(fs_, dir_, number);
+  if (s.ok()) s = fs_->SyncDir(dir_);  // the manifest's name, before CURRENT names it
   if (!s.ok()) {
     log.reset();
     (void)file->Close();
     (void)fs_->RemoveFile(path);
+    return s;
+  }
+  // From here on CURRENT may name the new manifest even if this fails (the
+  // rename done, the directory sync not): the manifest must stay. An unused
+  // one is deleted at the next Open.
+  s = SetCurrentFile(fs_, dir_, number);
+  if (!s.ok()) {
+    log.reset();
+    (void)file->Close();
     return s;
   }
   manifest_log_.reset();
@@ -263,6 +274,9 @@ Status VersionSet::Recover(bool paranoid_checks) {
   std::vector<TableFileRef> opened;
   for (int level = 0; level < kNumLevels; ++level) {
     for (const FileMetaData& meta : levels[level]) {
+      if (meta.number >= (std::uint64_t{1} << 56)) {
+        return Status::Corruption(path + ": table number out of range");
+      }
       TableFileRef f;
       s = OpenTable(meta, paranoid_checks, &f);
       if (!s.ok()) return s;
@@ -274,6 +288,9 @@ Status VersionSet::Recover(bool paranoid_checks) {
   VersionRef version;
   s = Apply(Version{}, all, std::move(opened), &version);
   if (!s.ok()) return s;
+  if (*next_file == 0 || *next_file >= (std::uint64_t{1} << 56)) {
+    return Status::Corruption(path + ": next file number out of range");
+  }
   MarkFileNumberUsed(*next_file - 1);
   MarkFileNumberUsed(manifest_number);
   last_sequence_.store(*last_sequence);

@@ -1,5 +1,6 @@
-# Configures, builds and runs one consumer project; run by ctest through
-# `cmake -P` (see CMakeLists.txt for the variables it gets).
+# Configures, builds and runs one consumer project (its executables `consumer`
+# and `db_example`); run by ctest through `cmake -P` (see CMakeLists.txt for the
+# variables it gets).
 #
 #   MODE=install       installs ARENAKV_BUILD_DIR into PREFIX (removed first) and
 #                      points the consumer at it with CMAKE_PREFIX_PATH
@@ -62,10 +63,16 @@ endif()
 run(${CMAKE_COMMAND} ${configure_args} ${mode_args})
 run(${CMAKE_COMMAND} --build ${build_dir} ${config_args})
 
-foreach(exe ${build_dir}/consumer ${build_dir}/${CONFIG}/consumer)
-  if(EXISTS ${exe})
-    run(${exe})
-    return()
+# `consumer` (consumer/main.cc), then `db_example` (examples/db_example.cc).
+foreach(name consumer db_example)
+  set(found OFF)
+  foreach(exe ${build_dir}/${name} ${build_dir}/${CONFIG}/${name})
+    if(NOT found AND EXISTS ${exe})
+      run(${exe})
+      set(found ON)
+    endif()
+  endforeach()
+  if(NOT found)
+    message(FATAL_ERROR "${name} executable not found under ${build_dir}")
   endif()
 endforeach()
-message(FATAL_ERROR "consumer executable not found under ${build_dir}")

@@ -7,6 +7,8 @@
 //
 // Thread safety: a DB may be used by any number of threads at once. An
 // Iterator is used by one thread at a time. Snapshots are immutable.
+//
+// Lifetime: destroy every Iterator and release every Snapshot before the DB.
 #ifndef ARENAKV_MVCC_DB_H_
 #define ARENAKV_MVCC_DB_H_
 
@@ -31,6 +33,8 @@ struct Options {
   // Memtable arena budget; when reached the memtable is rotated and flushed.
   std::size_t write_buffer_size = 64 << 20;
   // Memtables (active + immutable) before writes stall until a flush ends.
+  // With 1, a full memtable is still handed to the flush and a fresh one
+  // created, but writes wait until the flush is done.
   int max_write_buffer_number = 2;
   // Bytes of SST blocks cached in memory; 0 disables the cache.
   std::size_t block_cache_size = 64 << 20;
@@ -57,7 +61,9 @@ struct Options {
 struct WriteOptions {
   // Durable (fdatasync) before the write returns.
   bool sync = false;
-  // Skip the write-ahead log: the write is lost on a crash before a flush.
+  // Skip the write-ahead log: the write is lost on a crash before a flush,
+  // and is exempt from the "recovery yields a prefix" guarantee. Together
+  // with sync: InvalidArgument.
   bool disable_wal = false;
 };
 

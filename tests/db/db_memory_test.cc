@@ -1,0 +1,151 @@
+// Bounded memtable memory, black-box through the
+// "arenakv.memtable.arena-stats" property: writing far more than the write
+// buffers hold (kTotalBytes) never makes the memtables' arenas reserve more
+// than max_write_buffer_number write buffers plus a stated slack, and flushed
+// memtables give their arenas back whole (released_arenas keeps growing).
+//
+// The must-show writes 1 GB; the suite writes kTotalBytes (64 MiB in
+// optimized builds, a quarter of that in debug and sanitizer builds) so it
+// runs in a few seconds. Set ARENAKV_DB_MEMORY_TEST_BYTES (e.g. 1073741824)
+// to run the full-size version; the bound checked is the same.
+#include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "arenakv/mvcc/db.h"
+#include "gtest/gtest.h"
+#include "tests/db/test_util.h"
+
+namespace arenakv {
+namespace {
+
+#if defined(NDEBUG) && !defined(ARENAKV_DB_TEST_SANITIZED)
+constexpr std::uint64_t kTotalBytes = 64ull << 20;
+#else
+constexpr std::uint64_t kTotalBytes = 16ull << 20;
+#endif
+constexpr std::size_t kWriteBufferSize = 256 << 10;
+constexpr int kMaxWriteBufferNumber = 2;
+constexpr std::size_t kValueSize = 1000;
+constexpr int kPollEvery = 16;  // writes between two looks at the property
+
+// What a memtable may reserve beyond its write buffer: the arena commits
+// memory in 64 KiB steps per size class, and the write that takes a memtable
+// over its budget is admitted before the memtable rotates, so that write can
+// commit one more step (its value is far smaller than a step).
+constexpr std::size_t kCommitStep = 64 << 10;
+constexpr std::size_t kSlackPerMemtable = kCommitStep;
+constexpr std::size_t kReservedBound =
+    kMaxWriteBufferNumber * (kWriteBufferSize + kSlackPerMemtable);
+
+std::uint64_t TotalBytes() {
+  if (const char* env = std::getenv("ARENAKV_DB_MEMORY_TEST_BYTES")) {
+    const std::uint64_t n = std::strtoull(env, nullptr, 10);
+    if (n > 0) return n;
+  }
+  return kTotalBytes;
+}
+
+std::map<std::string, std::uint64_t> ArenaStats(DB* db) {
+  std::string text;
+  EXPECT_TRUE(db->GetProperty("arenakv.memtable.arena-stats", &text));
+  return test::ParseProperty(text);
+}
+
+TEST(DbMemoryTest, MemtableArenasStayBoundedAndAreReleased) {
+  test::TempDir dir;
+  Options options;
+  options.write_buffer_size = kWriteBufferSize;
+  options.max_write_buffer_number = kMaxWriteBufferNumber;
+  std::unique_ptr<DB> db;
+  ASSERT_TRUE(DB::Open(options, dir.Sub("db"), &db).ok());
+
+  const std::uint64_t total = TotalBytes();
+  std::mt19937_64 rng(5);
+  std::string value = test::RandomBytes(rng, kValueSize);
+  std::uint64_t written = 0;
+  std::uint64_t max_reserved = 0;
+  std::uint64_t max_live = 0;
+  std::uint64_t released = 0;
+  std::uint64_t i = 0;
+  for (; written < total; ++i) {
+    value[i % kValueSize] = static_cast<char>(i);  // every value differs
+    const std::string key = test::KeyFor(i, 12);
+    ASSERT_TRUE(db->Put({}, key, value).ok());
+    written += key.size() + value.size();
+    if (i % kPollEvery == 0) {
+      auto stats = ArenaStats(db.get());
+      ASSERT_LE(stats["reserved_bytes"], kReservedBound)
+          << "after " << written << " bytes; live_memtables " << stats["live_memtables"];
+      ASSERT_GE(stats["released_arenas"], released) << "released_arenas went down";
+      released = stats["released_arenas"];
+      max_reserved = std::max(max_reserved, stats["reserved_bytes"]);
+      max_live = std::max(max_live, stats["live_memtables"]);
+    }
+  }
+  // Each memtable held at most kWriteBufferSize + kSlackPerMemtable of
+  // requested bytes, which include every key and value byte; all but the
+  // last few were flushed and released.
+  const std::uint64_t min_memtables = written / (kWriteBufferSize + kSlackPerMemtable);
+  auto stats = ArenaStats(db.get());
+  EXPECT_GE(stats["released_arenas"] + kMaxWriteBufferNumber, min_memtables);
+  EXPECT_LE(max_live, static_cast<std::uint64_t>(kMaxWriteBufferNumber) + 1);
+  std::printf(
+      "[ INFO     ] %llu bytes in %llu writes: max reserved %llu of bound %zu, %llu arenas "
+      "released\n",
+      static_cast<unsigned long long>(written), static_cast<unsigned long long>(i),
+      static_cast<unsigned long long>(max_reserved), kReservedBound,
+      static_cast<unsigned long long>(stats["released_arenas"]));
+
+  // The data is all there (spot checks), and a flush leaves one small memtable.
+  for (std::uint64_t k = 0; k < i; k += i / 500 + 1) {
+    std::string got;
+    ASSERT_TRUE(db->Get({}, test::KeyFor(k, 12), &got).ok()) << k;
+    EXPECT_EQ(got.size(), kValueSize);
+    EXPECT_EQ(got[k % kValueSize], static_cast<char>(k));
+  }
+  ASSERT_TRUE(db->Flush().ok());
+  stats = ArenaStats(db.get());
+  EXPECT_EQ(stats["live_memtables"], 1u);
+  EXPECT_EQ(stats["immutable_memtables"], 0u);
+  EXPECT_LE(stats["reserved_bytes"], kWriteBufferSize + kSlackPerMemtable);
+}
+
+// An iterator pins the memtables it reads: their arenas stay (and stay
+// readable) while it lives, and are released when it goes.
+TEST(DbMemoryTest, IteratorPinsItsMemtablesUntilItGoes) {
+  test::TempDir dir;
+  Options options;
+  options.write_buffer_size = kWriteBufferSize;
+  options.max_write_buffer_number = kMaxWriteBufferNumber;
+  std::unique_ptr<DB> db;
+  ASSERT_TRUE(DB::Open(options, dir.Sub("db"), &db).ok());
+  const std::string value(kValueSize, 'p');
+  for (int k = 0; k < 100; ++k) ASSERT_TRUE(db->Put({}, test::KeyFor(k), value).ok());
+  std::unique_ptr<Iterator> it = db->NewIterator({});
+  auto before = ArenaStats(db.get());
+  ASSERT_TRUE(db->Flush().ok());
+  for (int k = 100; k < 200; ++k) ASSERT_TRUE(db->Put({}, test::KeyFor(k), value).ok());
+  ASSERT_TRUE(db->Flush().ok());
+  auto pinned = ArenaStats(db.get());
+  EXPECT_EQ(pinned["released_arenas"], before["released_arenas"] + 1)
+      << "the iterator's memtable must not be released while it lives";
+  EXPECT_EQ(pinned["live_memtables"], 2u);  // the pinned one and the active one
+  int seen = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    ASSERT_EQ(it->key(), test::KeyFor(seen));
+    ASSERT_EQ(it->value(), value);
+    ++seen;
+  }
+  EXPECT_EQ(seen, 100);
+  it.reset();
+  auto after = ArenaStats(db.get());
+  EXPECT_EQ(after["released_arenas"], pinned["released_arenas"] + 1);
+  EXPECT_EQ(after["live_memtables"], 1u);
+}
+
+}  // namespace
+}  // namespace arenakv
