@@ -3,7 +3,8 @@
 #
 #   release   Release, tests + benchmarks built (benchmarks compiled, not run),
 #             then the DB memory test at 1 GiB
-#   asan      ASan + UBSan (RelWithDebInfo + cmake/Sanitizers.cmake flags)
+#   asan      ASan + UBSan (RelWithDebInfo + cmake/Sanitizers.cmake flags);
+#             RocksDB (not built with sanitizers) is left out of both sanitizer builds
 #   tsan      TSan
 #   format    clang-format --dry-run --Werror over every C++ file in the tree
 #
@@ -61,14 +62,14 @@ stage release-memory-1g env ARENAKV_DB_MEMORY_TEST_BYTES=1073741824 \
 
 stage asan-build configure_and_build build/asan \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DARENAKV_SANITIZE=address \
-  -DARENAKV_BUILD_TESTS=ON -DARENAKV_BUILD_BENCH=OFF
+  -DARENAKV_BUILD_TESTS=ON -DARENAKV_BUILD_BENCH=OFF -DARENAKV_WITH_ROCKSDB=OFF
 ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" \
   UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
   stage asan-test run_ctest build/asan
 
 stage tsan-build configure_and_build build/tsan \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DARENAKV_SANITIZE=thread \
-  -DARENAKV_BUILD_TESTS=ON -DARENAKV_BUILD_BENCH=OFF
+  -DARENAKV_BUILD_TESTS=ON -DARENAKV_BUILD_BENCH=OFF -DARENAKV_WITH_ROCKSDB=OFF
 stage tsan-test tsan_ctest
 
 stage format format_check

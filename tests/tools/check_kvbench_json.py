@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Runs kvbench with --json and checks the report: every section and key is
+present, each result has positive ops/s and ordered latency percentiles.
+
+usage: check_kvbench_json.py KVBENCH OUTPUT.json [extra kvbench args...]
+Exits non-zero with a message on the first failed check."""
+import json
+import subprocess
+import sys
+
+
+def fail(message):
+    print("check_kvbench_json: " + message, file=sys.stderr)
+    sys.exit(1)
+
+
+def require(obj, keys, where):
+    for key in keys:
+        if key not in obj:
+            fail("%s: missing key %r" % (where, key))
+
+
+def main():
+    if len(sys.argv) < 3:
+        fail("usage: check_kvbench_json.py KVBENCH OUTPUT.json [args...]")
+    kvbench, out = sys.argv[1], sys.argv[2]
+    benchmarks = ["fillrandom", "readrandom", "ycsb-b"]
+    cmd = [kvbench, "--engines", "arenakv", "--num", "2000", "--reads", "500",
+           "--benchmarks", ",".join(benchmarks), "--json", out] + sys.argv[3:]
+    run = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if run.returncode != 0:
+        fail("kvbench exited %d: %s" % (run.returncode, run.stderr))
+    with open(out, encoding="utf-8") as f:
+        report = json.load(f)
+
+    require(report, ["tool", "commit", "build", "machine", "options", "results", "engines"],
+            "report")
+    require(report["machine"], ["cpu_model", "cores", "memory_bytes"], "machine")
+    if report["machine"]["cores"] <= 0:
+        fail("machine.cores is not positive")
+    require(report["options"], ["benchmarks", "engines", "num", "reads", "threads", "key_size",
+                                "value_size", "distribution", "zipf_theta",
+                                "write_buffer_size", "cache_size", "sync", "disable_wal",
+                                "db", "use_existing_db", "seed", "duration"], "options")
+    if report["options"]["benchmarks"] != benchmarks:
+        fail("options.benchmarks is %r" % report["options"]["benchmarks"])
+
+    results = report["results"]
+    if [r.get("workload") for r in results] != benchmarks:
+        fail("results are %r, expected one per workload in order" % results)
+    for r in results:
+        where = "result %s/%s" % (r.get("workload"), r.get("engine"))
+        require(r, ["engine", "ops", "seconds", "ops_per_sec", "mb_per_sec", "found",
+                    "latency_us"], where)
+        if not r["ops_per_sec"] > 0:
+            fail(where + ": ops_per_sec is not positive")
+        require(r["latency_us"], ["p50", "p99", "p99.9", "max", "mean"], where)
+        lat = r["latency_us"]
+        if not 0 <= lat["p50"] <= lat["p99"] <= lat["p99.9"] <= lat["max"]:
+            fail(where + ": latency percentiles out of order: %r" % lat)
+    if results[1]["found"] <= 0:
+        fail("readrandom found nothing after fillrandom")
+
+    engines = report["engines"]
+    if len(engines) != 1:
+        fail("expected one engine summary, got %d" % len(engines))
+    require(engines[0], ["engine", "db_bytes", "user_bytes_written", "write_amplification",
+                         "stats"], "engine summary")
+    if not engines[0]["write_amplification"] > 0:
+        fail("write_amplification is not positive")
+    require(engines[0]["stats"], ["arena reserved_bytes", "arena requested_bytes",
+                                  "files per level"], "engine stats")
+    print("check_kvbench_json: ok (%d results)" % len(results))
+
+
+if __name__ == "__main__":
+    main()

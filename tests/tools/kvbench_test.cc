@@ -1,0 +1,244 @@
+// Unit tests of kvbench's parts: the histogram's bucket arithmetic and
+// percentiles, key and value generators, the zipfian generator, the JSON
+// escaper, option validation, and the workload runner against a real arenakv
+// DB in a temporary directory.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tools/kvbench/engine.h"
+#include "tools/kvbench/generators.h"
+#include "tools/kvbench/histogram.h"
+#include "tools/kvbench/json_writer.h"
+#include "tools/kvbench/options.h"
+#include "tools/kvbench/workloads.h"
+#include "tools/kvbench/zipfian.h"
+
+namespace arenakv::kvbench {
+namespace {
+
+TEST(KvbenchHistogram, BucketBoundsContainTheirValues) {
+  std::vector<std::uint64_t> values = {0, 1, 127, 128, 129, 255, 256, 257, 1000, 65535, 65536};
+  for (int shift = 7; shift < 64; ++shift) {
+    const std::uint64_t p = std::uint64_t{1} << shift;
+    values.insert(values.end(), {p - 1, p, p + 1, p + p / 3});
+  }
+  values.push_back(std::numeric_limits<std::uint64_t>::max());
+  for (const std::uint64_t v : values) {
+    const std::size_t i = Histogram::BucketIndex(v);
+    ASSERT_LT(i, Histogram::kNumBuckets) << v;
+    EXPECT_LE(Histogram::BucketLow(i), v) << v;
+    EXPECT_GE(Histogram::BucketHigh(i), v) << v;
+    // Width bounded relative to the value: at most 1/128 of the lower bound.
+    const std::uint64_t width = Histogram::BucketHigh(i) - Histogram::BucketLow(i);
+    EXPECT_LE(width, Histogram::BucketLow(i) / Histogram::kSubBuckets) << v;
+  }
+}
+
+TEST(KvbenchHistogram, BucketsTileTheRangeWithoutGaps) {
+  for (std::size_t i = 0; i + 1 < Histogram::kNumBuckets; ++i) {
+    ASSERT_EQ(Histogram::BucketHigh(i) + 1, Histogram::BucketLow(i + 1)) << i;
+  }
+  EXPECT_EQ(Histogram::BucketHigh(Histogram::kNumBuckets - 1),
+            std::numeric_limits<std::uint64_t>::max());
+}
+
+TEST(KvbenchHistogram, PercentilesWithinRelativeErrorOfExact) {
+  Histogram h;
+  for (std::uint64_t v = 1; v <= 100000; ++v) h.Record(v * 10);
+  EXPECT_EQ(h.count(), 100000u);
+  EXPECT_EQ(h.min(), 10u);
+  EXPECT_EQ(h.max(), 1000000u);
+  for (const double q : {0.5, 0.9, 0.99, 0.999}) {
+    const double exact = q * 100000 * 10;
+    EXPECT_NEAR(h.Percentile(q), exact, exact / 200) << q;
+  }
+  EXPECT_DOUBLE_EQ(h.Percentile(1.0), 1000000.0);
+  EXPECT_NEAR(h.Mean(), 500005.0, 1e-6);
+}
+
+TEST(KvbenchHistogram, EmptyReportsZeros) {
+  Histogram h;
+  EXPECT_EQ(h.count(), 0u);
+  EXPECT_EQ(h.min(), 0u);
+  EXPECT_EQ(h.max(), 0u);
+  EXPECT_EQ(h.Percentile(0.99), 0.0);
+  EXPECT_EQ(h.Mean(), 0.0);
+}
+
+TEST(KvbenchHistogram, MergeEqualsRecordingEverythingInOne) {
+  Histogram a, b, all;
+  for (std::uint64_t v = 0; v < 5000; ++v) {
+    (v % 3 == 0 ? a : b).Record(v * v);
+    all.Record(v * v);
+  }
+  a.Merge(b);
+  EXPECT_EQ(a.count(), all.count());
+  EXPECT_EQ(a.min(), all.min());
+  EXPECT_EQ(a.max(), all.max());
+  for (const double q : {0.1, 0.5, 0.99, 0.999}) EXPECT_EQ(a.Percentile(q), all.Percentile(q));
+}
+
+TEST(KvbenchGenerators, KeysSortInIndexOrderAndMissingKeysNeverCollide) {
+  KeyBuffer keys(16);
+  std::string previous;
+  std::set<std::string> written;
+  for (std::uint64_t i = 0; i < 1000; ++i) {
+    const std::string key(keys.Key(i * 257));
+    ASSERT_EQ(key.size(), 16u);
+    if (i > 0) {
+      EXPECT_LT(previous, key);
+    }
+    previous = key;
+    written.insert(key);
+  }
+  for (std::uint64_t i = 0; i < 1000; ++i) {
+    EXPECT_EQ(written.count(std::string(keys.MissingKey(i * 257))), 0u);
+  }
+}
+
+TEST(KvbenchGenerators, ValuesHaveTheRequestedSize) {
+  Random rng(1);
+  for (const std::size_t size :
+       {std::size_t{0}, std::size_t{1}, std::size_t{100}, std::size_t{1} << 20}) {
+    ValuePool pool(size, 7);
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(pool.Value(rng).size(), size);
+  }
+}
+
+TEST(KvbenchGenerators, UniformStaysInRange) {
+  Random rng(42);
+  for (const std::uint64_t n : {std::uint64_t{1}, std::uint64_t{2}, std::uint64_t{1000}}) {
+    for (int i = 0; i < 10000; ++i) ASSERT_LT(rng.Uniform(n), n);
+  }
+}
+
+TEST(KvbenchZipfian, RanksInRangeAndSkewedTowardsZero) {
+  ZipfianTable zipf(1000, 0.99);
+  Random rng(3);
+  std::map<std::uint64_t, int> counts;
+  for (int i = 0; i < 100000; ++i) {
+    const std::uint64_t r = zipf.Next(rng);
+    ASSERT_LT(r, 1000u);
+    ++counts[r];
+  }
+  // With theta 0.99 and n = 1000, rank 0 takes ~13% and beats rank 10 by ~10x.
+  EXPECT_GT(counts[0], 10000);
+  EXPECT_GT(counts[0], 5 * counts[10]);
+  EXPECT_GT(counts[1], counts[100]);
+  for (int i = 0; i < 10000; ++i) ASSERT_LT(zipf.ScrambledNext(rng), 1000u);
+}
+
+TEST(KvbenchZipfian, TinyDomains) {
+  Random rng(5);
+  ZipfianTable one(1, 0.5);
+  ZipfianTable two(2, 0.5);
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_EQ(one.Next(rng), 0u);
+    ASSERT_EQ(one.ScrambledNext(rng), 0u);
+    ASSERT_LT(two.Next(rng), 2u);
+  }
+}
+
+TEST(KvbenchJson, EscapesQuotesBackslashesAndControlBytes) {
+  std::string out;
+  JsonWriter::AppendQuoted(std::string("a\"b\\c\n\t\x01", 8) + std::string(1, '\0') + "\xc3\xa9",
+                           &out);
+  EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\t\\u0001\\u0000\xc3\xa9\"");
+}
+
+TEST(KvbenchJson, SeparatesMembersAndWritesNonFiniteAsNull) {
+  JsonWriter j;
+  j.BeginObject();
+  j.Key("a").Uint(1);
+  j.Key("b").BeginArray().Int(-2).Double(0.5).Double(std::nan("")).Bool(true).EndArray();
+  j.Key("c").BeginObject().EndObject();
+  j.Key("d").String("x");
+  j.EndObject();
+  EXPECT_EQ(j.str(), "{\"a\":1,\"b\":[-2,0.5,null,true],\"c\":{},\"d\":\"x\"}");
+}
+
+int Parse(std::vector<std::string> args, BenchOptions* options) {
+  args.insert(args.begin(), "kvbench");
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  const std::optional<int> code = ParseOptions(static_cast<int>(argv.size()), argv.data(), options);
+  return code.value_or(-1);  // -1: parsed fine
+}
+
+TEST(KvbenchOptions, AcceptsListsAndRejectsUnknownNames) {
+  BenchOptions o;
+  EXPECT_EQ(
+      Parse({"--benchmarks", "fillseq,ycsb-e", "--num", "5", "--distribution", "zipfian"}, &o), -1);
+  EXPECT_EQ(o.benchmarks, (std::vector<std::string>{"fillseq", "ycsb-e"}));
+  EXPECT_EQ(o.num, 5u);
+  EXPECT_TRUE(o.zipfian());
+  EXPECT_EQ(o.read_ops(), 5u);
+
+  BenchOptions bad;
+  EXPECT_EQ(Parse({"--benchmarks", "fillseq,bogus"}, &bad), 2);
+  EXPECT_EQ(Parse({"--engines", "leveldb"}, &bad), 2);
+  EXPECT_EQ(Parse({"--distribution", "zipfian", "--zipf-theta", "1.0"}, &bad), 2);
+  EXPECT_EQ(Parse({"--key-size", "4"}, &bad), 2);
+  EXPECT_EQ(Parse({"--use-existing-db"}, &bad), 2);
+  EXPECT_EQ(Parse({"--no-such-flag"}, &bad), 2);
+}
+
+// The runner against a real DB: counts are exact where the workload makes
+// them so (every key of a fillseq exists; missing keys never do).
+TEST(KvbenchRunner, CountsMatchTheWorkloads) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() /
+      ("kvbench_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+       std::to_string(reinterpret_cast<std::uintptr_t>(&dir)));
+  BenchOptions o;
+  o.num = 3000;
+  o.reads = 700;
+  o.threads = 3;
+  o.value_size = 50;
+  {
+    std::unique_ptr<Engine> engine;
+    ASSERT_TRUE(OpenEngine("arenakv", o, dir.string(), &engine).ok());
+    WorkloadRunner runner(o, engine.get(), nullptr);
+    auto run = [&](const char* name) {
+      WorkloadResult r;
+      const Status s = runner.Run(name, &r);
+      EXPECT_TRUE(s.ok()) << name << ": " << s.ToString();
+      EXPECT_EQ(r.latency.count(), r.ops) << name;
+      return r;
+    };
+    const WorkloadResult fill = run("fillseq");
+    EXPECT_EQ(fill.ops, 3000u);
+    EXPECT_EQ(fill.bytes_written, 3000u * (16 + 50));
+    EXPECT_EQ(run("readrandom").found, 700u);
+    EXPECT_EQ(run("readmissing").found, 0u);
+    EXPECT_EQ(run("readseq").ops, 2100u);  // 3 threads x 700 entries
+    EXPECT_EQ(run("readreverse").ops, 2100u);
+    EXPECT_EQ(run("ycsb-c").found, 700u);
+    EXPECT_EQ(run("seekrandom").ops, 700u);
+    EXPECT_EQ(run("fillsync").ops, 3u);  // num / 1000
+    EXPECT_EQ(run("deleterandom").ops, 3000u);
+
+    WorkloadResult unknown;
+    EXPECT_TRUE(runner.Run("nope", &unknown).IsInvalidArgument());
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+TEST(KvbenchEngine, RocksdbIsAnErrorWhenNotBuiltIn) {
+  if (EngineBuiltIn("rocksdb")) GTEST_SKIP() << "built with RocksDB";
+  BenchOptions o;
+  std::unique_ptr<Engine> engine;
+  EXPECT_TRUE(OpenEngine("rocksdb", o, "/nonexistent", &engine).IsNotSupported());
+}
+
+}  // namespace
+}  // namespace arenakv::kvbench

@@ -1,0 +1,75 @@
+// Engine: the narrow key-value interface kvbench drives, with one adapter per
+// engine (engine_arenakv.cc, engine_rocksdb.cc) so every workload runs the
+// same code against each. Errors are arenakv::Status; the RocksDB adapter
+// translates its own.
+//
+// Thread safety: Put/Get/Delete/NewCursor may be called from any number of
+// threads at once (both engines allow it). A Cursor is used by one thread.
+// The Engine owns its DB; cursors must be destroyed before it.
+#ifndef ARENAKV_TOOLS_KVBENCH_ENGINE_H_
+#define ARENAKV_TOOLS_KVBENCH_ENGINE_H_
+
+#include <arenakv/mvcc/status.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tools/kvbench/options.h"
+
+namespace arenakv::kvbench {
+
+// A forward/backward iterator over the latest state at its creation.
+class Cursor {
+ public:
+  virtual ~Cursor() = default;
+  virtual void SeekToFirst() = 0;
+  virtual void SeekToLast() = 0;
+  virtual void Seek(std::string_view target) = 0;
+  virtual bool Valid() const = 0;
+  virtual void Next() = 0;
+  virtual void Prev() = 0;
+  virtual std::string_view key() const = 0;
+  virtual std::string_view value() const = 0;
+  virtual Status status() const = 0;
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+
+  virtual const char* name() const = 0;
+  // sync: fdatasync before returning; the WAL setting comes from the options
+  // the engine was opened with.
+  virtual Status Put(std::string_view key, std::string_view value, bool sync) = 0;
+  virtual Status Delete(std::string_view key) = 0;
+  // NotFound when absent.
+  virtual Status Get(std::string_view key, std::string* value) = 0;
+  virtual std::unique_ptr<Cursor> NewCursor() = 0;
+  // Engine statistics printed after a run: (label, value) pairs, including
+  // files per level and, for arenakv, the memtable arena stats.
+  virtual std::vector<std::pair<std::string, std::string>> Stats() = 0;
+};
+
+// Opens the named engine's DB in `path` configured from `options` (same write
+// buffer, WAL, sync and block cache for both engines, no compression).
+// Unless options.use_existing_db, destroys whatever DB is at `path` first.
+// NotSupported for "rocksdb" when kvbench was built without RocksDB.
+Status OpenEngine(const std::string& name, const BenchOptions& options, const std::string& path,
+                  std::unique_ptr<Engine>* engine);
+
+// Whether this build of kvbench includes the named engine.
+bool EngineBuiltIn(const std::string& name);
+
+// Per-engine factories; OpenEngine dispatches to them.
+Status OpenArenakvEngine(const BenchOptions& options, const std::string& path,
+                         std::unique_ptr<Engine>* engine);
+Status OpenRocksdbEngine(const BenchOptions& options, const std::string& path,
+                         std::unique_ptr<Engine>* engine);
+
+}  // namespace arenakv::kvbench
+
+#endif  // ARENAKV_TOOLS_KVBENCH_ENGINE_H_

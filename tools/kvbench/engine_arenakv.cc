@@ -1,0 +1,107 @@
+// The arenakv adapter of kvbench's Engine interface.
+#include <arenakv/mvcc/db.h>
+
+#include <algorithm>
+
+#include "tools/kvbench/engine.h"
+
+namespace arenakv::kvbench {
+
+namespace {
+
+class ArenakvCursor final : public Cursor {
+ public:
+  explicit ArenakvCursor(std::unique_ptr<Iterator> it) : it_(std::move(it)) {}
+  void SeekToFirst() override { it_->SeekToFirst(); }
+  void SeekToLast() override { it_->SeekToLast(); }
+  void Seek(std::string_view target) override { it_->Seek(target); }
+  bool Valid() const override { return it_->Valid(); }
+  void Next() override { it_->Next(); }
+  void Prev() override { it_->Prev(); }
+  std::string_view key() const override { return it_->key(); }
+  std::string_view value() const override { return it_->value(); }
+  Status status() const override { return it_->status(); }
+
+ private:
+  std::unique_ptr<Iterator> it_;
+};
+
+// Owns the DB; see Engine for the thread-safety contract.
+class ArenakvEngine final : public Engine {
+ public:
+  ArenakvEngine(std::unique_ptr<DB> db, bool disable_wal) : db_(std::move(db)) {
+    write_options_.disable_wal = disable_wal;
+  }
+
+  const char* name() const override { return "arenakv"; }
+  Status Put(std::string_view key, std::string_view value, bool sync) override {
+    WriteOptions options = write_options_;
+    options.sync = sync;
+    return db_->Put(options, key, value);
+  }
+  Status Delete(std::string_view key) override {
+    WriteOptions options = write_options_;
+    options.sync = sync_;
+    return db_->Delete(options, key);
+  }
+  Status Get(std::string_view key, std::string* value) override {
+    return db_->Get(ReadOptions(), key, value);
+  }
+  std::unique_ptr<Cursor> NewCursor() override {
+    return std::make_unique<ArenakvCursor>(db_->NewIterator(ReadOptions()));
+  }
+  std::vector<std::pair<std::string, std::string>> Stats() override {
+    std::vector<std::pair<std::string, std::string>> out;
+    std::string value;
+    if (db_->GetProperty("arenakv.memtable.arena-stats", &value)) {
+      // "name: value\n" lines; keep the two the report asks for.
+      for (const char* field : {"reserved_bytes", "requested_bytes"}) {
+        const std::string prefix = std::string(field) + ": ";
+        const std::size_t at = value.find(prefix);
+        if (at == std::string::npos) continue;
+        const std::size_t begin = at + prefix.size();
+        out.emplace_back(std::string("arena ") + field,
+                         value.substr(begin, value.find('\n', begin) - begin));
+      }
+    }
+    std::string levels;
+    for (int level = 0;; ++level) {
+      if (!db_->GetProperty("arenakv.num-files-at-level" + std::to_string(level), &value)) break;
+      levels += (levels.empty() ? "" : " ") + value;
+    }
+    out.emplace_back("files per level", levels);
+    return out;
+  }
+
+  void set_sync(bool sync) { sync_ = sync; }
+
+ private:
+  std::unique_ptr<DB> db_;
+  WriteOptions write_options_;
+  bool sync_ = false;
+};
+
+}  // namespace
+
+Status OpenArenakvEngine(const BenchOptions& options, const std::string& path,
+                         std::unique_ptr<Engine>* engine) {
+  Options db_options;
+  db_options.create_if_missing = !options.use_existing_db;
+  db_options.write_buffer_size = options.write_buffer_size;
+  db_options.block_cache_size = options.cache_size;
+  db_options.max_key_size = std::max(db_options.max_key_size, options.key_size);
+  db_options.max_value_size = std::max(db_options.max_value_size, options.value_size);
+  if (!options.use_existing_db) {
+    Status s = DestroyDB(path, db_options);
+    if (!s.ok() && !s.IsNotFound()) return s;
+  }
+  std::unique_ptr<DB> db;
+  Status s = DB::Open(db_options, path, &db);
+  if (!s.ok()) return s;
+  auto adapter = std::make_unique<ArenakvEngine>(std::move(db), options.disable_wal);
+  adapter->set_sync(options.sync);
+  *engine = std::move(adapter);
+  return Status::OK();
+}
+
+}  // namespace arenakv::kvbench

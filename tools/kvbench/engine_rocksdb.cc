@@ -1,0 +1,116 @@
+// The RocksDB adapter of kvbench's Engine interface, compiled only when
+// RocksDB's CMake package is found (ARENAKV_KVBENCH_WITH_ROCKSDB). Configured
+// like the arenakv side: no compression, the same write buffer size, WAL and
+// sync settings, an LRU block cache of --cache-size, and a 10-bit bloom filter
+// (arenakv's default bloom_bits_per_key) so point reads compare like for like.
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+
+#include "tools/kvbench/engine.h"
+
+namespace arenakv::kvbench {
+
+namespace {
+
+Status FromRocksdb(const rocksdb::Status& s) {
+  if (s.ok()) return Status::OK();
+  if (s.IsNotFound()) return Status::NotFound(s.ToString());
+  if (s.IsCorruption()) return Status::Corruption(s.ToString());
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(s.ToString());
+  if (s.IsNotSupported()) return Status::NotSupported(s.ToString());
+  if (s.IsBusy()) return Status::Busy(s.ToString());
+  return Status::IOError(s.ToString());
+}
+
+std::string_view View(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
+rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+class RocksdbCursor final : public Cursor {
+ public:
+  explicit RocksdbCursor(rocksdb::Iterator* it) : it_(it) {}
+  void SeekToFirst() override { it_->SeekToFirst(); }
+  void SeekToLast() override { it_->SeekToLast(); }
+  void Seek(std::string_view target) override { it_->Seek(ToSlice(target)); }
+  bool Valid() const override { return it_->Valid(); }
+  void Next() override { it_->Next(); }
+  void Prev() override { it_->Prev(); }
+  std::string_view key() const override { return View(it_->key()); }
+  std::string_view value() const override { return View(it_->value()); }
+  Status status() const override { return FromRocksdb(it_->status()); }
+
+ private:
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+// Owns the rocksdb::DB; see Engine for the thread-safety contract.
+class RocksdbEngine final : public Engine {
+ public:
+  RocksdbEngine(rocksdb::DB* db, const BenchOptions& options) : db_(db) {
+    write_options_.disableWAL = options.disable_wal;
+    write_options_.sync = options.sync;
+  }
+
+  const char* name() const override { return "rocksdb"; }
+  Status Put(std::string_view key, std::string_view value, bool sync) override {
+    rocksdb::WriteOptions options = write_options_;
+    options.sync = sync;
+    return FromRocksdb(db_->Put(options, ToSlice(key), ToSlice(value)));
+  }
+  Status Delete(std::string_view key) override {
+    return FromRocksdb(db_->Delete(write_options_, ToSlice(key)));
+  }
+  Status Get(std::string_view key, std::string* value) override {
+    return FromRocksdb(db_->Get(rocksdb::ReadOptions(), ToSlice(key), value));
+  }
+  std::unique_ptr<Cursor> NewCursor() override {
+    return std::make_unique<RocksdbCursor>(db_->NewIterator(rocksdb::ReadOptions()));
+  }
+  std::vector<std::pair<std::string, std::string>> Stats() override {
+    std::string levels;
+    for (int level = 0; level < db_->NumberLevels(); ++level) {
+      std::string value;
+      if (!db_->GetProperty("rocksdb.num-files-at-level" + std::to_string(level), &value)) break;
+      levels += (levels.empty() ? "" : " ") + value;
+    }
+    return {{"files per level", levels}};
+  }
+
+ private:
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::WriteOptions write_options_;
+};
+
+}  // namespace
+
+Status OpenRocksdbEngine(const BenchOptions& options, const std::string& path,
+                         std::unique_ptr<Engine>* engine) {
+  rocksdb::Options db_options;
+  db_options.create_if_missing = !options.use_existing_db;
+  db_options.compression = rocksdb::kNoCompression;
+  db_options.bottommost_compression = rocksdb::kNoCompression;
+  db_options.write_buffer_size = options.write_buffer_size;
+  db_options.max_write_buffer_number = 2;  // arenakv's max_write_buffer_number
+  db_options.max_background_jobs = 2;      // arenakv's max_background_jobs
+  rocksdb::BlockBasedTableOptions table_options;
+  if (options.cache_size == 0) {
+    table_options.no_block_cache = true;
+  } else {
+    table_options.block_cache = rocksdb::NewLRUCache(options.cache_size);
+  }
+  table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
+  if (!options.use_existing_db) {
+    rocksdb::Status s = rocksdb::DestroyDB(path, db_options);
+    if (!s.ok() && !s.IsNotFound()) return FromRocksdb(s);
+  }
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, path, &raw);
+  if (!s.ok()) return FromRocksdb(s);
+  *engine = std::make_unique<RocksdbEngine>(raw, options);
+  return Status::OK();
+}
+
+}  // namespace arenakv::kvbench

@@ -1,0 +1,52 @@
+// BenchOptions: every kvbench command-line setting, and ParseOptions, which
+// fills it from argv with CLI11 and validates it.
+//
+// Thread safety: a plain struct, written once by main before any benchmark
+// thread starts and read-only afterwards.
+#ifndef ARENAKV_TOOLS_KVBENCH_OPTIONS_H_
+#define ARENAKV_TOOLS_KVBENCH_OPTIONS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace arenakv::kvbench {
+
+struct BenchOptions {
+  std::vector<std::string> benchmarks = {"fillrandom", "readrandom"};
+  std::vector<std::string> engines = {"arenakv"};
+  std::uint64_t num = 1000000;  // keys loaded by the fill workloads
+  std::uint64_t reads = 0;      // operations of read/mixed workloads; 0 = num
+  int threads = 1;
+  std::size_t key_size = 16;
+  std::size_t value_size = 100;
+  std::string distribution = "uniform";  // uniform | zipfian
+  double zipf_theta = 0.99;
+  std::size_t write_buffer_size = 64 << 20;
+  std::size_t cache_size = 64 << 20;
+  int seek_nexts = 10;
+  bool sync = false;
+  bool disable_wal = false;
+  std::string db;  // empty: a fresh temporary directory, removed at the end
+  bool use_existing_db = false;
+  std::uint64_t seed = 301;
+  double duration = 0;  // seconds per workload; 0 = run by count
+  std::string json;     // empty: no JSON report
+
+  bool zipfian() const { return distribution == "zipfian"; }
+  std::uint64_t read_ops() const { return reads == 0 ? num : reads; }
+};
+
+// The workload names --benchmarks accepts, in documentation order.
+const std::vector<std::string>& KnownBenchmarks();
+
+// Parses and validates argv. On success returns nullopt and fills *options.
+// Otherwise returns the process exit code: 0 after --help, non-zero after a
+// message on stderr for a malformed or invalid argument.
+std::optional<int> ParseOptions(int argc, char** argv, BenchOptions* options);
+
+}  // namespace arenakv::kvbench
+
+#endif  // ARENAKV_TOOLS_KVBENCH_OPTIONS_H_
