@@ -43,8 +43,7 @@ inline void AppendInternalKey(std::string* dst, std::string_view user_key, Seque
   PutFixed64(dst, PackTrailer(sequence, kind));
 }
 
-inline std::string InternalKey(std::string_view user_key, SequenceNumber sequence,
-                               EntryKind kind) {
+inline std::string InternalKey(std::string_view user_key, SequenceNumber sequence, EntryKind kind) {
   std::string key;
   key.reserve(user_key.size() + kTrailerSize);
   AppendInternalKey(&key, user_key, sequence, kind);
