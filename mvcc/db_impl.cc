@@ -349,9 +349,19 @@ Status DBImpl::ReplayLogs(std::vector<std::uint64_t> logs, VersionEdit* edit,
   return s;
 }
 
-void DBImpl::DeleteObsoleteFiles() {
+void DBImpl::RemoveFiles(const std::function<bool(FileType, std::uint64_t)>& obsolete) {
   std::vector<std::string> names;
-  if (!fs_->GetChildren(path_, &names).ok()) return;
+  if (!fs_->GetChildren(path_, &names).ok()) return;  // retried at the next Open
+  for (const std::string& name : names) {
+    std::uint64_t number;
+    FileType type;
+    if (ParseFileName(name, &number, &type) && obsolete(type, number)) {
+      (void)fs_->RemoveFile(path_ + "/" + name);
+    }
+  }
+}
+
+void DBImpl::DeleteObsoleteFiles() {
   const VersionRef version = versions_->current();
   std::set<std::uint64_t> live_tables;
   for (const auto& level : version->levels) {
@@ -362,29 +372,21 @@ void DBImpl::DeleteObsoleteFiles() {
     std::lock_guard lock(mu_);
     live_log = imm_.empty() ? mem_.log_number : imm_.back().log_number;
   }
-  for (const std::string& name : names) {
-    std::uint64_t number;
-    FileType type;
-    if (!ParseFileName(name, &number, &type)) continue;
-    bool keep = true;
+  const std::uint64_t oldest_log = std::min(live_log, versions_->log_number());
+  RemoveFiles([&](FileType type, std::uint64_t number) {
     switch (type) {
       case FileType::kLog:
-        keep = number >= std::min(live_log, versions_->log_number());
-        break;
+        return number < oldest_log;
       case FileType::kTable:
-        keep = live_tables.contains(number);
-        break;
+        return !live_tables.contains(number);
       case FileType::kManifest:
-        keep = number == versions_->manifest_number();
-        break;
+        return number != versions_->manifest_number();
       case FileType::kTemp:
-        keep = false;
-        break;
+        return true;
       default:
-        break;
+        return false;
     }
-    if (!keep) (void)fs_->RemoveFile(path_ + "/" + name);
-  }
+  });
 }
 
 Status DestroyDB(const std::string& path, const Options& options) {
@@ -848,16 +850,9 @@ Status DBImpl::FlushOldest(std::unique_lock<std::mutex>& lock) {
     s = versions_->LogAndApply(&edit, std::move(added));
   }
   if (s.ok()) {
-    std::vector<std::string> names;
-    if (fs_->GetChildren(path_, &names).ok()) {
-      for (const std::string& name : names) {
-        std::uint64_t number;
-        FileType type;
-        if (ParseFileName(name, &number, &type) && type == FileType::kLog && number < next_log) {
-          (void)fs_->RemoveFile(path_ + "/" + name);
-        }
-      }
-    }
+    RemoveFiles([next_log](FileType type, std::uint64_t number) {
+      return type == FileType::kLog && number < next_log;
+    });
   }
   lock.lock();
   if (s.ok()) {

@@ -35,6 +35,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -117,7 +118,9 @@ class DBImpl final : public DB {
   bool HoldsData(const std::string& name, FileType type) const;
   Status ReplayLogs(std::vector<std::uint64_t> logs, VersionEdit* edit,
                     std::vector<TableFileRef>* added);
-  void DeleteObsoleteFiles();  // requires that no flush runs
+  // Removes the DB files for which obsolete(type, number) is true.
+  void RemoveFiles(const std::function<bool(FileType, std::uint64_t)>& obsolete);
+  void DeleteObsoleteFiles();  // at Open only: every table not in the version goes
 
   const Options options_;
   const std::string path_;
