@@ -15,6 +15,29 @@ TableFile::~TableFile() {
   }
 }
 
+namespace {
+
+// Removes the files `edit` deletes from per-level lists of File (a
+// TableFileRef, or a FileMetaData while the manifest is replayed); Corruption
+// if one is not there.
+template <typename File, typename NumberOf>
+Status EraseDeletedFiles(const VersionEdit& edit, std::array<std::vector<File>, kNumLevels>* levels,
+                         NumberOf number_of) {
+  for (const auto& [level, number] : edit.deleted_files()) {
+    auto& files = (*levels)[level];
+    auto it = std::find_if(files.begin(), files.end(),
+                           [&, n = number](const File& f) { return number_of(f) == n; });
+    if (it == files.end()) {
+      return Status::Corruption("manifest deletes table " + std::to_string(number) +
+                                " which is not at level " + std::to_string(level));
+    }
+    files.erase(it);
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 std::uint64_t Version::TotalFileSize() const {
   std::uint64_t total = 0;
   for (const auto& level : levels) {
@@ -100,16 +123,9 @@ Status VersionSet::OpenTable(const FileMetaData& meta, bool paranoid, TableFileR
 Status VersionSet::Apply(const Version& base, const VersionEdit& edit,
                          std::vector<TableFileRef> added, VersionRef* result) const {
   auto next = std::make_shared<Version>(base);
-  for (const auto& [level, number] : edit.deleted_files()) {
-    auto& files = next->levels[level];
-    auto it = std::find_if(files.begin(), files.end(),
-                           [n = number](const TableFileRef& f) { return f->meta().number == n; });
-    if (it == files.end()) {
-      return Status::Corruption("manifest deletes table " + std::to_string(number) +
-                                " which is not at level " + std::to_string(level));
-    }
-    files.erase(it);
-  }
+  Status s = EraseDeletedFiles(edit, &next->levels,
+                               [](const TableFileRef& f) { return f->meta().number; });
+  if (!s.ok()) return s;
   const auto& new_files = edit.new_files();
   for (std::size_t i = 0; i < new_files.size(); ++i) {
     next->levels[new_files[i].first].push_back(std::move(added[i]));
@@ -253,13 +269,8 @@ Status VersionSet::Recover(bool paranoid_checks) {
     if (records++ == 0 && !edit.comparator_name()) {
       return Status::Corruption(path + ": the first record is not a snapshot");
     }
-    for (const auto& [level, number] : edit.deleted_files()) {
-      auto& files = levels[level];
-      auto it = std::find_if(files.begin(), files.end(),
-                             [n = number](const FileMetaData& f) { return f.number == n; });
-      if (it == files.end()) return Status::Corruption(path + ": deletes an unknown table");
-      files.erase(it);
-    }
+    s = EraseDeletedFiles(edit, &levels, [](const FileMetaData& f) { return f.number; });
+    if (!s.ok()) return Status::Corruption(path + ": " + s.message());
     for (const auto& [level, meta] : edit.new_files()) levels[level].push_back(meta);
     if (edit.log_number()) log_number = edit.log_number();
     if (edit.next_file_number()) next_file = edit.next_file_number();
