@@ -1,7 +1,7 @@
 // Unit tests of kvbench's parts: the histogram's bucket arithmetic and
 // percentiles, key and value generators, the zipfian generator, the JSON
-// escaper, option validation, and the workload runner against a real arenakv
-// DB in a temporary directory.
+// escaper, option validation, the progress line's text, and the workload
+// runner against a real arenakv DB in a temporary directory.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -18,6 +18,7 @@
 #include "tools/kvbench/histogram.h"
 #include "tools/kvbench/json_writer.h"
 #include "tools/kvbench/options.h"
+#include "tools/kvbench/progress.h"
 #include "tools/kvbench/workloads.h"
 #include "tools/kvbench/zipfian.h"
 
@@ -238,6 +239,35 @@ TEST(KvbenchEngine, RocksdbIsAnErrorWhenNotBuiltIn) {
   BenchOptions o;
   std::unique_ptr<Engine> engine;
   EXPECT_TRUE(OpenEngine("rocksdb", o, "/nonexistent", &engine).IsNotSupported());
+}
+
+TEST(KvbenchProgress, LineShowsNamesBarPercentAndRate) {
+  EXPECT_EQ(FormatProgressLine("fillrandom", "arenakv", 0.5, 1234.4, 10),
+            "fillrandom arenakv [#####-----]  50% 1234 ops/s");
+  EXPECT_EQ(FormatProgressLine("readseq", "rocksdb", 0, 0, 4),
+            "readseq rocksdb [----]   0% 0 ops/s");
+  EXPECT_EQ(FormatProgressLine("ycsb-a", "arenakv", 1, 2e6, 4),
+            "ycsb-a arenakv [####] 100% 2000000 ops/s");
+}
+
+TEST(KvbenchProgress, BarFillsOnlyWholeCells) {
+  // 99.9% is not done: the last cell stays empty and the percent rounds down.
+  EXPECT_EQ(FormatProgressLine("w", "e", 0.999, 1, 10), "w e [#########-]  99% 1 ops/s");
+  EXPECT_EQ(FormatProgressLine("w", "e", 0.05, 1, 10), "w e [----------]   5% 1 ops/s");
+}
+
+TEST(KvbenchProgress, OutOfRangeNumbersAreClamped) {
+  const std::string full = "w e [###] 100% 7 ops/s";
+  const std::string empty = "w e [---]   0% 0 ops/s";
+  // A timed workload's elapsed time can pass its duration before the threads stop.
+  EXPECT_EQ(FormatProgressLine("w", "e", 1.7, 7, 3), full);
+  EXPECT_EQ(FormatProgressLine("w", "e", -0.2, -5, 3), empty);
+  EXPECT_EQ(FormatProgressLine("w", "e", std::nan(""), std::nan(""), 3), empty);
+  EXPECT_EQ(FormatProgressLine("w", "e", std::numeric_limits<double>::infinity(), 7, 3), full);
+}
+
+TEST(KvbenchProgress, ZeroWidthLeavesOutTheBar) {
+  EXPECT_EQ(FormatProgressLine("", "", 0.25, 10, 0), "   25% 10 ops/s");
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // workloads in order on one DB per engine (arenakv, and RocksDB when built
 // with it), then prints one aligned table comparing them; see workloads.h for
 // what each workload does and `kvbench --help` for the options.
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -15,6 +17,7 @@
 #include "tools/kvbench/engine.h"
 #include "tools/kvbench/machine_info.h"
 #include "tools/kvbench/options.h"
+#include "tools/kvbench/progress.h"
 #include "tools/kvbench/report.h"
 #include "tools/kvbench/workloads.h"
 #include "tools/kvbench/zipfian.h"
@@ -112,6 +115,8 @@ int Main(int argc, char** argv) {
     zipf = std::make_unique<ZipfianTable>(options.num, options.zipf_theta);
   }
 
+  // The live status line only on a terminal: redirected stderr stays a log.
+  Progress progress(stderr, isatty(STDERR_FILENO) == 1);
   ResultsByEngine results;
   std::vector<EngineSummary> summaries;
   for (const std::string& name : options.engines) {
@@ -123,7 +128,7 @@ int Main(int argc, char** argv) {
                    s.ToString().c_str());
       return 1;
     }
-    WorkloadRunner runner(options, engine.get(), zipf.get());
+    WorkloadRunner runner(options, engine.get(), zipf.get(), &progress);
     std::vector<WorkloadResult>& runs = results.emplace_back();
     EngineSummary summary;
     summary.engine = name;

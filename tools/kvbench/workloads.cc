@@ -34,8 +34,16 @@ struct WorkloadRunner::Thread {
   }
   void Done(Clock::time_point start) {
     latency.Record(Nanos(start, Clock::now()));
-    ++ops;
+    // One shared atomic add per batch, not per operation: the counter's
+    // cache line would otherwise bounce between the client threads.
+    if ((++ops % kProgressBatch) == 0 && progress != nullptr) progress->Add(kProgressBatch);
   }
+  // The operations Done has not yet reported to progress; called at the end.
+  void FlushProgress() {
+    if (progress != nullptr) progress->Add(ops % kProgressBatch);
+  }
+
+  static constexpr std::uint64_t kProgressBatch = 64;
 
   std::uint64_t first = 0;  // fillseq: the first key index of this thread's range
   std::uint64_t count = 0;  // operations to run when not timed
@@ -45,6 +53,7 @@ struct WorkloadRunner::Thread {
   Clock::time_point deadline;
   Clock::time_point began, ended;  // this thread's share of the workload's wall time
   const std::atomic<bool>* stop = nullptr;
+  Progress* progress = nullptr;  // may be null
 
   Random rng;
   KeyBuffer key;
@@ -54,10 +63,11 @@ struct WorkloadRunner::Thread {
 };
 
 WorkloadRunner::WorkloadRunner(const BenchOptions& options, Engine* engine,
-                               const ZipfianTable* zipf)
+                               const ZipfianTable* zipf, Progress* progress)
     : options_(options),
       engine_(engine),
       zipf_(zipf),
+      progress_(progress),
       values_(options.value_size, options.seed),
       key_count_(options.num) {}
 
@@ -165,6 +175,7 @@ Status WorkloadRunner::RunThreads(int threads, std::uint64_t total, Body body,
     first += state->count;
     state->timed = options_.duration > 0;
     state->stop = &stop;
+    state->progress = progress_;
     states.push_back(std::move(state));
   }
   ++runs_;
@@ -173,6 +184,9 @@ Status WorkloadRunner::RunThreads(int threads, std::uint64_t total, Body body,
   std::mutex mu;
   Status first_error;  // guarded by mu
   std::vector<std::thread> workers;
+  if (progress_ != nullptr) {
+    progress_->Start(result->workload, result->engine, total, options_.duration);
+  }
   for (auto& state : states) {
     workers.emplace_back([&, t = state.get()] {
       start.arrive_and_wait();
@@ -181,6 +195,7 @@ Status WorkloadRunner::RunThreads(int threads, std::uint64_t total, Body body,
                                    std::chrono::duration<double>(options_.duration));
       Status s = body(*t);
       t->ended = Clock::now();
+      t->FlushProgress();
       if (!s.ok()) {
         std::lock_guard lock(mu);
         if (first_error.ok()) first_error = s;
@@ -190,6 +205,7 @@ Status WorkloadRunner::RunThreads(int threads, std::uint64_t total, Body body,
   }
   start.arrive_and_wait();
   for (std::thread& w : workers) w.join();
+  if (progress_ != nullptr) progress_->Finish();
   // From the first thread's start to the last one's end: the runner's own
   // clock would miss a short workload that ends before the runner is scheduled.
   Clock::time_point began = states.front()->began, ended = states.front()->ended;

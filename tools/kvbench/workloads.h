@@ -20,8 +20,8 @@
 // With --duration > 0 every workload runs for that long instead of by count.
 //
 // Thread safety: Run is called by one thread at a time; it starts and joins
-// its client threads itself. The runner borrows the engine (which must
-// outlive it) and owns the shared generators.
+// its client threads itself. The runner borrows the engine and the optional
+// Progress (both must outlive it) and owns the shared generators.
 #ifndef ARENAKV_TOOLS_KVBENCH_WORKLOADS_H_
 #define ARENAKV_TOOLS_KVBENCH_WORKLOADS_H_
 
@@ -36,6 +36,7 @@
 #include "tools/kvbench/generators.h"
 #include "tools/kvbench/histogram.h"
 #include "tools/kvbench/options.h"
+#include "tools/kvbench/progress.h"
 #include "tools/kvbench/zipfian.h"
 
 namespace arenakv::kvbench {
@@ -60,8 +61,11 @@ struct WorkloadResult {
 class WorkloadRunner {
  public:
   // `zipf` is shared (may be nullptr when neither --distribution zipfian nor
-  // ycsb-d is used); it must outlive the runner.
-  WorkloadRunner(const BenchOptions& options, Engine* engine, const ZipfianTable* zipf);
+  // ycsb-d is used); it must outlive the runner. `progress`, when not null,
+  // is started and finished around each workload and fed its finished
+  // operations in batches.
+  WorkloadRunner(const BenchOptions& options, Engine* engine, const ZipfianTable* zipf,
+                 Progress* progress = nullptr);
 
   // Runs workload `name` (one of KnownBenchmarks()) and fills *result. Returns
   // the first engine error any thread saw (NotFound from reads is not one).
@@ -87,6 +91,7 @@ class WorkloadRunner {
   const BenchOptions& options_;
   Engine* const engine_;
   const ZipfianTable* const zipf_;
+  Progress* const progress_;  // may be null
   const ValuePool values_;
   // Keys [0, key_count_) may exist: num after the fills, grown by YCSB inserts.
   std::atomic<std::uint64_t> key_count_;
