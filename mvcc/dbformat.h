@@ -86,6 +86,21 @@ inline int InternalKeyCompare(std::string_view a, std::string_view b) {
   return ta > tb ? -1 : (ta < tb ? 1 : 0);
 }
 
+// InternalKeyCompare made total and safe for keys shorter than a trailer
+// (which only corrupt data yields): such a key is its own user key and sorts
+// before every well-formed entry of that user key.
+inline int InternalKeyCompareTotal(std::string_view a, std::string_view b) {
+  if (a.size() >= kTrailerSize && b.size() >= kTrailerSize) return InternalKeyCompare(a, b);
+  const std::string_view user_a = a.size() >= kTrailerSize ? ExtractUserKey(a) : a;
+  const std::string_view user_b = b.size() >= kTrailerSize ? ExtractUserKey(b) : b;
+  const int r = user_a.compare(user_b);
+  if (r != 0) return r < 0 ? -1 : 1;
+  const bool short_a = a.size() < kTrailerSize;
+  const bool short_b = b.size() < kTrailerSize;
+  if (short_a != short_b) return short_a ? -1 : 1;
+  return 0;  // both short and equal
+}
+
 }  // namespace arenakv
 
 #endif  // ARENAKV_MVCC_DBFORMAT_H_

@@ -12,21 +12,6 @@
 namespace arenakv {
 namespace {
 
-// InternalKeyCompare, made total and safe for keys shorter than a trailer: such
-// a key is its own user key and sorts before every well-formed entry of that
-// user key. Children only yield short keys when their data is corrupt.
-int CompareKeys(std::string_view a, std::string_view b) {
-  if (a.size() >= kTrailerSize && b.size() >= kTrailerSize) return InternalKeyCompare(a, b);
-  const std::string_view user_a = a.size() >= kTrailerSize ? ExtractUserKey(a) : a;
-  const std::string_view user_b = b.size() >= kTrailerSize ? ExtractUserKey(b) : b;
-  const int r = user_a.compare(user_b);
-  if (r != 0) return r < 0 ? -1 : 1;
-  const bool short_a = a.size() < kTrailerSize;
-  const bool short_b = b.size() < kTrailerSize;
-  if (short_a != short_b) return short_a ? -1 : 1;
-  return 0;  // both short and equal
-}
-
 // The k-way merge. heap_ holds the valid children, ordered so that heap_[0] is
 // the current entry: a min-heap on keys while moving forward, a max-heap while
 // moving backward.
@@ -109,7 +94,7 @@ class MergingIterator final : public InternalIterator {
 
   // True if `a` belongs above `b` in the heap (is returned before it).
   bool Above(InternalIterator* a, InternalIterator* b) const {
-    const int r = CompareKeys(a->key(), b->key());
+    const int r = InternalKeyCompareTotal(a->key(), b->key());
     return direction_ == Direction::kForward ? r < 0 : r > 0;
   }
 
@@ -169,10 +154,10 @@ class MergingIterator final : public InternalIterator {
       if (child == current) continue;
       if (direction == Direction::kForward) {
         child->Seek(key);
-        if (child->Valid() && CompareKeys(child->key(), key) == 0) child->Next();
+        if (child->Valid() && InternalKeyCompareTotal(child->key(), key) == 0) child->Next();
       } else {
         child->SeekForPrev(key);
-        if (child->Valid() && CompareKeys(child->key(), key) == 0) child->Prev();
+        if (child->Valid() && InternalKeyCompareTotal(child->key(), key) == 0) child->Prev();
       }
     }
     if (direction == Direction::kForward)

@@ -30,26 +30,13 @@
 
 namespace arenakv {
 
-// InternalKeyCompare, safe and total for keys shorter than a trailer.
-inline int TestCompareInternalKeys(std::string_view a, std::string_view b) {
-  if (a.size() >= kTrailerSize && b.size() >= kTrailerSize) return InternalKeyCompare(a, b);
-  const std::string_view user_a = a.size() >= kTrailerSize ? ExtractUserKey(a) : a;
-  const std::string_view user_b = b.size() >= kTrailerSize ? ExtractUserKey(b) : b;
-  const int r = user_a.compare(user_b);
-  if (r != 0) return r < 0 ? -1 : 1;
-  const bool short_a = a.size() < kTrailerSize;
-  const bool short_b = b.size() < kTrailerSize;
-  if (short_a != short_b) return short_a ? -1 : 1;
-  return 0;
-}
-
 class VectorIterator final : public InternalIterator {
  public:
   using Entries = std::vector<std::pair<std::string, std::string>>;
 
   explicit VectorIterator(Entries entries) : entries_(std::move(entries)) {
     std::stable_sort(entries_.begin(), entries_.end(), [](const auto& a, const auto& b) {
-      return TestCompareInternalKeys(a.first, b.first) < 0;
+      return InternalKeyCompareTotal(a.first, b.first) < 0;
     });
   }
 
@@ -74,7 +61,7 @@ class VectorIterator final : public InternalIterator {
   void SeekForPrev(std::string_view target) override {
     if (!Move()) return;
     std::size_t i = FirstAtOrAfter(target);
-    if (i < entries_.size() && TestCompareInternalKeys(entries_[i].first, target) == 0) {
+    if (i < entries_.size() && InternalKeyCompareTotal(entries_[i].first, target) == 0) {
       pos_ = i;
     } else {
       pos_ = i == 0 ? kInvalid : i - 1;
@@ -110,7 +97,7 @@ class VectorIterator final : public InternalIterator {
   std::size_t FirstAtOrAfter(std::string_view target) const {
     const auto it = std::lower_bound(entries_.begin(), entries_.end(), target,
                                      [](const auto& entry, std::string_view t) {
-                                       return TestCompareInternalKeys(entry.first, t) < 0;
+                                       return InternalKeyCompareTotal(entry.first, t) < 0;
                                      });
     return static_cast<std::size_t>(it - entries_.begin());
   }
