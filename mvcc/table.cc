@@ -350,18 +350,7 @@ Status Table::VerifyAll() const {
       if (!KeyMayMatch(parsed.user_key)) {
         return Status::Corruption("sst: bloom filter misses a key of the table");
       }
-      if (seen.num_entries == 0) {
-        seen.smallest_key.assign(key);
-        seen.smallest_sequence = parsed.sequence;
-        seen.largest_sequence = parsed.sequence;
-      }
-      seen.smallest_sequence = std::min(seen.smallest_sequence, parsed.sequence);
-      seen.largest_sequence = std::max(seen.largest_sequence, parsed.sequence);
-      ++seen.num_entries;
-      if (parsed.kind == EntryKind::kDelete) ++seen.num_deletions;
-      seen.raw_key_bytes += key.size();
-      seen.raw_value_bytes += block.value().size();
-      seen.largest_key.assign(key);
+      seen.AddEntry(key, parsed, block.value().size());
     }
     if (!block.status().ok()) return block.status();
     previous_separator.assign(index.key());

@@ -30,7 +30,7 @@ void TableBuilder::Add(std::string_view internal_key, std::string_view value) {
   ParsedInternalKey parsed;
   const bool well_formed = ParseInternalKey(internal_key, &parsed);
   const bool in_order =
-      properties_.num_entries == 0 || InternalKeyCompare(last_key_, internal_key) < 0;
+      properties_.num_entries == 0 || InternalKeyCompare(properties_.largest_key, internal_key) < 0;
   ARENAKV_DCHECK(well_formed && in_order);
   if (!well_formed) {
     status_ = Status::InvalidArgument("TableBuilder::Add: not an internal key");
@@ -50,27 +50,15 @@ void TableBuilder::Add(std::string_view internal_key, std::string_view value) {
   if (pending_index_entry_) {
     std::string handle;
     pending_handle_.EncodeTo(&handle);
-    index_block_.Add(IndexSeparator(last_key_, internal_key), handle);
+    index_block_.Add(IndexSeparator(properties_.largest_key, internal_key), handle);
     pending_index_entry_ = false;
   }
-  if (filter_ != nullptr &&
-      (properties_.num_entries == 0 || ExtractUserKey(last_key_) != parsed.user_key)) {
+  if (filter_ != nullptr && (properties_.num_entries == 0 ||
+                             ExtractUserKey(properties_.largest_key) != parsed.user_key)) {
     filter_->AddKey(parsed.user_key);
   }
 
-  TableProperties& p = properties_;
-  if (p.num_entries == 0) {
-    p.smallest_key.assign(internal_key);
-    p.smallest_sequence = parsed.sequence;
-    p.largest_sequence = parsed.sequence;
-  }
-  p.smallest_sequence = std::min(p.smallest_sequence, parsed.sequence);
-  p.largest_sequence = std::max(p.largest_sequence, parsed.sequence);
-  ++p.num_entries;
-  if (parsed.kind == EntryKind::kDelete) ++p.num_deletions;
-  p.raw_key_bytes += internal_key.size();
-  p.raw_value_bytes += value.size();
-  last_key_.assign(internal_key);
+  properties_.AddEntry(internal_key, parsed, value.size());
 
   data_block_.Add(internal_key, value);
   if (data_block_.CurrentSizeEstimate() >= options_.block_size) FlushDataBlock();
@@ -108,12 +96,11 @@ Status TableBuilder::Finish() {
   if (!status_.ok()) return status_;
   TableProperties& p = properties_;
   p.data_bytes = offset_;
-  p.largest_key = last_key_;
   if (pending_index_entry_) {
     // The last block's separator only has to be >= its last key.
     std::string handle;
     pending_handle_.EncodeTo(&handle);
-    index_block_.Add(last_key_, handle);
+    index_block_.Add(properties_.largest_key, handle);
     pending_index_entry_ = false;
   }
   const std::string_view index_contents = index_block_.Finish();

@@ -81,7 +81,6 @@ class TableBuilder {
   BlockBuilder index_block_;
   std::unique_ptr<BloomFilterBuilder> filter_;  // null when bloom_bits_per_key == 0
   TableProperties properties_;
-  std::string last_key_;  // the last key added; empty before the first Add
 
   // The last data block written, awaiting its index entry: the separator needs
   // the first key of the next block.

@@ -9,6 +9,22 @@
 
 namespace arenakv {
 
+void TableProperties::AddEntry(std::string_view key, const ParsedInternalKey& parsed,
+                               std::size_t value_size) {
+  if (num_entries == 0) {
+    smallest_key.assign(key);
+    smallest_sequence = parsed.sequence;
+    largest_sequence = parsed.sequence;
+  }
+  smallest_sequence = std::min(smallest_sequence, parsed.sequence);
+  largest_sequence = std::max(largest_sequence, parsed.sequence);
+  ++num_entries;
+  if (parsed.kind == EntryKind::kDelete) ++num_deletions;
+  raw_key_bytes += key.size();
+  raw_value_bytes += value_size;
+  largest_key.assign(key);
+}
+
 void BlockHandle::EncodeTo(std::string* dst) const {
   PutVarint64(dst, offset);
   PutVarint64(dst, size);

@@ -49,6 +49,11 @@ struct TableProperties {
   SequenceNumber largest_sequence = 0;
   std::string smallest_key;  // internal keys; both empty when num_entries == 0
   std::string largest_key;
+
+  // Counts one entry (internal key `key`, already parsed) into the entry
+  // fields: counts, raw bytes, key and sequence ranges. Entries come in key
+  // order, so the last one added is the largest.
+  void AddEntry(std::string_view key, const ParsedInternalKey& parsed, std::size_t value_size);
 };
 
 // Where a block lies in the file: its contents, without the trailer.
