@@ -1,5 +1,6 @@
 # find_package(arenakv CONFIG REQUIRED) support. The installed package needs
-# nothing but the library and its headers (Threads from the toolchain).
+# the library and its headers, Threads from the toolchain, and lz4 and zstd
+# (found with pkg-config by arenakvConfig.cmake).
 include(CMakePackageConfigHelpers)
 
 install(TARGETS arenakv EXPORT arenakvTargets

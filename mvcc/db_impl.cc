@@ -1,11 +1,13 @@
 #include "mvcc/db_impl.h"
 
 #include <algorithm>
-#include <charconv>
+#include <chrono>
+#include <thread>
 #include <utility>
 
 #include "mvcc/db_iter.h"
 #include "mvcc/filename.h"
+#include "mvcc/level_iterator.h"
 #include "mvcc/log_reader.h"
 #include "mvcc/memtable_iterator.h"
 #include "mvcc/merging_iterator.h"
@@ -157,6 +159,29 @@ Status DB::Open(const Options& options, const std::string& path, std::unique_ptr
     return Status::InvalidArgument(
         "block_size and block_restart_interval must be positive, bloom_bits_per_key >= 0");
   }
+  if (options.level0_file_num_compaction_trigger < 1 ||
+      options.level0_slowdown_writes_trigger < options.level0_file_num_compaction_trigger ||
+      options.level0_stop_writes_trigger < options.level0_slowdown_writes_trigger) {
+    return Status::InvalidArgument(
+        "need 1 <= level0_file_num_compaction_trigger <= level0_slowdown_writes_trigger <= "
+        "level0_stop_writes_trigger");
+  }
+  if (options.target_file_size_base == 0 || options.max_bytes_for_level_base == 0 ||
+      !(options.max_bytes_for_level_multiplier >= 1 &&
+        options.max_bytes_for_level_multiplier <= 1000)) {
+    return Status::InvalidArgument(
+        "target_file_size_base and max_bytes_for_level_base must be positive, "
+        "max_bytes_for_level_multiplier in [1, 1000]");
+  }
+  auto valid_compression = [](CompressionType type) {
+    return type == CompressionType::kNone || type == CompressionType::kLz4 ||
+           type == CompressionType::kZstd;
+  };
+  if (!valid_compression(options.compression) ||
+      !std::all_of(options.compression_per_level.begin(), options.compression_per_level.end(),
+                   valid_compression)) {
+    return Status::InvalidArgument("unknown CompressionType");
+  }
   if (path.empty()) return Status::InvalidArgument("empty DB path");
   auto impl = std::make_unique<DBImpl>(options, path);
   Status s = impl->OpenImpl();
@@ -175,15 +200,17 @@ DBImpl::DBImpl(const Options& options, std::string path)
   table_options.block_restart_interval = options_.block_restart_interval;
   table_options.bloom_bits_per_key = options_.bloom_bits_per_key;
   versions_ = std::make_unique<VersionSet>(path_, fs_, table_options, cache_.get());
+  picker_ = std::make_unique<CompactionPicker>(options_);
 }
 
 DBImpl::~DBImpl() {
   {
     std::lock_guard lock(mu_);
     shutting_down_ = true;
+    stop_jobs_.store(true, std::memory_order_relaxed);
   }
   bg_cv_.notify_all();
-  if (bg_thread_.joinable()) bg_thread_.join();
+  for (std::thread& t : bg_threads_) t.join();
   log_.reset();
   if (log_file_ != nullptr) (void)log_file_->Close();  // hands buffered writes to the OS
   {
@@ -210,7 +237,9 @@ Status DBImpl::OpenImpl() {
   if (!s.ok()) return s;
   s = Recover();
   if (!s.ok()) return s;
-  bg_thread_ = std::thread([this] { BackgroundLoop(); });
+  for (int i = 0; i < options_.max_background_jobs; ++i) {
+    bg_threads_.emplace_back([this] { BackgroundLoop(); });
+  }
   return Status::OK();
 }
 
@@ -295,7 +324,8 @@ Status DBImpl::ReplayLogs(std::vector<std::uint64_t> logs, VersionEdit* edit,
     if (mem == nullptr) return Status::OK();
     TableFileRef file;
     FileMetaData meta;
-    Status s = WriteTable(mem, &file, &meta);
+    // No reader exists yet: only each key's newest version matters.
+    Status s = WriteTable(mem, {kMaxSequenceNumber}, &file, &meta);
     if (s.ok() && file != nullptr) {
       edit->AddFile(0, meta);
       added->push_back(std::move(file));
@@ -499,8 +529,40 @@ Status DBImpl::Rotate(std::size_t need) {
 
 Status DBImpl::MakeRoom(std::unique_lock<std::mutex>& lock, std::size_t need, bool force_rotate) {
   const std::size_t max_imm = static_cast<std::size_t>(options_.max_write_buffer_number) - 1;
+  bool slowed_down = false;
+  auto stall = [&](std::uint64_t* counter) {
+    ++*counter;
+    const auto start = std::chrono::steady_clock::now();
+    if (counter == &l0_slowdowns_) {
+      // Let background work catch up a little, without holding up readers
+      // or the other writers' queueing.
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      lock.lock();
+      slowed_down = true;
+    } else {
+      bg_cv_.wait(lock);
+    }
+    stall_micros_ +=
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                       std::chrono::steady_clock::now() - start)
+                                       .count());
+  };
   for (;;) {
     if (!bg_error_.ok()) return bg_error_;
+    if (!options_.disable_auto_compactions && !force_rotate) {
+      // Level 0 piling up: reads get slower with every file, so writes wait
+      // for compactions (with auto compactions off nothing would drain it).
+      const auto l0_files = static_cast<int>(versions_->current()->levels[0].size());
+      if (l0_files >= options_.level0_stop_writes_trigger) {
+        stall(&l0_stops_);
+        continue;
+      }
+      if (l0_files >= options_.level0_slowdown_writes_trigger && !slowed_down) {
+        stall(&l0_slowdowns_);
+        continue;
+      }
+    }
     const MemTable& mem = *mem_.mem;
     const bool empty = mem.num_entries() == 0;
     if (force_rotate && empty) return Status::OK();  // nothing to flush
@@ -522,8 +584,7 @@ Status DBImpl::MakeRoom(std::unique_lock<std::mutex>& lock, std::size_t need, bo
       force_rotate = false;
       continue;
     }
-    ++stalls_;  // every memtable is full: wait for a flush
-    bg_cv_.wait(lock);
+    stall(&memtable_stalls_);  // every memtable is full: wait for a flush
   }
 }
 
@@ -538,6 +599,14 @@ void DBImpl::InstallView() {
 
 std::shared_ptr<const ReadView> DBImpl::view() const {
   std::lock_guard lock(view_mu_);
+  return view_;
+}
+
+std::shared_ptr<const ReadView> DBImpl::ViewAt(const ReadOptions& options,
+                                               SequenceNumber* sequence) const {
+  std::lock_guard lock(view_mu_);
+  *sequence = options.snapshot != nullptr ? options.snapshot->sequence()
+                                          : last_sequence_.load(std::memory_order_acquire);
   return view_;
 }
 
@@ -683,17 +752,10 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
 
 // ---------------------------------------------------------------- reads
 
-SequenceNumber DBImpl::ReadSequence(const ReadOptions& options) const {
-  return options.snapshot != nullptr ? options.snapshot->sequence()
-                                     : last_sequence_.load(std::memory_order_acquire);
-}
-
 Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string* value) {
   if (value == nullptr) return Status::InvalidArgument("null value");
-  // The sequence first, then the view: the view then holds every write the
-  // sequence covers.
-  const SequenceNumber sequence = ReadSequence(options);
-  const std::shared_ptr<const ReadView> v = view();
+  SequenceNumber sequence = 0;
+  const std::shared_ptr<const ReadView> v = ViewAt(options, &sequence);
   auto from_memtable = [&](const MemTableRef& mem, Status* s) {
     switch (mem->Get(key, sequence, value)) {
       case MemTable::LookupResult::kFound:
@@ -712,28 +774,38 @@ Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string
   for (const MemTableRef& mem : v->imm) {
     if (from_memtable(mem, &s)) return s;
   }
-  for (const auto& level : v->version->levels) {
-    for (const TableFileRef& f : level) {
-      Table::GetResult result;
-      s = f->table().Get(key, sequence, options.verify_checksums, &result, value);
-      if (!s.ok()) return s;
-      if (result == Table::GetResult::kFound) return Status::OK();
-      if (result == Table::GetResult::kDeleted) return Status::NotFound();
-    }
+  // Tables: level 0 newest first (its files overlap), then at most one file
+  // per deeper level, each level older than the one above it.
+  auto from_table = [&](const TableFile& f, Status* s) {
+    Table::GetResult result;
+    *s = f.table().Get(key, sequence, options.verify_checksums, &result, value);
+    if (!s->ok()) return true;
+    if (result == Table::GetResult::kDeleted) *s = Status::NotFound();
+    return result != Table::GetResult::kNotPresent;
+  };
+  for (const TableFileRef& f : v->version->levels[0]) {
+    if (key < SmallestUserKey(*f) || key > LargestUserKey(*f)) continue;
+    if (from_table(*f, &s)) return s;
+  }
+  for (int level = 1; level < kNumLevels; ++level) {
+    const TableFile* f = v->version->FileForKey(level, key);
+    if (f != nullptr && from_table(*f, &s)) return s;
   }
   return Status::NotFound();
 }
 
 std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
-  const SequenceNumber sequence = ReadSequence(options);
-  std::shared_ptr<const ReadView> v = view();
+  SequenceNumber sequence = 0;
+  std::shared_ptr<const ReadView> v = ViewAt(options, &sequence);
   std::vector<std::unique_ptr<InternalIterator>> children;
   children.push_back(NewMemTableIterator(v->mem));
   for (const MemTableRef& mem : v->imm) children.push_back(NewMemTableIterator(mem));
-  for (const auto& level : v->version->levels) {
-    for (const TableFileRef& f : level) {
-      children.push_back(f->table().NewIterator(options.verify_checksums));
-    }
+  for (const TableFileRef& f : v->version->levels[0]) {
+    children.push_back(f->table().NewIterator(options.verify_checksums));
+  }
+  for (int level = 1; level < kNumLevels; ++level) {
+    if (v->version->levels[level].empty()) continue;
+    children.push_back(NewLevelIterator(v->version->levels[level], options.verify_checksums));
   }
   auto inner = NewDBIterator(NewMergingIterator(std::move(children)), sequence, options.lower_bound,
                              options.upper_bound);
@@ -755,199 +827,6 @@ void DBImpl::ReleaseSnapshot(const Snapshot* snapshot) {
     if (it != snapshots_.end()) snapshots_.erase(it);
   }
   delete static_cast<const SnapshotImpl*>(snapshot);
-}
-
-// ---------------------------------------------------------------- flush
-
-Status DBImpl::Flush() {
-  Status s = WriteImpl(WriteOptions{}, nullptr, /*force_rotate=*/true);
-  if (!s.ok()) return s;
-  // Flushes go oldest first: once as many more have finished as there are
-  // immutable memtables now, the one just rotated (if any) is on disk, however
-  // many writers rotate meanwhile.
-  std::unique_lock lock(mu_);
-  const std::uint64_t target = flushes_ + imm_.size();
-  bg_cv_.wait(lock, [&] { return flushes_ >= target || !bg_error_.ok(); });
-  return bg_error_;
-}
-
-// Compaction arrives with issue #7; until then every table stays in level 0,
-// and CompactRange only flushes the memtable.
-Status DBImpl::CompactRange(std::optional<std::string_view>, std::optional<std::string_view>) {
-  return Flush();
-}
-
-void DBImpl::BackgroundLoop() {
-  std::unique_lock lock(mu_);
-  for (;;) {
-    bg_cv_.wait(lock, [&] { return shutting_down_ || (!imm_.empty() && bg_error_.ok()); });
-    if (shutting_down_) return;  // unflushed memtables stay in their WALs
-    flush_running_ = true;
-    Status s = FlushOldest(lock);
-    flush_running_ = false;
-    if (!s.ok()) SetBackgroundError(s);
-    bg_cv_.notify_all();
-  }
-}
-
-Status DBImpl::WriteTable(const MemTableRef& mem, TableFileRef* file, FileMetaData* meta) {
-  file->reset();
-  const std::uint64_t number = versions_->NewFileNumber();
-  const std::string path = TableFileName(path_, number);
-  std::unique_ptr<WritableFile> out;
-  Status s = fs_->NewWritableFile(path, &out);
-  if (!s.ok()) return s;
-  TableBuilder builder(versions_->table_options(), out.get());
-  std::unique_ptr<InternalIterator> it = NewMemTableIterator(mem);
-  for (it->SeekToFirst(); it->Valid() && builder.status().ok(); it->Next()) {
-    builder.Add(it->key(), it->value());
-  }
-  if (builder.NumEntries() == 0 && builder.status().ok()) {
-    builder.Abandon();
-    (void)out->Close();
-    (void)fs_->RemoveFile(path);
-    return Status::OK();
-  }
-  s = builder.Finish();
-  if (s.ok()) s = out->Sync();
-  if (s.ok()) s = out->Close();
-  if (s.ok()) s = fs_->SyncDir(path_);
-  if (s.ok()) {
-    const TableProperties& props = builder.properties();
-    meta->number = number;
-    meta->file_size = builder.FileSize();
-    meta->smallest = props.smallest_key;
-    meta->largest = props.largest_key;
-    meta->smallest_sequence = props.smallest_sequence;
-    meta->largest_sequence = props.largest_sequence;
-    s = versions_->OpenTable(*meta, /*paranoid=*/false, file);
-  }
-  if (!s.ok()) {
-    file->reset();
-    (void)fs_->RemoveFile(path);
-  }
-  return s;
-}
-
-Status DBImpl::FlushOldest(std::unique_lock<std::mutex>& lock) {
-  const MemTableSlot slot = imm_.back();
-  // WALs older than the next memtable's hold nothing unflushed afterwards.
-  const std::uint64_t next_log =
-      imm_.size() >= 2 ? imm_[imm_.size() - 2].log_number : mem_.log_number;
-  lock.unlock();
-  TableFileRef file;
-  FileMetaData meta;
-  Status s = WriteTable(slot.mem, &file, &meta);
-  if (s.ok()) {
-    VersionEdit edit;
-    std::vector<TableFileRef> added;
-    if (file != nullptr) {
-      edit.AddFile(0, meta);
-      added.push_back(std::move(file));
-    }
-    edit.SetLogNumber(next_log);
-    versions_->SetLastSequence(last_sequence_.load(std::memory_order_acquire));
-    s = versions_->LogAndApply(&edit, std::move(added));
-  }
-  if (s.ok()) {
-    RemoveFiles([next_log](FileType type, std::uint64_t number) {
-      return type == FileType::kLog && number < next_log;
-    });
-  }
-  lock.lock();
-  if (s.ok()) {
-    imm_.pop_back();
-    ++flushes_;
-    InstallView();
-  }
-  return s;
-}
-
-// ---------------------------------------------------------------- properties
-
-bool DBImpl::GetProperty(std::string_view name, std::string* value) {
-  if (value == nullptr) return false;
-  value->clear();
-  const std::shared_ptr<const ReadView> v = view();
-  if (name == "arenakv.memtable.arena-stats") {
-    std::size_t live = 0, requested = 0, allocated = 0, reserved = 0;
-    std::uint64_t released = 0;
-    {
-      std::lock_guard lock(arenas_->mu);
-      live = arenas_->live.size();
-      released = arenas_->released;
-      for (const MemTable* mem : arenas_->live) {
-        const ArenaStats stats = mem->arena_stats();
-        requested += stats.requested;
-        allocated += stats.allocated;
-        reserved += stats.reserved;
-      }
-    }
-    *value = "live_memtables: " + std::to_string(live) +
-             "\nimmutable_memtables: " + std::to_string(v->imm.size()) +
-             "\nrequested_bytes: " + std::to_string(requested) +
-             "\nallocated_bytes: " + std::to_string(allocated) +
-             "\nreserved_bytes: " + std::to_string(reserved) +
-             "\nreleased_arenas: " + std::to_string(released) + "\n";
-    return true;
-  }
-  constexpr std::string_view kFilesAtLevel = "arenakv.num-files-at-level";
-  if (name.starts_with(kFilesAtLevel)) {
-    const std::string_view digits = name.substr(kFilesAtLevel.size());
-    int level = -1;
-    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), level);
-    if (ec != std::errc() || end != digits.data() + digits.size() || level < 0 ||
-        level >= kNumLevels) {
-      return false;
-    }
-    *value = std::to_string(v->version->levels[level].size());
-    return true;
-  }
-  if (name == "arenakv.total-sst-size") {
-    *value = std::to_string(v->version->TotalFileSize());
-    return true;
-  }
-  if (name == "arenakv.estimate-num-keys") {
-    std::uint64_t total = v->mem->num_entries();
-    for (const MemTableRef& mem : v->imm) total += mem->num_entries();
-    for (const auto& level : v->version->levels) {
-      for (const TableFileRef& f : level) total += f->table().properties().num_entries;
-    }
-    *value = std::to_string(total);
-    return true;
-  }
-  std::lock_guard lock(mu_);
-  if (name == "arenakv.compaction-pending") {
-    *value = !imm_.empty() || flush_running_ ? "1" : "0";
-    return true;
-  }
-  if (name == "arenakv.num-running-compactions") {
-    *value = "0";
-    return true;
-  }
-  if (name == "arenakv.stats") {
-    std::string out = "level files bytes\n";
-    for (int level = 0; level < kNumLevels; ++level) {
-      std::uint64_t bytes = 0;
-      for (const TableFileRef& f : v->version->levels[level]) bytes += f->meta().file_size;
-      out += "L" + std::to_string(level) + " " + std::to_string(v->version->levels[level].size()) +
-             " " + std::to_string(bytes) + "\n";
-    }
-    out += "flushes: " + std::to_string(flushes_) + "\n";
-    out += "write_stalls: " + std::to_string(stalls_) + "\n";
-    out += "immutable_memtables: " + std::to_string(imm_.size()) + "\n";
-    out += "last_sequence: " + std::to_string(last_sequence_.load()) + "\n";
-    out += "live_snapshots: " + std::to_string(snapshots_.size()) + "\n";
-    if (cache_ != nullptr) {
-      out += "block_cache_usage: " + std::to_string(cache_->usage()) + "\n";
-      out += "block_cache_hits: " + std::to_string(cache_->hits()) + "\n";
-      out += "block_cache_misses: " + std::to_string(cache_->misses()) + "\n";
-    }
-    out += "background_error: " + bg_error_.ToString() + "\n";
-    *value = std::move(out);
-    return true;
-  }
-  return false;
 }
 
 }  // namespace arenakv

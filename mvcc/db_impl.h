@@ -15,23 +15,43 @@
 // Read path
 //   A ReadView bundles the active memtable, the immutable ones (newest first)
 //   and the current Version; it is swapped whole (under view_mu_) at rotation
-//   and after each flush. Get and NewIterator load the sequence first, then
-//   the view, so the view holds every write the sequence covers. Iterators
-//   keep their view (and so its memtables' arenas and its files) alive.
+//   and after each flush and compaction. Get and NewIterator take the view
+//   and the read sequence together under view_mu_ (ViewAt), so
+//     - the view holds every write the sequence covers (a rotation or flush
+//       cannot slip in between), and
+//     - a view that holds a flush's or compaction's output comes with a
+//       sequence at least as new as the one that job collected garbage
+//       against: no version such a reader needs was dropped (VersionGc).
+//   Iterators keep their view (and so its memtables' arenas and its files)
+//   alive.
 //
-// Background work
-//   One thread flushes immutable memtables, oldest first, to level-0 tables,
-//   records each in the manifest and installs a new view. A failure becomes a
-//   sticky background error: later writes return it; reads keep working.
+// Background work (mvcc/db_impl_background.cc)
+//   max_background_jobs threads share one loop: flush the oldest immutable
+//   memtable if no flush is running (flushes go one at a time, oldest first),
+//   else start the compaction the CompactionPicker finds most needed if fewer
+//   than max(1, max_background_jobs - 1) compactions run, else wait. Flushes
+//   and compactions record their edit in the manifest and install a new view.
+//   A failure becomes a sticky background error: later writes return it;
+//   reads keep working. CompactRange runs its compactions in the caller's
+//   thread, registered with the same picker.
 //
-// Locking: mu_ guards writers_, the memtable list, the WAL handles, bg_error_
-// and snapshots_; it is never held during I/O or memtable inserts. view_mu_
-// guards only the view pointer. Lock order: mu_ before view_mu_.
+// Write stalls: while level 0 holds level0_slowdown_writes_trigger files,
+// each write group's leader first sleeps 1 ms (once); at
+// level0_stop_writes_trigger files, and while max_write_buffer_number
+// memtables are full, it waits for background work. Writes wait, never fail.
+//
+// Locking: mu_ guards writers_, the memtable list, the WAL handles, bg_error_,
+// snapshots_, the picker and the statistics; it is never held during I/O or
+// memtable inserts (except a rotation's WAL creation). view_mu_ guards only
+// the view pointer. Lock order: mu_ before view_mu_.
 #ifndef ARENAKV_MVCC_DB_IMPL_H_
 #define ARENAKV_MVCC_DB_IMPL_H_
 
 #include <arenakv/mvcc/db.h>
 
+#include <algorithm>
+#include <array>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -44,6 +64,7 @@
 #include <vector>
 
 #include "mvcc/block_cache.h"
+#include "mvcc/compaction.h"
 #include "mvcc/filename.h"
 #include "mvcc/log_writer.h"
 #include "mvcc/memtable.h"
@@ -106,12 +127,29 @@ class DBImpl final : public DB {
   Status NewLog(std::uint64_t* number);
   void InstallView();  // requires mu_
   std::shared_ptr<const ReadView> view() const;
-  SequenceNumber ReadSequence(const ReadOptions& options) const;
+  // The view and the sequence a read at `options` uses, taken together.
+  std::shared_ptr<const ReadView> ViewAt(const ReadOptions& options,
+                                         SequenceNumber* sequence) const;
 
   void BackgroundLoop();
-  // Writes `mem` to a new level-0 table (none if it is empty); *file is null then.
-  Status WriteTable(const MemTableRef& mem, TableFileRef* file, FileMetaData* meta);
+  // Writes `mem` to a new level-0 table, keeping the versions some reader at
+  // one of `sequences` may see (VersionGc); none if nothing is left, and
+  // *file is null then.
+  Status WriteTable(const MemTableRef& mem, std::vector<SequenceNumber> sequences,
+                    TableFileRef* file, FileMetaData* meta);
   Status FlushOldest(std::unique_lock<std::mutex>& lock);
+  // Runs `c` (from the picker) without mu_, installs it, releases it from the
+  // picker and wakes waiters. A failure other than shutdown becomes the
+  // background error.
+  Status RunCompaction(std::unique_lock<std::mutex>& lock, const Compaction& c);
+  // mu_ held: the live snapshots and the newest sequence.
+  std::vector<SequenceNumber> LiveSequences() const;
+  TableOptions TableOptionsForLevel(int level) const;
+  int MaxCompactions() const { return std::max(1, options_.max_background_jobs - 1); }
+  // mu_ held: true while a flush or compaction is queued or running.
+  bool BackgroundWorkPending() const;
+  // mu_ held: the text of "arenakv.stats" for `version`.
+  std::string StatsString(const Version& version) const;
   void SetBackgroundError(const Status& s);  // requires mu_
 
   Status Recover();
@@ -140,9 +178,30 @@ class DBImpl final : public DB {
   Status bg_error_;
   bool flush_running_ = false;
   bool shutting_down_ = false;
+  std::atomic<bool> stop_jobs_{false};  // set with shutting_down_; polled by running jobs
   std::multiset<SequenceNumber> snapshots_;
-  std::uint64_t stalls_ = 0;
+  std::unique_ptr<CompactionPicker> picker_;
+  int manual_compactions_ = 0;  // CompactRange calls in progress
+
+  // Statistics (mu_), shown by "arenakv.stats".
+  struct CompactionStats {
+    std::uint64_t count = 0;
+    std::uint64_t trivial_moves = 0;
+    std::uint64_t bytes_read_level = 0;   // from the input level
+    std::uint64_t bytes_read_output = 0;  // from this (the output) level
+    std::uint64_t bytes_written = 0;
+    std::uint64_t files_written = 0;
+    std::uint64_t dropped_entries = 0;
+    std::uint64_t micros = 0;
+  };
+  std::array<CompactionStats, kNumLevels> compaction_stats_;  // by output level
   std::uint64_t flushes_ = 0;
+  std::uint64_t flush_bytes_written_ = 0;
+  std::uint64_t flush_micros_ = 0;
+  std::uint64_t memtable_stalls_ = 0;  // waits while every memtable was full
+  std::uint64_t l0_slowdowns_ = 0;     // 1 ms delays at level0_slowdown_writes_trigger
+  std::uint64_t l0_stops_ = 0;         // waits at level0_stop_writes_trigger
+  std::uint64_t stall_micros_ = 0;     // time writers spent in all three
 
   // The sequence of the newest write whose group has fully inserted.
   std::atomic<SequenceNumber> last_sequence_{0};
@@ -151,7 +210,7 @@ class DBImpl final : public DB {
   mutable std::mutex view_mu_;
   std::shared_ptr<const ReadView> view_;
 
-  std::thread bg_thread_;
+  std::vector<std::thread> bg_threads_;
 };
 
 }  // namespace arenakv

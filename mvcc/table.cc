@@ -262,17 +262,16 @@ Status Table::ReadDataBlock(const BlockHandle& handle, bool verify_checksums,
   if (!s.ok()) return s;
   if (cache_ != nullptr) {
     if (BlockCache::Handle* hit = cache_->Lookup(cache_id_, handle.offset); hit != nullptr) {
+      // Cached contents are uncompressed, so their size is handle.size only
+      // for blocks stored uncompressed; the key (table id, offset) is unique.
       *contents = BlockContents::Pinned(cache_, hit);
-      if (contents->data().size() != handle.size) {
-        *contents = BlockContents();
-        return Status::Corruption("sst: cached block has the wrong size");
-      }
       return Status::OK();
     }
   }
   std::string block;
   // A block headed for the cache is verified whatever the caller asked: other
-  // readers will trust it.
+  // readers will trust it. The cache holds (and is charged for) the
+  // uncompressed contents, so a hit costs no decompression.
   s = ReadBlock(*file_, handle, verify_checksums || cache_ != nullptr, &block);
   if (!s.ok()) return s;
   if (cache_ != nullptr) {

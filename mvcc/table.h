@@ -4,7 +4,8 @@
 // Features
 //   - Open reads the footer, index, filter and properties blocks once, always
 //     verifying their checksums, and keeps them in memory. Data blocks are
-//     read on demand, through the BlockCache when one is given.
+//     read on demand (and uncompressed, if stored compressed), through the
+//     BlockCache when one is given; the cache holds uncompressed contents.
 //   - NewIterator walks the index block and opens one data block at a time
 //     (a two-level iterator), in both directions, across block boundaries.
 //   - Get answers "newest version of a user key visible at a snapshot",

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "alloc/check.h"
+#include "mvcc/block_compression.h"
 #include "mvcc/dbformat.h"
 
 namespace arenakv {
@@ -67,18 +68,25 @@ void TableBuilder::Add(std::string_view internal_key, std::string_view value) {
 void TableBuilder::FlushDataBlock() {
   if (data_block_.empty() || !status_.ok()) return;
   ARENAKV_DCHECK(!pending_index_entry_);
-  WriteBlock(data_block_.Finish(), &pending_handle_);
+  WriteBlock(data_block_.Finish(), options_.compression, &pending_handle_);
   data_block_.Reset();
   pending_index_entry_ = true;
   ++properties_.num_data_blocks;
 }
 
-void TableBuilder::WriteBlock(std::string_view contents, BlockHandle* handle) {
+void TableBuilder::WriteBlock(std::string_view contents, CompressionType type,
+                              BlockHandle* handle) {
+  std::string_view stored = contents;
+  if (CompressBlock(type, contents, &compressed_)) {
+    stored = compressed_;
+  } else {
+    type = CompressionType::kNone;
+  }
   handle->offset = offset_;
-  handle->size = contents.size();
-  Append(contents);
+  handle->size = stored.size();
+  Append(stored);
   std::string trailer;
-  AppendBlockTrailer(contents, CompressionType::kNone, &trailer);
+  AppendBlockTrailer(stored, type, &trailer);
   Append(trailer);
 }
 
@@ -109,13 +117,13 @@ Status TableBuilder::Finish() {
   Footer footer;
   if (filter_ != nullptr) {
     const std::string filter = filter_->Finish();
-    WriteBlock(filter, &footer.filter);
+    WriteBlock(filter, CompressionType::kNone, &footer.filter);
     p.filter_bytes = filter.size() + kBlockTrailerSize;
   }
   std::string properties_contents;
   EncodeProperties(p, &properties_contents);
-  WriteBlock(properties_contents, &footer.properties);
-  WriteBlock(index_contents, &footer.index);
+  WriteBlock(properties_contents, CompressionType::kNone, &footer.properties);
+  WriteBlock(index_contents, CompressionType::kNone, &footer.index);
 
   std::string footer_bytes;
   footer.EncodeTo(&footer_bytes);

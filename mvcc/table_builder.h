@@ -7,8 +7,11 @@
 //   Status s = builder.Finish();       // or Abandon()
 //   if (s.ok()) s = file->Sync();      // durability is the caller's business
 //
-// Data blocks are written as soon as they fill, so memory stays at about one
-// block plus the index, plus 8 bytes per user key for the bloom filter.
+// Data blocks are written as soon as they fill, so memory stays at about two
+// blocks (one uncompressed, one compressed) plus the index, plus 8 bytes per
+// user key for the bloom filter. Only data blocks are compressed
+// (options.compression); index, filter and properties blocks are read once
+// per Open and stay uncompressed.
 //
 // Not thread-safe: one thread drives a builder. The WritableFile is not owned;
 // it must be empty when the builder starts and outlive it. The builder never
@@ -67,8 +70,9 @@ class TableBuilder {
   // Writes the pending data block, if any, and remembers its handle for the
   // index entry added once the next key (or Finish) is known.
   void FlushDataBlock();
-  // Appends contents and trailer; *handle says where they went.
-  void WriteBlock(std::string_view contents, BlockHandle* handle);
+  // Appends contents, compressed with `type` when that saves at least 1/8
+  // (CompressBlock), and the trailer; *handle says where the stored bytes went.
+  void WriteBlock(std::string_view contents, CompressionType type, BlockHandle* handle);
   void Append(std::string_view data);
 
   const TableOptions options_;
@@ -81,6 +85,7 @@ class TableBuilder {
   BlockBuilder index_block_;
   std::unique_ptr<BloomFilterBuilder> filter_;  // null when bloom_bits_per_key == 0
   TableProperties properties_;
+  std::string compressed_;  // the last compressed data block (reused buffer)
 
   // The last data block written, awaiting its index entry: the separator needs
   // the first key of the next block.

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "mvcc/block_compression.h"
 #include "mvcc/checksum.h"
 #include "mvcc/coding.h"
 
@@ -65,12 +66,17 @@ Status ReadBlock(const RandomAccessFile& file, const BlockHandle& handle, bool v
       return Status::Corruption("sst: block checksum mismatch");
     }
   }
-  if (static_cast<unsigned char>(type_byte[0]) !=
-      static_cast<unsigned char>(CompressionType::kNone)) {
-    return Status::Corruption("sst: unknown block compression type");
+  const auto type = static_cast<CompressionType>(static_cast<std::uint8_t>(type_byte[0]));
+  if (type == CompressionType::kNone) {
+    buffer.resize(static_cast<std::size_t>(handle.size));
+    *contents = std::move(buffer);
+    return Status::OK();
   }
-  buffer.resize(static_cast<std::size_t>(handle.size));
-  *contents = std::move(buffer);
+  // UncompressBlock reports an unknown type as Corruption.
+  std::string uncompressed;
+  s = UncompressBlock(type, block, &uncompressed);
+  if (!s.ok()) return s;
+  *contents = std::move(uncompressed);
   return Status::OK();
 }
 

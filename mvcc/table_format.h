@@ -4,12 +4,15 @@
 //
 //   file = data block* | filter block? | properties block | index block | footer
 //   every block is followed by a trailer: u8 compression type | fixed32 checksum
+//   (checksum of the stored bytes; a compressed data block stores
+//   varint32 uncompressed size | lz4 or zstd bytes, mvcc/block_compression.h)
 //
 // Plain values and pure functions; ReadBlock is thread-safe when the file's
 // Read is (RandomAccessFile::Read is).
 #ifndef ARENAKV_MVCC_TABLE_FORMAT_H_
 #define ARENAKV_MVCC_TABLE_FORMAT_H_
 
+#include <arenakv/mvcc/db.h>
 #include <arenakv/mvcc/file_system.h>
 #include <arenakv/mvcc/status.h>
 
@@ -32,6 +35,11 @@ struct TableOptions {
   // Bloom filter bits per user key; 0 writes no filter. 10 gives ~1% false
   // positives.
   int bloom_bits_per_key = 10;
+  // How data blocks are compressed (index, filter and properties blocks never
+  // are). Compression trades CPU on every block write and uncached block read
+  // for smaller files; a block that would shrink by less than 1/8 is stored
+  // uncompressed. Readers accept every type whatever this says.
+  CompressionType compression = CompressionType::kNone;
 };
 
 // What a table holds, stored in its properties block. Byte counts of blocks
@@ -67,11 +75,7 @@ struct BlockHandle {
   static Status DecodeFrom(std::string_view input, BlockHandle* handle);
 };
 
-enum class CompressionType : std::uint8_t {
-  kNone = 0,
-  // 1 (lz4) and 2 (zstd) are reserved; a reader meeting them reports Corruption
-  // until it supports them.
-};
+// CompressionType (kNone, kLz4, kZstd) is public: include/arenakv/mvcc/db.h.
 
 constexpr std::size_t kBlockTrailerSize = 5;
 
@@ -79,10 +83,13 @@ constexpr std::size_t kBlockTrailerSize = 5;
 // fixed32 Checksum32(contents + type byte).
 void AppendBlockTrailer(std::string_view contents, CompressionType type, std::string* dst);
 
-// Reads the block at `handle` (contents and trailer) from `file`, checks the
-// checksum if verify_checksum and the compression type always, and leaves the
-// contents in *contents. Corruption on a short read, a bad checksum or an
-// unknown compression type; the file's error on a failed read.
+// Reads the block at `handle` (stored bytes and trailer) from `file`, checks
+// the checksum (of the stored bytes) if verify_checksum and the compression
+// type always, and leaves the uncompressed contents in *contents: their size
+// is handle.size only for a block stored uncompressed. Corruption on a short
+// read, a bad checksum, an unknown compression type or a compressed payload
+// that does not decode (UncompressBlock, mvcc/block_compression.h); the
+// file's error on a failed read.
 Status ReadBlock(const RandomAccessFile& file, const BlockHandle& handle, bool verify_checksum,
                  std::string* contents);
 

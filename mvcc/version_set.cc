@@ -52,6 +52,54 @@ std::uint64_t Version::NumFiles() const {
   return total;
 }
 
+std::uint64_t Version::LevelBytes(int level) const {
+  std::uint64_t total = 0;
+  for (const TableFileRef& f : levels[level]) total += f->meta().file_size;
+  return total;
+}
+
+std::vector<TableFileRef> Version::OverlappingFiles(int level,
+                                                    std::optional<std::string_view> begin,
+                                                    std::optional<std::string_view> end) const {
+  std::vector<TableFileRef> result;
+  const auto& files = levels[level];
+  std::vector<bool> taken(files.size(), false);
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      if (taken[i]) continue;
+      const TableFile& f = *files[i];
+      if ((begin && LargestUserKey(f) < *begin) || (end && SmallestUserKey(f) > *end)) continue;
+      taken[i] = true;
+      if (level == 0) {
+        // Widen the range to this file's, and look again at the files skipped.
+        if (begin && SmallestUserKey(f) < *begin) {
+          begin = SmallestUserKey(f);
+          grew = true;
+        }
+        if (end && LargestUserKey(f) > *end) {
+          end = LargestUserKey(f);
+          grew = true;
+        }
+      }
+    }
+  }
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    if (taken[i]) result.push_back(files[i]);
+  }
+  return result;
+}
+
+const TableFile* Version::FileForKey(int level, std::string_view user_key) const {
+  const auto& files = levels[level];
+  // The first file whose largest user key is >= user_key.
+  auto it = std::partition_point(files.begin(), files.end(), [&](const TableFileRef& f) {
+    return LargestUserKey(*f) < user_key;
+  });
+  if (it == files.end() || SmallestUserKey(**it) > user_key) return nullptr;
+  return it->get();
+}
+
 VersionSet::VersionSet(std::string dir, FileSystem* fs, TableOptions table_options,
                        BlockCache* cache)
     : dir_(std::move(dir)),
@@ -208,6 +256,7 @@ Status VersionSet::WriteSnapshot(VersionEdit* edit, std::vector<TableFileRef> ad
 }
 
 Status VersionSet::LogAndApply(VersionEdit* edit, std::vector<TableFileRef> added) {
+  std::lock_guard lock(manifest_mu_);
   if (manifest_log_ == nullptr) return Status::InvalidArgument("no manifest is open");
   VersionRef next;
   Status s = Apply(*current(), *edit, std::move(added), &next);

@@ -1,9 +1,11 @@
 // VersionSet: the DB's set of table files, as recorded in the manifest.
 //
-// A Version is an immutable snapshot of which table files make up each level
-// (level 0 only until compaction arrives: flushes add files there). Readers
-// hold a Version through std::shared_ptr for as long as they read it; each
-// file of a Version is a TableFile, shared by every Version that contains it.
+// A Version is an immutable snapshot of which table files make up each level:
+// flushes add files to level 0 (newest first; they may overlap), compactions
+// replace files and move data down into levels 1..6, each a sorted run of
+// files with disjoint user-key ranges. Readers hold a Version through
+// std::shared_ptr for as long as they read it; each file of a Version is a
+// TableFile, shared by every Version that contains it.
 //
 // The manifest (MANIFEST-<n>, named by CURRENT) is a log (mvcc/log_format.h)
 // of VersionEdits: the first record is a full snapshot (every file, the log
@@ -29,7 +31,9 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mvcc/block_cache.h"
@@ -61,12 +65,31 @@ class TableFile {
 };
 using TableFileRef = std::shared_ptr<TableFile>;
 
+inline std::string_view SmallestUserKey(const TableFile& f) {
+  return ExtractUserKey(f.meta().smallest);
+}
+inline std::string_view LargestUserKey(const TableFile& f) {
+  return ExtractUserKey(f.meta().largest);
+}
+
 struct Version {
   // Level 0: newest file first (files may overlap; newer ones shadow older).
+  // Levels >= 1: ordered by key; no two files share a user key (compactions
+  // cut output files only between user keys).
   std::array<std::vector<TableFileRef>, kNumLevels> levels;
 
   std::uint64_t TotalFileSize() const;
   std::uint64_t NumFiles() const;
+  std::uint64_t LevelBytes(int level) const;
+
+  // The files of `level` whose user-key range meets [begin, end] (a missing
+  // bound is unbounded), in level order. At level 0 the range grows with
+  // every file found, until no other file overlaps it (a key's versions may
+  // be spread over several overlapping files, and must move down together).
+  std::vector<TableFileRef> OverlappingFiles(int level, std::optional<std::string_view> begin,
+                                             std::optional<std::string_view> end) const;
+  // Levels >= 1: the one file whose range may hold user_key, or null.
+  const TableFile* FileForKey(int level, std::string_view user_key) const;
 };
 using VersionRef = std::shared_ptr<const Version>;
 
@@ -127,6 +150,7 @@ class VersionSet {
   std::atomic<SequenceNumber> last_sequence_{0};
   std::uint64_t log_number_ = 0;
   std::uint64_t manifest_number_ = 0;
+  std::mutex manifest_mu_;  // serializes LogAndApply (the manifest and log_number_)
   std::unique_ptr<WritableFile> manifest_file_;
   std::unique_ptr<LogWriter> manifest_log_;
 

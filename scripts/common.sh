@@ -18,7 +18,7 @@ export ARENAKV_ROOT JOBS
 ARENAKV_DEPS=(
   build-essential cmake ninja-build git python3 pkg-config clang-format
   libgtest-dev libgmock-dev googletest libbenchmark-dev libxxhash-dev
-  libcli11-dev librocksdb-dev libmimalloc-dev libjemalloc-dev
+  libcli11-dev librocksdb-dev libmimalloc-dev libjemalloc-dev liblz4-dev libzstd-dev
 )
 
 log() { printf '%s\n' "$*" >&2; }

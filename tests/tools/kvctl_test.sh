@@ -37,6 +37,10 @@ expect_contains() {  # expect_contains WHAT TEXT NEEDLE
   [[ "$2" == *"$3"* ]] || fail "$1: [$2] does not contain [$3]"
 }
 
+expect_not_contains() {  # expect_not_contains WHAT TEXT NEEDLE
+  [[ "$2" != *"$3"* ]] || fail "$1: [$2] contains [$3]"
+}
+
 # --- missing DB: read-only commands fail and create nothing
 run 3 --db "$DB" get a
 expect_contains "missing DB message" "$ERR" "no DB at $DB"
@@ -95,23 +99,37 @@ run 0 dump-wal --hex "$WAL"
 expect_contains "dump-wal hex" "$OUT" "77616c206b6579"
 run 3 dump-wal "$WORK/no-such.log"
 
-# --- compact writes SSTs; dump-sst and dump-manifest read them
-run 0 --db "$DB" compact
-SSTS=("$DB"/*.sst)
-[[ -e "${SSTS[0]}" ]] || fail "compact left no .sst"
-ALL_SST_OUT=""
-for sst in "${SSTS[@]}"; do
-  run 0 dump-sst "$sst"
-  expect_contains "dump-sst properties" "$OUT" "num_entries:"
-  ALL_SST_OUT+="$OUT"$'\n'
-done
+# --- every open replays the WAL into a level-0 SST: dump-sst reads them,
+# tombstones included
+dump_all_ssts() {
+  local sst
+  SSTS=("$DB"/*.sst)
+  [[ -e "${SSTS[0]}" ]] || fail "no .sst in $DB"
+  ALL_SST_OUT=""
+  for sst in "${SSTS[@]}"; do
+    run 0 dump-sst "$sst"
+    expect_contains "dump-sst properties" "$OUT" "num_entries:"
+    ALL_SST_OUT+="$OUT"$'\n'
+  done
+}
+dump_all_ssts
 expect_contains "dump-sst entry" "$ALL_SST_OUT" "'apple' @1 put 'red'"
 expect_contains "dump-sst tombstone" "$ALL_SST_OUT" "'banana' @"
 expect_contains "dump-sst NUL key" "$ALL_SST_OUT" "'k\\x00\\xff' @"
+
+# --- compact merges everything into one level and drops what is deleted
+run 0 --db "$DB" compact
+dump_all_ssts
+expect_contains "compacted entry" "$ALL_SST_OUT" "'apple' @1 put 'red'"
+expect_contains "compacted WAL entry" "$ALL_SST_OUT" "'wal key' @"
+expect_not_contains "compaction dropped the deleted key" "$ALL_SST_OUT" "'banana' @"
+expect_not_contains "compaction dropped the deleted NUL key" "$ALL_SST_OUT" "'k\\x00\\xff' @"
+run 0 --db "$DB" scan
+expect_eq "scan after compact" "$OUT" "$(printf 'apple\tred\ncherry\t\nwal key\twal\x27value')"
 run 0 --db "$DB" dump-manifest
 expect_contains "dump-manifest header" "$OUT" "manifest: $DB/MANIFEST-"
 expect_contains "dump-manifest edit" "$OUT" "comparator: arenakv.bytewise"
-expect_contains "dump-manifest file" "$OUT" "add_file: L0"
+expect_contains "dump-manifest file" "$OUT" "add_file: L1"
 run 0 --db "$DB" stats
 expect_contains "stats" "$OUT" "[files per level]"
 expect_contains "stats arena" "$OUT" "allocated_bytes"

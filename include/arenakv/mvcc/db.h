@@ -22,8 +22,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace arenakv {
+
+// How an SST data block is stored on disk (docs/FORMATS.md, "Block trailer").
+// A block is kept uncompressed when compression would save less than 1/8.
+enum class CompressionType : std::uint8_t { kNone = 0, kLz4 = 1, kZstd = 2 };
 
 struct Options {
   bool create_if_missing = true;
@@ -41,12 +46,30 @@ struct Options {
   // Larger keys or values (Delete included) -> InvalidArgument, nothing written.
   std::size_t max_key_size = 64 << 10;
   std::size_t max_value_size = 256 << 20;
+  // Threads for flushes and compactions (one flush and up to
+  // max_background_jobs - 1 compactions at once; at least one compaction).
   int max_background_jobs = 2;
+
+  // Leveled compaction. Level 0 holds flushed tables (they may overlap);
+  // levels 1..6 are sorted runs whose size targets grow by the multiplier.
+  // Defaults are RocksDB's, so side-by-side runs compare like with like.
+  int level0_file_num_compaction_trigger = 4;          // L0 files that start a compaction
+  int level0_slowdown_writes_trigger = 20;             // L0 files that slow writes down
+  int level0_stop_writes_trigger = 36;                 // L0 files that make writes wait
+  std::uint64_t target_file_size_base = 64 << 20;      // compaction output files
+  std::uint64_t max_bytes_for_level_base = 256 << 20;  // size target of level 1
+  double max_bytes_for_level_multiplier = 10;          // level n+1 target / level n target
+  bool disable_auto_compactions = false;               // CompactRange still works
 
   // SST layout.
   std::size_t block_size = 4 << 10;  // target uncompressed data block size
   int block_restart_interval = 16;   // keys between restart points in a block
   int bloom_bits_per_key = 10;       // 0 disables the bloom filter
+  // Data block compression. compression_per_level, when not empty, names it
+  // per level (index = level; levels past its end take its last entry);
+  // otherwise `compression` applies to every level.
+  CompressionType compression = CompressionType::kNone;
+  std::vector<CompressionType> compression_per_level;
 
   // Recovery: a WAL record that fails its checksum in the middle of a log is
   // Corruption (Open fails) unless this is set; then it is skipped and

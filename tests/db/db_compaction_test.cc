@@ -1,0 +1,599 @@
+// Leveled compaction, black-box through include/arenakv/mvcc/db.h: where
+// data goes (levels, trivial moves, output file sizes), what compaction keeps
+// (the versions live snapshots need) and drops (hidden versions, tombstones at
+// the bottom), the disk space it reclaims, write stalls, and the options and
+// properties that go with it. The randomized model and stress tests are in
+// db_compaction_model_test.cc.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "arenakv/mvcc/db.h"
+#include "gtest/gtest.h"
+#include "mvcc/mem_file_system.h"
+#include "tests/db/test_util.h"
+
+namespace arenakv {
+namespace {
+
+using test::KeyFor;
+
+// What the DB should hold.
+using Model = std::map<std::string, std::string>;
+
+// A MemFileSystem whose creation of table files can be held at a gate: while
+// the gate is closed, NewWritableFile of a ".sst" file waits, so no flush or
+// compaction can finish. Everything else passes straight through.
+class GatedFileSystem final : public FileSystem {
+ public:
+  void CloseGate() {
+    std::lock_guard lock(mu_);
+    open_ = false;
+  }
+  void OpenGate() {
+    {
+      std::lock_guard lock(mu_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+  MemFileSystem* base() { return &base_; }
+
+  Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* file) override {
+    if (path.ends_with(".sst")) {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return open_; });
+    }
+    return base_.NewWritableFile(path, file);
+  }
+  Status NewSequentialFile(const std::string& path,
+                           std::unique_ptr<SequentialFile>* file) override {
+    return base_.NewSequentialFile(path, file);
+  }
+  Status NewRandomAccessFile(const std::string& path,
+                             std::unique_ptr<RandomAccessFile>* file) override {
+    return base_.NewRandomAccessFile(path, file);
+  }
+  bool FileExists(const std::string& path) override { return base_.FileExists(path); }
+  Status CheckDirectory(const std::string& path) override { return base_.CheckDirectory(path); }
+  Status GetChildren(const std::string& dir, std::vector<std::string>* names) override {
+    return base_.GetChildren(dir, names);
+  }
+  Status GetFileSize(const std::string& path, std::uint64_t* size) override {
+    return base_.GetFileSize(path, size);
+  }
+  Status RemoveFile(const std::string& path) override { return base_.RemoveFile(path); }
+  Status CreateDirIfMissing(const std::string& dir) override {
+    return base_.CreateDirIfMissing(dir);
+  }
+  Status RemoveDir(const std::string& dir) override { return base_.RemoveDir(dir); }
+  Status RenameFile(const std::string& from, const std::string& to) override {
+    return base_.RenameFile(from, to);
+  }
+  Status SyncDir(const std::string& dir) override { return base_.SyncDir(dir); }
+  Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) override {
+    return base_.LockFile(path, lock);
+  }
+
+ private:
+  MemFileSystem base_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = true;
+};
+
+class DbCompactionTest : public ::testing::Test {
+ protected:
+  DbCompactionTest() {
+    options_.file_system = &gate_;
+    // Small shapes: many files, several levels, from little data.
+    options_.write_buffer_size = test::kSmallWriteBuffer;
+    options_.target_file_size_base = 64 << 10;
+    options_.max_bytes_for_level_base = 256 << 10;
+    options_.max_bytes_for_level_multiplier = 4;
+  }
+  ~DbCompactionTest() override { db_.reset(); }
+
+  void Open() {
+    db_.reset();
+    Status s = DB::Open(options_, kPath, &db_);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
+  std::string Get(std::string_view key, const Snapshot* snapshot = nullptr) {
+    ReadOptions ro;
+    ro.snapshot = snapshot;
+    std::string value;
+    Status s = db_->Get(ro, key, &value);
+    if (s.IsNotFound()) return "NOT_FOUND";
+    if (!s.ok()) return "ERROR: " + s.ToString();
+    return value;
+  }
+
+  void ExpectMatches(DB* db, const Model& model, const ReadOptions& ro = {}) {
+    test::Model expected;
+    for (const auto& [key, value] : model) expected.Put(key, value);
+    test::ExpectMatches(db, expected, ro);
+  }
+
+  std::uint64_t Property(const std::string& name) {
+    std::string value;
+    EXPECT_TRUE(db_->GetProperty(name, &value)) << name;
+    return value.empty() ? 0 : std::stoull(value);
+  }
+  // A "name: number" line of arenakv.stats.
+  std::uint64_t Stat(const std::string& name) {
+    std::string stats;
+    EXPECT_TRUE(db_->GetProperty("arenakv.stats", &stats));
+    const std::string prefix = "\n" + name + ": ";
+    const std::size_t at = stats.find(prefix);
+    EXPECT_NE(at, std::string::npos) << name << " not in\n" << stats;
+    return at == std::string::npos ? 0 : std::stoull(stats.substr(at + prefix.size()));
+  }
+  std::uint64_t FilesAtLevel(int level) {
+    return Property("arenakv.num-files-at-level" + std::to_string(level));
+  }
+  std::vector<std::uint64_t> FilesPerLevel() {
+    std::vector<std::uint64_t> files;
+    for (int level = 0; level < 7; ++level) files.push_back(FilesAtLevel(level));
+    return files;
+  }
+  std::set<std::string> TableFilesOnDisk() {
+    std::vector<std::string> names;
+    EXPECT_TRUE(fs_.GetChildren(kPath, &names).ok());
+    std::set<std::string> tables;
+    for (const std::string& name : names) {
+      if (name.ends_with(".sst")) tables.insert(name);
+    }
+    return tables;
+  }
+
+  // Waits (bounded) until no flush or compaction is queued or running.
+  void WaitForBackgroundWork() {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+    while (Property("arenakv.compaction-pending") != 0) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "background work never settled";
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+
+  Status CompactAll() { return db_->CompactRange(std::nullopt, std::nullopt); }
+
+  static constexpr const char* kPath = "/db";
+  GatedFileSystem gate_;
+  MemFileSystem& fs_ = *gate_.base();
+  Options options_;
+  std::unique_ptr<DB> db_;
+};
+
+TEST_F(DbCompactionTest, CompactRangeMovesEverythingIntoOneLevel) {
+  options_.disable_auto_compactions = true;
+  Open();
+  Model model;
+  for (int flush = 0; flush < 5; ++flush) {
+    for (int i = 0; i < 500; ++i) {
+      const std::string key = KeyFor((i * 7 + flush) % 1000);
+      const std::string value = "v" + std::to_string(flush) + "-" + std::to_string(i);
+      ASSERT_TRUE(db_->Put({}, key, value).ok());
+      model[key] = value;
+    }
+    ASSERT_TRUE(db_->Flush().ok());
+  }
+  EXPECT_EQ(FilesAtLevel(0), 5u);
+  ASSERT_TRUE(CompactAll().ok());
+  const std::vector<std::uint64_t> files = FilesPerLevel();
+  EXPECT_EQ(files[0], 0u);
+  EXPECT_EQ(std::count_if(files.begin(), files.end(), [](std::uint64_t n) { return n > 0; }), 1)
+      << "the data lies in one level";
+  ExpectMatches(db_.get(), model);
+  // Only the newest version of each key is left.
+  EXPECT_EQ(Property("arenakv.estimate-num-keys"), model.size());
+  EXPECT_EQ(Property("arenakv.compaction-pending"), 0u);
+}
+
+TEST_F(DbCompactionTest, Level0TriggerStartsACompactionIntoLevel1) {
+  options_.level0_file_num_compaction_trigger = 2;
+  Open();
+  Model model;
+  for (int flush = 0; flush < 2; ++flush) {
+    for (int i = 0; i < 300; ++i) {
+      const std::string key = KeyFor(i);  // every flush covers the same keys: they overlap
+      model[key] = "gen" + std::to_string(flush);
+      ASSERT_TRUE(db_->Put({}, key, model[key]).ok());
+    }
+    ASSERT_TRUE(db_->Flush().ok());
+  }
+  WaitForBackgroundWork();
+  EXPECT_EQ(FilesAtLevel(0), 0u);
+  EXPECT_GE(FilesAtLevel(1), 1u);
+  EXPECT_GE(Stat("compactions"), 1u);
+  ExpectMatches(db_.get(), model);
+}
+
+TEST_F(DbCompactionTest, DisjointLevel0FilesMoveDownWithoutARewrite) {
+  options_.level0_file_num_compaction_trigger = 2;
+  options_.disable_auto_compactions = true;
+  Open();
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(db_->Put({}, "a" + KeyFor(i), "x").ok());
+  ASSERT_TRUE(db_->Flush().ok());
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(db_->Put({}, "b" + KeyFor(i), "y").ok());
+  ASSERT_TRUE(db_->Flush().ok());
+  const std::set<std::string> before = TableFilesOnDisk();
+  ASSERT_EQ(before.size(), 2u);
+
+  options_.disable_auto_compactions = false;
+  Open();
+  WaitForBackgroundWork();
+  EXPECT_EQ(FilesAtLevel(0), 0u);
+  EXPECT_EQ(FilesAtLevel(1), 2u);
+  EXPECT_EQ(TableFilesOnDisk(), before) << "a trivial move writes no table";
+  EXPECT_EQ(Stat("compaction_bytes_written"), 0u);
+  EXPECT_EQ(Get("a" + KeyFor(7)), "x");
+  EXPECT_EQ(Get("b" + KeyFor(7)), "y");
+}
+
+TEST_F(DbCompactionTest, OutputFilesAreCutNearTheTargetSize) {
+  options_.disable_auto_compactions = true;
+  Open();
+  std::mt19937_64 rng(7);
+  const int kKeys = 20000 / test::kScale;
+  for (int i = 0; i < kKeys; ++i) {
+    ASSERT_TRUE(db_->Put({}, KeyFor(i), test::RandomBytes(rng, 100)).ok());
+  }
+  ASSERT_TRUE(CompactAll().ok());
+  const std::uint64_t total = Property("arenakv.total-sst-size");
+  const std::vector<std::uint64_t> files = FilesPerLevel();
+  const std::uint64_t n = files[1];
+  ASSERT_GT(total, 4 * options_.target_file_size_base);
+  // Files end at the first user key past the target: none is much larger,
+  // and only the last may be much smaller.
+  EXPECT_GE(n, total / (options_.target_file_size_base + (8 << 10)));
+  EXPECT_LE(n, total / options_.target_file_size_base + 1);
+}
+
+// The space test: 10k keys overwritten 100 times, then compacted.
+TEST_F(DbCompactionTest, OverwrittenKeysCompactToWithinTwiceTheLiveData) {
+  options_.write_buffer_size = 1 << 20;
+  options_.target_file_size_base = 256 << 10;
+  options_.max_bytes_for_level_base = 1 << 20;
+  Open();
+  constexpr int kKeys = 10000;
+  const int rounds = 100 / test::kScale;
+  std::mt19937_64 rng(11);
+  std::uint64_t live_bytes = 0;
+  for (int round = 0; round < rounds; ++round) {
+    for (int i = 0; i < kKeys; ++i) {
+      const std::string key = KeyFor(i, 16);
+      const std::string value = test::RandomBytes(rng, 100);
+      ASSERT_TRUE(db_->Put({}, key, value).ok());
+      if (round == rounds - 1) live_bytes += key.size() + value.size();
+    }
+  }
+  ASSERT_TRUE(CompactAll().ok());
+  WaitForBackgroundWork();
+  const std::uint64_t disk = Property("arenakv.total-sst-size");
+  EXPECT_LE(disk, 2 * live_bytes) << "live " << live_bytes;
+  EXPECT_EQ(Property("arenakv.estimate-num-keys"), static_cast<std::uint64_t>(kKeys));
+  EXPECT_GE(Stat("compactions"), 2u);
+  // Every file on disk is one the DB uses: the inputs were deleted.
+  std::uint64_t files = 0;
+  for (std::uint64_t n : FilesPerLevel()) files += n;
+  EXPECT_EQ(TableFilesOnDisk().size(), files);
+}
+
+TEST_F(DbCompactionTest, SnapshotKeepsItsVersionsThroughCompactionsThenSpaceIsReclaimed) {
+  Open();
+  constexpr int kKeys = 2000;
+  Model old_model;
+  for (int i = 0; i < kKeys; ++i) {
+    old_model[KeyFor(i)] = "old-" + std::to_string(i) + std::string(80, 'o');
+    ASSERT_TRUE(db_->Put({}, KeyFor(i), old_model[KeyFor(i)]).ok());
+  }
+  const Snapshot* snapshot = db_->GetSnapshot();
+  Model model = old_model;
+  for (int round = 0; round < 10; ++round) {
+    for (int i = 0; i < kKeys; ++i) {
+      const std::string key = KeyFor(i);
+      if (i % 2 == 1 && round == 9) {
+        ASSERT_TRUE(db_->Delete({}, key).ok());
+        model.erase(key);
+      } else {
+        model[key] = "new-" + std::to_string(round) + std::string(80, 'n');
+        ASSERT_TRUE(db_->Put({}, key, model[key]).ok());
+      }
+    }
+    ASSERT_TRUE(CompactAll().ok());
+    // Read through the snapshot after every round of compactions.
+    ReadOptions at_snapshot;
+    at_snapshot.snapshot = snapshot;
+    ExpectMatches(db_.get(), old_model, at_snapshot);
+  }
+  ExpectMatches(db_.get(), model);
+  WaitForBackgroundWork();
+  const std::uint64_t held = Property("arenakv.total-sst-size");
+  // The snapshot's versions, the newest ones and the tombstones.
+  EXPECT_EQ(Property("arenakv.estimate-num-keys"), 2u * kKeys);
+
+  db_->ReleaseSnapshot(snapshot);
+  ASSERT_TRUE(CompactAll().ok());
+  WaitForBackgroundWork();
+  ExpectMatches(db_.get(), model);
+  EXPECT_EQ(Property("arenakv.estimate-num-keys"), model.size())
+      << "old versions and the tombstones at the bottom are gone";
+  EXPECT_LT(Property("arenakv.total-sst-size"), held * 2 / 3);
+}
+
+TEST_F(DbCompactionTest, TombstonesVanishAtTheBottomLevel) {
+  Open();
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(db_->Put({}, KeyFor(i), "value").ok());
+  ASSERT_TRUE(CompactAll().ok());
+  ASSERT_GT(Property("arenakv.total-sst-size"), 0u);
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(db_->Delete({}, KeyFor(i)).ok());
+  ASSERT_TRUE(CompactAll().ok());
+  WaitForBackgroundWork();
+  EXPECT_EQ(Property("arenakv.total-sst-size"), 0u);
+  EXPECT_EQ(Property("arenakv.estimate-num-keys"), 0u);
+  EXPECT_TRUE(test::ScanForward(db_.get()).empty());
+  EXPECT_TRUE(TableFilesOnDisk().empty());
+}
+
+TEST_F(DbCompactionTest, TombstoneStaysWhileASnapshotSeesTheValueBelowIt) {
+  Open();
+  ASSERT_TRUE(db_->Put({}, "k", "v1").ok());
+  ASSERT_TRUE(CompactAll().ok());
+  const Snapshot* snapshot = db_->GetSnapshot();
+  ASSERT_TRUE(db_->Delete({}, "k").ok());
+  ASSERT_TRUE(CompactAll().ok());
+  ASSERT_TRUE(CompactAll().ok());
+  EXPECT_EQ(Get("k", snapshot), "v1");
+  EXPECT_EQ(Get("k"), "NOT_FOUND");
+  EXPECT_EQ(Property("arenakv.estimate-num-keys"), 2u);
+  db_->ReleaseSnapshot(snapshot);
+  ASSERT_TRUE(CompactAll().ok());
+  EXPECT_EQ(Get("k"), "NOT_FOUND");
+  EXPECT_EQ(Property("arenakv.estimate-num-keys"), 0u);
+}
+
+// A tombstone compacted into a level above the key's older version must stay
+// until it meets that version; dropping it early would bring the key back.
+TEST_F(DbCompactionTest, DeletedKeysStayDeletedWhileOlderVersionsLieDeeper) {
+  options_.level0_file_num_compaction_trigger = 1;
+  options_.level0_slowdown_writes_trigger = 100;
+  options_.level0_stop_writes_trigger = 100;
+  options_.max_bytes_for_level_base = 1 << 10;  // level 1 overflows into level 2 at once
+  options_.max_bytes_for_level_multiplier = 1000;
+  Open();
+  Model model;
+  std::mt19937_64 rng(5);
+  for (int round = 0; round < 30; ++round) {
+    for (int i = 0; i < 40; ++i) {
+      const std::string key = KeyFor(rng() % 200);
+      if (rng() % 3 == 0) {
+        ASSERT_TRUE(db_->Delete({}, key).ok());
+        model.erase(key);
+      } else {
+        model[key] = "r" + std::to_string(round);
+        ASSERT_TRUE(db_->Put({}, key, model[key]).ok());
+      }
+    }
+    ASSERT_TRUE(db_->Flush().ok());
+    WaitForBackgroundWork();
+    ExpectMatches(db_.get(), model);
+  }
+  EXPECT_GT(FilesAtLevel(2), 0u) << "the data reached level 2";
+}
+
+TEST_F(DbCompactionTest, CompactedAwayFilesLiveOnWhileAnIteratorReadsThem) {
+  options_.disable_auto_compactions = true;
+  Open();
+  Model model;
+  for (int flush = 0; flush < 3; ++flush) {
+    for (int i = 0; i < 300; ++i) {
+      model[KeyFor(i)] = std::to_string(flush);
+      ASSERT_TRUE(db_->Put({}, KeyFor(i), model[KeyFor(i)]).ok());
+    }
+    ASSERT_TRUE(db_->Flush().ok());
+  }
+  const std::set<std::string> before = TableFilesOnDisk();
+  std::unique_ptr<Iterator> it = db_->NewIterator({});
+  ASSERT_TRUE(CompactAll().ok());
+  std::set<std::string> during = TableFilesOnDisk();
+  EXPECT_TRUE(std::includes(during.begin(), during.end(), before.begin(), before.end()))
+      << "the iterator's files are still there";
+  std::size_t n = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++n) EXPECT_EQ(it->value(), "2");
+  EXPECT_TRUE(it->status().ok());
+  EXPECT_EQ(n, model.size());
+  it.reset();
+  const std::set<std::string> after = TableFilesOnDisk();
+  for (const std::string& name : before) EXPECT_FALSE(after.contains(name)) << name;
+  EXPECT_EQ(after.size(), FilesAtLevel(1));
+  ExpectMatches(db_.get(), model);
+}
+
+TEST_F(DbCompactionTest, CompactRangeOfPartOfTheKeySpaceLeavesTheRestAlone) {
+  options_.disable_auto_compactions = true;
+  Open();
+  Model model;
+  for (int i = 0; i < 1000; ++i) {
+    model["a" + KeyFor(i)] = "x";
+    model["z" + KeyFor(i)] = "y";
+    ASSERT_TRUE(db_->Put({}, "a" + KeyFor(i), "x").ok());
+  }
+  ASSERT_TRUE(db_->Flush().ok());
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(db_->Put({}, "z" + KeyFor(i), "y").ok());
+  ASSERT_TRUE(db_->Flush().ok());
+  ASSERT_EQ(FilesAtLevel(0), 2u);
+  ASSERT_TRUE(db_->CompactRange(std::string("a"), std::string("b")).ok());
+  EXPECT_EQ(FilesAtLevel(0), 1u) << "the z.. file was not in the range";
+  EXPECT_GE(FilesAtLevel(1), 1u);
+  // An empty range (begin > end) is nothing to do.
+  ASSERT_TRUE(db_->CompactRange(std::string("z"), std::string("a")).ok());
+  ExpectMatches(db_.get(), model);
+}
+
+TEST_F(DbCompactionTest, WritesWaitAtTheStopTriggerUntilACompactionDrainsLevel0) {
+  options_.disable_auto_compactions = true;
+  options_.level0_file_num_compaction_trigger = 2;
+  options_.level0_slowdown_writes_trigger = 3;
+  options_.level0_stop_writes_trigger = 4;
+  Open();
+  for (int flush = 0; flush < 4; ++flush) {
+    // Overlapping files: draining them takes a merge, which the gate holds up.
+    ASSERT_TRUE(db_->Put({}, KeyFor(0), "v").ok());
+    ASSERT_TRUE(db_->Put({}, KeyFor(9), "v").ok());
+    ASSERT_TRUE(db_->Flush().ok());
+  }
+  ASSERT_EQ(FilesAtLevel(0), 4u);
+
+  // Reopen with compactions on, but hold every new table at the gate: level 0
+  // stays at the stop trigger.
+  options_.disable_auto_compactions = false;
+  gate_.CloseGate();
+  Open();
+  std::atomic<bool> done{false};
+  Status put_status;
+  std::thread writer([&] {
+    put_status = db_->Put({}, "stalled", "w");
+    done = true;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  while (Stat("stalls_level0_stop") == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_GE(Stat("stalls_level0_stop"), 1u);
+  EXPECT_FALSE(done) << "the write must wait while level 0 is at the stop trigger";
+  EXPECT_EQ(Property("arenakv.compaction-pending"), 1u);
+  EXPECT_EQ(Property("arenakv.num-running-compactions"), 1u);
+
+  gate_.OpenGate();
+  writer.join();
+  EXPECT_TRUE(put_status.ok()) << put_status.ToString();
+  WaitForBackgroundWork();
+  EXPECT_LT(FilesAtLevel(0), 4u);
+  EXPECT_EQ(Get("stalled"), "w");
+  EXPECT_GT(Stat("stall_micros"), 0u);
+}
+
+TEST_F(DbCompactionTest, WritesSlowDownAtTheSlowdownTrigger) {
+  options_.disable_auto_compactions = true;
+  options_.level0_file_num_compaction_trigger = 2;
+  options_.level0_slowdown_writes_trigger = 3;
+  options_.level0_stop_writes_trigger = 10;
+  Open();
+  for (int flush = 0; flush < 3; ++flush) {
+    // Overlapping files: draining them takes a merge, which the gate holds up.
+    ASSERT_TRUE(db_->Put({}, KeyFor(0), "v").ok());
+    ASSERT_TRUE(db_->Put({}, KeyFor(9), "v").ok());
+    ASSERT_TRUE(db_->Flush().ok());
+  }
+  options_.disable_auto_compactions = false;
+  gate_.CloseGate();  // level 0 stays at 3 files
+  Open();
+  ASSERT_TRUE(db_->Put({}, "slow", "1").ok());
+  ASSERT_TRUE(db_->Put({}, "slower", "2").ok());
+  EXPECT_EQ(Stat("stalls_level0_slowdown"), 2u) << "one delay per write group";
+  EXPECT_EQ(Stat("stalls_level0_stop"), 0u);
+  gate_.OpenGate();
+  WaitForBackgroundWork();
+  EXPECT_EQ(Get("slower"), "2");
+}
+
+TEST_F(DbCompactionTest, NoStallsWithAutoCompactionsOff) {
+  options_.disable_auto_compactions = true;
+  options_.level0_file_num_compaction_trigger = 1;
+  options_.level0_slowdown_writes_trigger = 1;
+  options_.level0_stop_writes_trigger = 2;
+  Open();
+  for (int flush = 0; flush < 5; ++flush) {
+    // Overlapping files: draining them takes a merge, which the gate holds up.
+    ASSERT_TRUE(db_->Put({}, KeyFor(0), "v").ok());
+    ASSERT_TRUE(db_->Put({}, KeyFor(9), "v").ok());
+    ASSERT_TRUE(db_->Flush().ok());
+  }
+  EXPECT_EQ(FilesAtLevel(0), 5u);
+  EXPECT_EQ(Stat("write_stalls"), 0u);
+  EXPECT_EQ(Property("arenakv.compaction-pending"), 0u) << "nothing will run by itself";
+}
+
+TEST_F(DbCompactionTest, CompressedLevelsReadBackTheSameData) {
+  options_.compression_per_level = {CompressionType::kNone, CompressionType::kLz4,
+                                    CompressionType::kZstd};
+  options_.level0_file_num_compaction_trigger = 2;
+  Open();
+  Model model;
+  for (int i = 0; i < 5000; ++i) {
+    model[KeyFor(i % 3000)] = std::string(100, static_cast<char>('a' + i % 26));
+    ASSERT_TRUE(db_->Put({}, KeyFor(i % 3000), model[KeyFor(i % 3000)]).ok());
+  }
+  ASSERT_TRUE(CompactAll().ok());
+  WaitForBackgroundWork();
+  ExpectMatches(db_.get(), model);
+  // Highly compressible values: the compressed tables are far smaller than
+  // the raw data.
+  EXPECT_LT(Property("arenakv.total-sst-size"), 3000u * 100 / 2);
+  Open();
+  ExpectMatches(db_.get(), model);
+}
+
+TEST_F(DbCompactionTest, NonsenseShapesAreInvalidArgument) {
+  auto open_with = [&](auto change) {
+    Options options = options_;
+    change(options);
+    std::unique_ptr<DB> db;
+    return DB::Open(options, kPath, &db);
+  };
+  EXPECT_TRUE(
+      open_with([](Options& o) { o.level0_file_num_compaction_trigger = 0; }).IsInvalidArgument());
+  EXPECT_TRUE(open_with([](Options& o) {
+                o.level0_file_num_compaction_trigger = 8;
+                o.level0_slowdown_writes_trigger = 4;
+              }).IsInvalidArgument());
+  EXPECT_TRUE(open_with([](Options& o) {
+                o.level0_slowdown_writes_trigger = 30;
+                o.level0_stop_writes_trigger = 20;
+              }).IsInvalidArgument());
+  EXPECT_TRUE(open_with([](Options& o) { o.target_file_size_base = 0; }).IsInvalidArgument());
+  EXPECT_TRUE(open_with([](Options& o) { o.max_bytes_for_level_base = 0; }).IsInvalidArgument());
+  EXPECT_TRUE(
+      open_with([](Options& o) { o.max_bytes_for_level_multiplier = 0.5; }).IsInvalidArgument());
+  EXPECT_TRUE(open_with([](Options& o) {
+                o.compression = static_cast<CompressionType>(9);
+              }).IsInvalidArgument());
+  EXPECT_TRUE(open_with([](Options& o) {
+                o.compression_per_level = {CompressionType::kNone, static_cast<CompressionType>(3)};
+              }).IsInvalidArgument());
+  EXPECT_TRUE(open_with([](Options&) {}).ok());
+}
+
+TEST_F(DbCompactionTest, StatsShowEveryLevelAndTheCompactionCounters) {
+  options_.level0_file_num_compaction_trigger = 2;
+  Open();
+  for (int flush = 0; flush < 4; ++flush) {
+    for (int i = 0; i < 200; ++i) ASSERT_TRUE(db_->Put({}, KeyFor(i), "v").ok());
+    ASSERT_TRUE(db_->Flush().ok());
+  }
+  WaitForBackgroundWork();
+  std::string stats;
+  ASSERT_TRUE(db_->GetProperty("arenakv.stats", &stats));
+  for (const char* line :
+       {"\nL0 ", "\nL6 ", "\nSum ", "\ncompactions: ", "\nflushes: 4\n", "\nwrite_amplification: ",
+        "\nread_amplification: ", "\nstalls_level0_stop: ", "\nstall_micros: "}) {
+    EXPECT_NE(stats.find(line), std::string::npos) << line << " not in\n" << stats;
+  }
+  EXPECT_GE(Stat("compactions"), 1u);
+  EXPECT_GT(Stat("compaction_bytes_written"), 0u);
+  EXPECT_EQ(Property("arenakv.num-running-compactions"), 0u);
+}
+
+}  // namespace
+}  // namespace arenakv
