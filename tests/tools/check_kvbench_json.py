@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """Runs kvbench with --json and checks the report: every section and key is
-present, each result has positive ops/s and ordered latency percentiles.
+present, each result has positive ops/s and ordered latency percentiles, the
+LSM shape flags are echoed, and the engine's write amplification (bytes it
+passed to write syscalls / user bytes) is at least 1, the WAL alone writing
+every user byte. Also checks that bad LSM shape values exit 2.
 
 usage: check_kvbench_json.py KVBENCH OUTPUT.json [extra kvbench args...]
 Exits non-zero with a message on the first failed check."""
 import json
+import os
 import subprocess
 import sys
 
@@ -25,8 +29,23 @@ def main():
         fail("usage: check_kvbench_json.py KVBENCH OUTPUT.json [args...]")
     kvbench, out = sys.argv[1], sys.argv[2]
     benchmarks = ["fillrandom", "readrandom", "ycsb-b"]
+    shape = {"level0_file_num_compaction_trigger": 3, "target_file_size_base": 1 << 20,
+             "max_bytes_for_level_base": 4 << 20, "max_bytes_for_level_multiplier": 8,
+             "compression": "none"}
+    shape_args = []
+    for key, value in shape.items():
+        shape_args += ["--" + key.replace("_", "-"), str(value)]
+    for bad in [["--level0-file-num-compaction-trigger", "0"],
+                ["--target-file-size-base", "1"],
+                ["--max-bytes-for-level-base", "-5"],
+                ["--max-bytes-for-level-multiplier", "0.5"],
+                ["--compression", "snappy"]]:
+        run = subprocess.run([kvbench, "--num", "10"] + bad, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        if run.returncode != 2:
+            fail("%s exited %d, expected 2" % (" ".join(bad), run.returncode))
     cmd = [kvbench, "--engines", "arenakv", "--num", "2000", "--reads", "500",
-           "--benchmarks", ",".join(benchmarks), "--json", out] + sys.argv[3:]
+           "--benchmarks", ",".join(benchmarks), "--json", out] + shape_args + sys.argv[3:]
     run = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if run.returncode != 0:
         fail("kvbench exited %d: %s" % (run.returncode, run.stderr))
@@ -41,7 +60,11 @@ def main():
     require(report["options"], ["benchmarks", "engines", "num", "reads", "threads", "key_size",
                                 "value_size", "distribution", "zipf_theta",
                                 "write_buffer_size", "cache_size", "sync", "disable_wal",
-                                "db", "use_existing_db", "seed", "duration"], "options")
+                                "db", "use_existing_db", "seed", "duration"] + list(shape),
+            "options")
+    for key, value in shape.items():
+        if report["options"][key] != value:
+            fail("options.%s is %r, expected %r" % (key, report["options"][key], value))
     if report["options"]["benchmarks"] != benchmarks:
         fail("options.benchmarks is %r" % report["options"]["benchmarks"])
 
@@ -64,11 +87,24 @@ def main():
     engines = report["engines"]
     if len(engines) != 1:
         fail("expected one engine summary, got %d" % len(engines))
-    require(engines[0], ["engine", "db_bytes", "user_bytes_written", "write_amplification",
-                         "stats"], "engine summary")
-    if not engines[0]["write_amplification"] > 0:
-        fail("write_amplification is not positive")
-    require(engines[0]["stats"], ["arena reserved_bytes", "arena requested_bytes",
+    summary = engines[0]
+    require(summary, ["engine", "db_bytes", "user_bytes_written", "disk_bytes_written",
+                      "write_amplification", "space_amplification", "settled", "stats"],
+            "engine summary")
+    if not summary["space_amplification"] > 0:
+        fail("space_amplification is not positive")
+    if not summary["settled"]:
+        fail("background work did not settle")
+    if os.access("/proc/self/io", os.R_OK):
+        # The WAL is on, so the engine wrote at least every user byte.
+        if summary["write_amplification"] is None or not summary["write_amplification"] >= 1:
+            fail("write_amplification is %r, expected >= 1" % summary["write_amplification"])
+        if not summary["disk_bytes_written"] >= summary["user_bytes_written"]:
+            fail("disk_bytes_written %r < user_bytes_written %r" %
+                 (summary["disk_bytes_written"], summary["user_bytes_written"]))
+    elif summary["write_amplification"] is not None or summary["disk_bytes_written"] is not None:
+        fail("/proc/self/io is unreadable, yet disk writes were reported")
+    require(summary["stats"], ["arena reserved_bytes", "arena requested_bytes",
                                   "files per level"], "engine stats")
     print("check_kvbench_json: ok (%d results)" % len(results))
 

@@ -1,14 +1,18 @@
 // Unit tests of kvbench's parts: the histogram's bucket arithmetic and
 // percentiles, key and value generators, the zipfian generator, the JSON
-// escaper, option validation, the progress line's text, and the workload
-// runner against a real arenakv DB in a temporary directory.
+// escaper, option validation, the progress line's text, /proc/self/io
+// parsing, the amplification figures, and the workload runner against a real
+// arenakv DB in a temporary directory.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -18,7 +22,9 @@
 #include "tools/kvbench/histogram.h"
 #include "tools/kvbench/json_writer.h"
 #include "tools/kvbench/options.h"
+#include "tools/kvbench/process_io.h"
 #include "tools/kvbench/progress.h"
+#include "tools/kvbench/report.h"
 #include "tools/kvbench/workloads.h"
 #include "tools/kvbench/zipfian.h"
 
@@ -166,6 +172,16 @@ TEST(KvbenchJson, SeparatesMembersAndWritesNonFiniteAsNull) {
   EXPECT_EQ(j.str(), "{\"a\":1,\"b\":[-2,0.5,null,true],\"c\":{},\"d\":\"x\"}");
 }
 
+TEST(KvbenchJson, StringArrayIsAKeyedArrayOfStrings) {
+  JsonWriter j;
+  j.BeginObject();
+  j.StringArray("a", {"x", "y\""});
+  j.StringArray("b", {});
+  j.Key("c").Null();
+  j.EndObject();
+  EXPECT_EQ(j.str(), "{\"a\":[\"x\",\"y\\\"\"],\"b\":[],\"c\":null}");
+}
+
 int Parse(std::vector<std::string> args, BenchOptions* options) {
   args.insert(args.begin(), "kvbench");
   std::vector<char*> argv;
@@ -190,6 +206,91 @@ TEST(KvbenchOptions, AcceptsListsAndRejectsUnknownNames) {
   EXPECT_EQ(Parse({"--key-size", "4"}, &bad), 2);
   EXPECT_EQ(Parse({"--use-existing-db"}, &bad), 2);
   EXPECT_EQ(Parse({"--no-such-flag"}, &bad), 2);
+}
+
+TEST(KvbenchOptions, LsmShapeFlagsDefaultToRocksdbsAndRejectBadValues) {
+  BenchOptions defaults;
+  EXPECT_EQ(Parse({}, &defaults), -1);
+  EXPECT_EQ(defaults.level0_file_num_compaction_trigger, 4);
+  EXPECT_EQ(defaults.target_file_size_base, std::uint64_t{64} << 20);
+  EXPECT_EQ(defaults.max_bytes_for_level_base, std::uint64_t{256} << 20);
+  EXPECT_EQ(defaults.max_bytes_for_level_multiplier, 10.0);
+  EXPECT_EQ(defaults.compression, "none");
+
+  BenchOptions o;
+  EXPECT_EQ(Parse({"--level0-file-num-compaction-trigger", "2", "--target-file-size-base",
+                   "1048576", "--max-bytes-for-level-base", "4194304",
+                   "--max-bytes-for-level-multiplier", "4.5", "--compression", "zstd"},
+                  &o),
+            -1);
+  EXPECT_EQ(o.level0_file_num_compaction_trigger, 2);
+  EXPECT_EQ(o.target_file_size_base, 1048576u);
+  EXPECT_EQ(o.max_bytes_for_level_base, 4194304u);
+  EXPECT_EQ(o.max_bytes_for_level_multiplier, 4.5);
+  EXPECT_EQ(o.compression, "zstd");
+  EXPECT_EQ(Parse({"--compression", "lz4"}, &o), -1);
+  EXPECT_EQ(o.compression, "lz4");
+
+  BenchOptions bad;
+  EXPECT_EQ(Parse({"--level0-file-num-compaction-trigger", "0"}, &bad), 2);
+  EXPECT_EQ(Parse({"--target-file-size-base", "100"}, &bad), 2);
+  EXPECT_EQ(Parse({"--max-bytes-for-level-base", "-1"}, &bad), 2);
+  EXPECT_EQ(Parse({"--max-bytes-for-level-multiplier", "0.5"}, &bad), 2);
+  EXPECT_EQ(Parse({"--max-bytes-for-level-multiplier", "nan"}, &bad), 2);
+  EXPECT_EQ(Parse({"--compression", "snappy"}, &bad), 2);
+}
+
+TEST(KvbenchProcessIo, ParsesWcharAndWriteBytes) {
+  const std::optional<ProcessIo> io = ParseProcessIo(
+      "rchar: 10\nwchar: 1234567890123\nsyscr: 3\nsyscw: 4\nread_bytes: 0\n"
+      "write_bytes: 8192\ncancelled_write_bytes: 4096\n");
+  ASSERT_TRUE(io.has_value());
+  EXPECT_EQ(io->wchar, 1234567890123u);
+  ASSERT_TRUE(io->write_bytes.has_value());
+  EXPECT_EQ(*io->write_bytes, 8192u);
+
+  const std::optional<ProcessIo> no_write_bytes = ParseProcessIo("wchar: 5");
+  ASSERT_TRUE(no_write_bytes.has_value());
+  EXPECT_EQ(no_write_bytes->wchar, 5u);
+  EXPECT_FALSE(no_write_bytes->write_bytes.has_value());
+}
+
+TEST(KvbenchProcessIo, MissingOrMalformedWcharIsUnavailable) {
+  EXPECT_FALSE(ParseProcessIo("").has_value());
+  EXPECT_FALSE(ParseProcessIo("rchar: 10\nwrite_bytes: 5\n").has_value());
+  EXPECT_FALSE(ParseProcessIo("wchar: lots\n").has_value());
+  EXPECT_FALSE(ParseProcessIo("xwchar: 5\n").has_value());
+}
+
+TEST(KvbenchProcessIo, CountsThisProcesssWrites) {
+  const std::optional<ProcessIo> before = ReadProcessIo();
+  if (!before) GTEST_SKIP() << "/proc/self/io is not readable here";
+  const std::filesystem::path file =
+      std::filesystem::temp_directory_path() /
+      ("kvbench_io_test_" + std::to_string(reinterpret_cast<std::uintptr_t>(&before)));
+  {
+    std::FILE* f = std::fopen(file.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    const std::string block(1 << 20, 'x');
+    ASSERT_EQ(std::fwrite(block.data(), 1, block.size(), f), block.size());
+    ASSERT_EQ(std::fclose(f), 0);
+  }
+  const std::optional<ProcessIo> after = ReadProcessIo();
+  std::filesystem::remove(file);
+  ASSERT_TRUE(after.has_value());
+  EXPECT_GE(after->wchar - before->wchar, std::uint64_t{1} << 20);
+}
+
+TEST(KvbenchReport, AmplificationIsUnavailableRatherThanZero) {
+  EngineSummary s;
+  s.db_bytes = 150;
+  EXPECT_FALSE(s.write_amplification().has_value());  // nothing written
+  EXPECT_FALSE(s.space_amplification().has_value());
+  s.user_bytes_written = 100;
+  EXPECT_FALSE(s.write_amplification().has_value());  // /proc/self/io unread
+  EXPECT_DOUBLE_EQ(*s.space_amplification(), 1.5);
+  s.disk_bytes_written = 320;
+  EXPECT_DOUBLE_EQ(*s.write_amplification(), 3.2);
 }
 
 // The runner against a real DB: counts are exact where the workload makes
@@ -226,12 +327,39 @@ TEST(KvbenchRunner, CountsMatchTheWorkloads) {
     EXPECT_EQ(run("seekrandom").ops, 700u);
     EXPECT_EQ(run("fillsync").ops, 3u);  // num / 1000
     EXPECT_EQ(run("deleterandom").ops, 3000u);
+    EXPECT_TRUE(engine->WaitForBackgroundWork(std::chrono::minutes(1)).ok());
 
     WorkloadResult unknown;
     EXPECT_TRUE(runner.Run("nope", &unknown).IsInvalidArgument());
   }
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
+}
+
+// A small write buffer makes the fill hand memtables to background flushes;
+// the wait returns once they are written, for every engine built in.
+TEST(KvbenchEngine, WaitForBackgroundWorkReturnsAfterFlushes) {
+  for (const char* name : {"arenakv", "rocksdb"}) {
+    if (!EngineBuiltIn(name)) continue;
+    const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                      (std::string("kvbench_settle_test_") + name + "_" +
+                                       std::to_string(reinterpret_cast<std::uintptr_t>(&dir)));
+    BenchOptions o;
+    o.num = 20000;
+    o.write_buffer_size = 64 << 10;
+    o.level0_file_num_compaction_trigger = 2;
+    {
+      std::unique_ptr<Engine> engine;
+      ASSERT_TRUE(OpenEngine(name, o, dir.string(), &engine).ok()) << name;
+      WorkloadRunner runner(o, engine.get(), nullptr);
+      WorkloadResult fill;
+      ASSERT_TRUE(runner.Run("fillrandom", &fill).ok()) << name;
+      const Status s = engine->WaitForBackgroundWork(std::chrono::minutes(2));
+      EXPECT_TRUE(s.ok()) << name << ": " << s.ToString();
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
 }
 
 TEST(KvbenchEngine, RocksdbIsAnErrorWhenNotBuiltIn) {

@@ -1,5 +1,8 @@
-// OpenEngine: picks the adapter by name.
+// OpenEngine, which picks the adapter by name, and the adapters' shared
+// polling loop.
 #include "tools/kvbench/engine.h"
+
+#include <thread>
 
 namespace arenakv::kvbench {
 
@@ -8,6 +11,22 @@ Status OpenEngine(const std::string& name, const BenchOptions& options, const st
   if (name == "arenakv") return OpenArenakvEngine(options, path, engine);
   if (name == "rocksdb") return OpenRocksdbEngine(options, path, engine);
   return Status::InvalidArgument("unknown engine: " + name);
+}
+
+Status PollUntilIdle(const std::function<Status(bool* done)>& idle,
+                     std::chrono::milliseconds limit) {
+  constexpr std::chrono::milliseconds kPollInterval(10);
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    bool done = false;
+    Status s = idle(&done);
+    if (!s.ok() || done) return s;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Status::Busy("background work still running after " + std::to_string(limit.count()) +
+                          " ms");
+    }
+    std::this_thread::sleep_for(kPollInterval);
+  }
 }
 
 bool EngineBuiltIn(const std::string& name) {

@@ -5,13 +5,16 @@
 //
 // Thread safety: Put/Get/Delete/NewCursor may be called from any number of
 // threads at once (both engines allow it). A Cursor is used by one thread.
+// WaitForBackgroundWork and Stats are called after the workloads, by main.
 // The Engine owns its DB; cursors must be destroyed before it.
 #ifndef ARENAKV_TOOLS_KVBENCH_ENGINE_H_
 #define ARENAKV_TOOLS_KVBENCH_ENGINE_H_
 
 #include <arenakv/mvcc/status.h>
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -52,10 +55,19 @@ class Engine {
   // Engine statistics printed after a run: (label, value) pairs, including
   // files per level and, for arenakv, the memtable arena stats.
   virtual std::vector<std::pair<std::string, std::string>> Stats() = 0;
+  // Returns once no flush or compaction is queued or running, so what the
+  // engine wrote for the workloads has been written. Busy when that has not
+  // happened within `limit`.
+  virtual Status WaitForBackgroundWork(std::chrono::milliseconds limit) = 0;
 };
 
+// Calls `idle` every 10 ms until it sets *done, for at most `limit`. Returns
+// the first error `idle` returns, Busy when `limit` passes first.
+Status PollUntilIdle(const std::function<Status(bool* done)>& idle,
+                     std::chrono::milliseconds limit);
+
 // Opens the named engine's DB in `path` configured from `options` (same write
-// buffer, WAL, sync and block cache for both engines, no compression).
+// buffer, WAL, sync, block cache, LSM shape and compression for both engines).
 // Unless options.use_existing_db, destroys whatever DB is at `path` first.
 // NotSupported for "rocksdb" when kvbench was built without RocksDB.
 Status OpenEngine(const std::string& name, const BenchOptions& options, const std::string& path,

@@ -64,6 +64,17 @@ class ArenakvEngine final : public Engine {
                          value.substr(begin, value.find('\n', begin) - begin));
       }
     }
+    if (db_->GetProperty("arenakv.stats", &value)) {
+      // What the background work did, for reading the write amplification.
+      for (const char* field : {"flushes", "flush_bytes_written", "compactions",
+                                "compaction_bytes_written", "write_stalls", "stall_micros"}) {
+        const std::string prefix = std::string("\n") + field + ": ";
+        const std::size_t at = value.find(prefix);
+        if (at == std::string::npos) continue;
+        const std::size_t begin = at + prefix.size();
+        out.emplace_back(field, value.substr(begin, value.find('\n', begin) - begin));
+      }
+    }
     std::string levels;
     for (int level = 0;; ++level) {
       if (!db_->GetProperty("arenakv.num-files-at-level" + std::to_string(level), &value)) break;
@@ -71,6 +82,19 @@ class ArenakvEngine final : public Engine {
     }
     out.emplace_back("files per level", levels);
     return out;
+  }
+  Status WaitForBackgroundWork(std::chrono::milliseconds limit) override {
+    return PollUntilIdle(
+        [this](bool* done) {
+          std::string pending, running;
+          if (!db_->GetProperty("arenakv.compaction-pending", &pending) ||
+              !db_->GetProperty("arenakv.num-running-compactions", &running)) {
+            return Status::NotSupported("arenakv has no compaction-pending property");
+          }
+          *done = pending == "0" && running == "0";
+          return Status::OK();
+        },
+        limit);
   }
 
   void set_sync(bool sync) { sync_ = sync; }
@@ -80,6 +104,12 @@ class ArenakvEngine final : public Engine {
   WriteOptions write_options_;
   bool sync_ = false;
 };
+
+CompressionType ToCompressionType(const std::string& name) {
+  if (name == "lz4") return CompressionType::kLz4;
+  if (name == "zstd") return CompressionType::kZstd;
+  return CompressionType::kNone;  // ParseOptions admits only these three
+}
 
 }  // namespace
 
@@ -91,6 +121,11 @@ Status OpenArenakvEngine(const BenchOptions& options, const std::string& path,
   db_options.block_cache_size = options.cache_size;
   db_options.max_key_size = std::max(db_options.max_key_size, options.key_size);
   db_options.max_value_size = std::max(db_options.max_value_size, options.value_size);
+  db_options.level0_file_num_compaction_trigger = options.level0_file_num_compaction_trigger;
+  db_options.target_file_size_base = options.target_file_size_base;
+  db_options.max_bytes_for_level_base = options.max_bytes_for_level_base;
+  db_options.max_bytes_for_level_multiplier = options.max_bytes_for_level_multiplier;
+  db_options.compression = ToCompressionType(options.compression);
   if (!options.use_existing_db) {
     Status s = DestroyDB(path, db_options);
     if (!s.ok() && !s.IsNotFound()) return s;

@@ -1,8 +1,9 @@
 // The RocksDB adapter of kvbench's Engine interface, compiled only when
 // RocksDB's CMake package is found (ARENAKV_KVBENCH_WITH_ROCKSDB). Configured
-// like the arenakv side: no compression, the same write buffer size, WAL and
-// sync settings, an LRU block cache of --cache-size, and a 10-bit bloom filter
-// (arenakv's default bloom_bits_per_key) so point reads compare like for like.
+// like the arenakv side: the same write buffer size, WAL and sync settings, LSM
+// shape and compression (bottommost level included), an LRU block cache of
+// --cache-size, and a 10-bit bloom filter (arenakv's default
+// bloom_bits_per_key) so point reads compare like for like.
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -77,11 +78,34 @@ class RocksdbEngine final : public Engine {
     }
     return {{"files per level", levels}};
   }
+  Status WaitForBackgroundWork(std::chrono::milliseconds limit) override {
+    return PollUntilIdle(
+        [this](bool* done) {
+          *done = true;
+          for (const char* name :
+               {"rocksdb.compaction-pending", "rocksdb.num-running-compactions",
+                "rocksdb.num-running-flushes", "rocksdb.mem-table-flush-pending"}) {
+            std::uint64_t value = 0;
+            if (!db_->GetIntProperty(name, &value)) {
+              return Status::NotSupported(std::string("rocksdb has no property ") + name);
+            }
+            if (value != 0) *done = false;
+          }
+          return Status::OK();
+        },
+        limit);
+  }
 
  private:
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::WriteOptions write_options_;
 };
+
+rocksdb::CompressionType ToCompressionType(const std::string& name) {
+  if (name == "lz4") return rocksdb::kLZ4Compression;
+  if (name == "zstd") return rocksdb::kZSTD;
+  return rocksdb::kNoCompression;  // ParseOptions admits only these three
+}
 
 }  // namespace
 
@@ -89,8 +113,12 @@ Status OpenRocksdbEngine(const BenchOptions& options, const std::string& path,
                          std::unique_ptr<Engine>* engine) {
   rocksdb::Options db_options;
   db_options.create_if_missing = !options.use_existing_db;
-  db_options.compression = rocksdb::kNoCompression;
-  db_options.bottommost_compression = rocksdb::kNoCompression;
+  db_options.compression = ToCompressionType(options.compression);
+  db_options.bottommost_compression = db_options.compression;
+  db_options.level0_file_num_compaction_trigger = options.level0_file_num_compaction_trigger;
+  db_options.target_file_size_base = options.target_file_size_base;
+  db_options.max_bytes_for_level_base = options.max_bytes_for_level_base;
+  db_options.max_bytes_for_level_multiplier = options.max_bytes_for_level_multiplier;
   db_options.write_buffer_size = options.write_buffer_size;
   db_options.max_write_buffer_number = 2;  // arenakv's max_write_buffer_number
   db_options.max_background_jobs = 2;      // arenakv's max_background_jobs

@@ -27,6 +27,9 @@ class JsonWriter {
   JsonWriter& Uint(std::uint64_t value);
   JsonWriter& Double(double value);  // NaN and infinities become null
   JsonWriter& Bool(bool value);
+  JsonWriter& Null();
+  // Key(key) followed by an array of `values` as strings.
+  JsonWriter& StringArray(std::string_view key, const std::vector<std::string>& values);
 
   const std::string& str() const { return out_; }
 

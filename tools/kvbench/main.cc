@@ -4,6 +4,7 @@
 // what each workload does and `kvbench --help` for the options.
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include "tools/kvbench/engine.h"
 #include "tools/kvbench/machine_info.h"
 #include "tools/kvbench/options.h"
+#include "tools/kvbench/process_io.h"
 #include "tools/kvbench/progress.h"
 #include "tools/kvbench/report.h"
 #include "tools/kvbench/workloads.h"
@@ -94,6 +96,32 @@ bool Contains(const std::vector<std::string>& list, const std::string& name) {
   return false;
 }
 
+// Waits for the engine's flushes and compactions to end, then fills in what
+// it wrote since `io_before`. A wait that runs out is reported and the bytes
+// written so far are kept, marked unsettled.
+void SettleAndMeasure(Engine* engine, const std::optional<ProcessIo>& io_before,
+                      EngineSummary* summary) {
+  constexpr std::chrono::minutes kSettleLimit(10);
+  const auto start = std::chrono::steady_clock::now();
+  const Status s = engine->WaitForBackgroundWork(kSettleLimit);
+  summary->settle_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  summary->settled = s.ok();
+  if (s.ok()) {
+    std::fprintf(stderr, "%s: background work settled after %.2f s\n", engine->name(),
+                 summary->settle_seconds);
+  } else {
+    std::fprintf(stderr, "kvbench: %s: background work did not settle: %s\n", engine->name(),
+                 s.ToString().c_str());
+  }
+  const std::optional<ProcessIo> io_after = ReadProcessIo();
+  if (!io_before || !io_after) return;
+  summary->disk_bytes_written = io_after->wchar - io_before->wchar;
+  if (io_before->write_bytes && io_after->write_bytes) {
+    summary->disk_write_bytes = *io_after->write_bytes - *io_before->write_bytes;
+  }
+}
+
 int Main(int argc, char** argv) {
   BenchOptions options;
   if (std::optional<int> exit_code = ParseOptions(argc, argv, &options)) return *exit_code;
@@ -121,6 +149,9 @@ int Main(int argc, char** argv) {
   std::vector<EngineSummary> summaries;
   for (const std::string& name : options.engines) {
     const fs::path path = root->path() / name;
+    // Before the open: what the open itself writes (manifest, WAL) counts. So
+    // does kvbench's own terminal output meanwhile, under 1 KiB a second.
+    const std::optional<ProcessIo> io_before = ReadProcessIo();
     std::unique_ptr<Engine> engine;
     Status s = OpenEngine(name, options, path.string(), &engine);
     if (!s.ok()) {
@@ -144,12 +175,14 @@ int Main(int argc, char** argv) {
       std::fprintf(stderr, "%s %s: %.0f ops/s\n", name.c_str(), workload.c_str(),
                    result.ops_per_sec());
     }
+    SettleAndMeasure(engine.get(), io_before, &summary);
     summary.stats = engine->Stats();
     summary.db_bytes = DirectoryBytes(path);
     PrintEngineSummary(summary, stdout);
     std::fflush(stdout);
     summaries.push_back(std::move(summary));
   }
+  PrintWriteAmplificationComparison(summaries, stdout);
   std::printf("\n");
   PrintTable(results, stdout);
 

@@ -36,6 +36,10 @@ std::optional<std::string> Validate(const BenchOptions& o) {
   if (o.zipfian() && !(o.zipf_theta > 0.0 && o.zipf_theta < 1.0)) {
     return "--zipf-theta must be in (0, 1)";
   }
+  // Also rejects NaN, which CLI11's Range lets through.
+  if (!(o.max_bytes_for_level_multiplier >= 1.0 && o.max_bytes_for_level_multiplier <= 1000.0)) {
+    return "--max-bytes-for-level-multiplier must be in [1, 1000]";
+  }
   if (o.use_existing_db && o.db.empty()) return "--use-existing-db needs --db";
   return std::nullopt;
 }
@@ -76,6 +80,24 @@ std::optional<int> ParseOptions(int argc, char** argv, BenchOptions* options) {
       ->check(CLI::Range(std::size_t{64} << 10, std::size_t{1} << 40))
       ->capture_default_str();
   app.add_option("--cache-size", o.cache_size, "Block cache bytes (0 = none)")
+      ->capture_default_str();
+  app.add_option("--level0-file-num-compaction-trigger", o.level0_file_num_compaction_trigger,
+                 "Level-0 files that start a compaction, both engines")
+      ->check(CLI::Range(1, 1 << 16))
+      ->capture_default_str();
+  app.add_option("--target-file-size-base", o.target_file_size_base,
+                 "Bytes of a compaction output file, both engines")
+      ->check(CLI::Range(std::uint64_t{64} << 10, std::uint64_t{1} << 40))
+      ->capture_default_str();
+  app.add_option("--max-bytes-for-level-base", o.max_bytes_for_level_base,
+                 "Size target of level 1 in bytes, both engines")
+      ->check(CLI::Range(std::uint64_t{64} << 10, std::uint64_t{1} << 50))
+      ->capture_default_str();
+  app.add_option("--max-bytes-for-level-multiplier", o.max_bytes_for_level_multiplier,
+                 "Size target of level n+1 / level n, in [1, 1000], both engines")
+      ->capture_default_str();
+  app.add_option("--compression", o.compression, "Data block compression, every level")
+      ->check(CLI::IsMember({"none", "lz4", "zstd"}))
       ->capture_default_str();
   app.add_option("--seek-nexts", o.seek_nexts, "Next() calls after each seek in seekrandom")
       ->check(CLI::Range(0, 1 << 20))

@@ -26,6 +26,12 @@ struct BenchOptions {
   double zipf_theta = 0.99;
   std::size_t write_buffer_size = 64 << 20;
   std::size_t cache_size = 64 << 20;
+  // LSM shape, given to both engines under the same names (RocksDB's defaults).
+  int level0_file_num_compaction_trigger = 4;
+  std::uint64_t target_file_size_base = 64 << 20;
+  std::uint64_t max_bytes_for_level_base = 256 << 20;
+  double max_bytes_for_level_multiplier = 10;
+  std::string compression = "none";  // none | lz4 | zstd, every level
   int seek_nexts = 10;
   bool sync = false;
   bool disable_wal = false;

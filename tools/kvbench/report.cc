@@ -14,6 +14,39 @@ const WorkloadResult* Find(const ResultsByEngine& results, std::size_t w, std::s
 }
 
 double Micros(double nanos) { return nanos / 1000.0; }
+double Mib(std::uint64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
+
+// "1.23" (then `suffix`), or "n/a" for a figure that could not be measured.
+std::string Fixed2(std::optional<double> value, const char* suffix = "") {
+  if (!value) return "n/a";
+  char buffer[64];
+  std::snprintf(buffer, sizeof(buffer), "%.2f%s", *value, suffix);
+  return buffer;
+}
+
+// "12.3 MiB", or "n/a".
+std::string MibText(std::optional<std::uint64_t> bytes) {
+  if (!bytes) return "n/a";
+  char buffer[64];
+  std::snprintf(buffer, sizeof(buffer), "%.1f MiB", Mib(*bytes));
+  return buffer;
+}
+
+void OptionalUint(std::optional<std::uint64_t> value, JsonWriter* j) {
+  if (value) {
+    j->Uint(*value);
+  } else {
+    j->Null();
+  }
+}
+
+void OptionalDouble(std::optional<double> value, JsonWriter* j) {
+  if (value) {
+    j->Double(*value);
+  } else {
+    j->Null();
+  }
+}
 
 }  // namespace
 
@@ -25,13 +58,32 @@ std::optional<double> ArenakvVsRocksdb(const ResultsByEngine& results, std::size
 }
 
 void PrintEngineSummary(const EngineSummary& summary, std::FILE* out) {
-  std::fprintf(out, "%s: db %.1f MiB, user writes %.1f MiB, write amplification %.2f\n",
-               summary.engine.c_str(), static_cast<double>(summary.db_bytes) / (1 << 20),
-               static_cast<double>(summary.user_bytes_written) / (1 << 20),
-               summary.write_amplification());
+  std::fprintf(out,
+               "%s: db %.1f MiB, user writes %.1f MiB, disk writes %s, write amplification %s, "
+               "space amplification %s\n",
+               summary.engine.c_str(), Mib(summary.db_bytes), Mib(summary.user_bytes_written),
+               MibText(summary.disk_bytes_written).c_str(),
+               Fixed2(summary.write_amplification()).c_str(),
+               Fixed2(summary.space_amplification()).c_str());
   for (const auto& [label, value] : summary.stats) {
     std::fprintf(out, "  %-22s %s\n", label.c_str(), value.c_str());
   }
+}
+
+void PrintWriteAmplificationComparison(const std::vector<EngineSummary>& summaries,
+                                       std::FILE* out) {
+  const EngineSummary* arenakv = nullptr;
+  const EngineSummary* rocksdb = nullptr;
+  for (const EngineSummary& s : summaries) {
+    if (s.engine == "arenakv") arenakv = &s;
+    if (s.engine == "rocksdb") rocksdb = &s;
+  }
+  if (arenakv == nullptr || rocksdb == nullptr) return;
+  const std::optional<double> a = arenakv->write_amplification();
+  const std::optional<double> r = rocksdb->write_amplification();
+  const std::string ratio = a && r && *r > 0 ? Fixed2(*a / *r, "x") : std::string("n/a");
+  std::fprintf(out, "write amplification arenakv / rocksdb: %s / %s = %s\n", Fixed2(a).c_str(),
+               Fixed2(r).c_str(), ratio.c_str());
 }
 
 void PrintTable(const ResultsByEngine& results, std::FILE* out) {
@@ -76,12 +128,8 @@ std::string ReportJson(const BenchOptions& options, const MachineInfo& machine,
   j.EndObject();
 
   j.Key("options").BeginObject();
-  j.Key("benchmarks").BeginArray();
-  for (const std::string& b : options.benchmarks) j.String(b);
-  j.EndArray();
-  j.Key("engines").BeginArray();
-  for (const std::string& e : options.engines) j.String(e);
-  j.EndArray();
+  j.StringArray("benchmarks", options.benchmarks);
+  j.StringArray("engines", options.engines);
   j.Key("num").Uint(options.num);
   j.Key("reads").Uint(options.read_ops());
   j.Key("threads").Int(options.threads);
@@ -91,6 +139,11 @@ std::string ReportJson(const BenchOptions& options, const MachineInfo& machine,
   j.Key("zipf_theta").Double(options.zipf_theta);
   j.Key("write_buffer_size").Uint(options.write_buffer_size);
   j.Key("cache_size").Uint(options.cache_size);
+  j.Key("level0_file_num_compaction_trigger").Int(options.level0_file_num_compaction_trigger);
+  j.Key("target_file_size_base").Uint(options.target_file_size_base);
+  j.Key("max_bytes_for_level_base").Uint(options.max_bytes_for_level_base);
+  j.Key("max_bytes_for_level_multiplier").Double(options.max_bytes_for_level_multiplier);
+  j.Key("compression").String(options.compression);
   j.Key("seek_nexts").Int(options.seek_nexts);
   j.Key("sync").Bool(options.sync);
   j.Key("disable_wal").Bool(options.disable_wal);
@@ -137,7 +190,16 @@ std::string ReportJson(const BenchOptions& options, const MachineInfo& machine,
     j.Key("engine").String(s.engine);
     j.Key("db_bytes").Uint(s.db_bytes);
     j.Key("user_bytes_written").Uint(s.user_bytes_written);
-    j.Key("write_amplification").Double(s.write_amplification());
+    j.Key("disk_bytes_written");
+    OptionalUint(s.disk_bytes_written, &j);
+    j.Key("disk_write_bytes");
+    OptionalUint(s.disk_write_bytes, &j);
+    j.Key("write_amplification");
+    OptionalDouble(s.write_amplification(), &j);
+    j.Key("space_amplification");
+    OptionalDouble(s.space_amplification(), &j);
+    j.Key("settle_seconds").Double(s.settle_seconds);
+    j.Key("settled").Bool(s.settled);
     j.Key("stats").BeginObject();
     for (const auto& [label, value] : s.stats) j.Key(label).String(value);
     j.EndObject();
