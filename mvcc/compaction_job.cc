@@ -63,6 +63,7 @@ Status CompactionJob::Merge() {
                [this](std::string_view user_key) { return c_.IsBottommostForKey(user_key); });
   std::string last_user_key;
   bool has_last = false;
+  std::string zeroed;
   Status s;
   for (input->SeekToFirst(); input->Valid(); input->Next()) {
     if ((stats_.entries_read++ & 1023) == 0 && stop_->load(std::memory_order_relaxed)) {
@@ -83,7 +84,18 @@ Status CompactionJob::Merge() {
       has_last = true;
     }
     if (!gc.Keep(key)) continue;
-    s = output_.Add(input->key(), input->value());
+    std::string_view out_key = input->key();
+    if (key.kind == EntryKind::kPut && key.sequence != 0 && gc.VisibleToAll(key.sequence) &&
+        c_.IsBottommostForKey(key.user_key)) {
+      // The key's only version left that old, with nothing below it: every
+      // reader sees it, whatever its sequence, so store 0 (a one-byte trailer
+      // on disk), as RocksDB does. Newer versions, if kept, sort before it.
+      zeroed.assign(key.user_key);
+      PutFixed64(&zeroed, PackTrailer(0, EntryKind::kPut));
+      out_key = zeroed;
+      ++stats_.zeroed_sequences;
+    }
+    s = output_.Add(out_key, input->value());
     if (!s.ok()) return s;
     ++stats_.entries_written;
   }

@@ -5,6 +5,9 @@
 // many bytes of the level below (so no later compaction of it has to rewrite
 // a huge range there).
 //
+// A put that every reader sees and that nothing below the output level can
+// hold is written with sequence 0, which encodes in one byte.
+//
 // A trivial move writes nothing: the edit moves the files down a level.
 //
 // Usage
@@ -43,6 +46,7 @@ struct CompactionJobStats {
   std::uint64_t dropped_hidden = 0;      // versions no reader can see
   std::uint64_t dropped_tombstones = 0;  // tombstones at the bottom
   std::uint64_t files_written = 0;
+  std::uint64_t zeroed_sequences = 0;  // bottom-level puts stored with sequence 0
 };
 
 class CompactionJob {

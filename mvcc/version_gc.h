@@ -67,6 +67,10 @@ class VersionGc {
     return true;
   }
 
+  // True if every reader sees `sequence` or something newer: it is in the
+  // first stripe.
+  bool VisibleToAll(SequenceNumber sequence) const { return sequence <= sequences_.front(); }
+
   std::uint64_t dropped_hidden() const { return dropped_hidden_; }
   std::uint64_t dropped_tombstones() const { return dropped_tombstones_; }
 
