@@ -132,13 +132,14 @@ bool BlockIterator::SeekToRestart(std::uint32_t index) {
 
 namespace {
 
-// One decoded entry header: shared, non_shared and value lengths, and where
-// the key suffix starts. False if the header or the bytes it announces run
-// past `limit`.
+// One decoded entry header: shared, non_shared and value lengths, the
+// trailer, and where the user-key suffix starts. False if a varint is
+// malformed or the header or the bytes it announces run past `limit`.
 struct EntryHeader {
   std::uint32_t shared = 0;
   std::uint32_t non_shared = 0;
   std::uint32_t value_length = 0;
+  std::uint64_t trailer = 0;
   std::uint32_t suffix_offset = 0;
 };
 
@@ -147,12 +148,21 @@ bool DecodeEntryHeader(std::string_view data, std::uint32_t offset, std::uint32_
   std::string_view input = data.substr(offset, limit - offset);
   const std::size_t before = input.size();
   if (!GetVarint32(&input, &header->shared) || !GetVarint32(&input, &header->non_shared) ||
-      !GetVarint32(&input, &header->value_length)) {
+      !GetVarint32(&input, &header->value_length) || !GetVarint64(&input, &header->trailer)) {
     return false;
   }
   if (std::uint64_t{header->non_shared} + header->value_length > input.size()) return false;
   header->suffix_offset = offset + static_cast<std::uint32_t>(before - input.size());
   return true;
+}
+
+// InternalKeyCompare of the internal key (user_key, trailer) with `target`,
+// without building the former.
+int CompareInternalKey(std::string_view user_key, std::uint64_t trailer, std::string_view target) {
+  const int r = user_key.compare(ExtractUserKey(target));
+  if (r != 0) return r < 0 ? -1 : 1;
+  const std::uint64_t target_trailer = ExtractTrailer(target);
+  return trailer > target_trailer ? -1 : (trailer < target_trailer ? 1 : 0);
 }
 
 }  // namespace
@@ -168,16 +178,15 @@ bool BlockIterator::ParseNextEntry() {
     MarkCorrupt("sst block: entry runs past the entries");
     return false;
   }
-  if (header.shared > key_.size()) {
-    MarkCorrupt("sst block: entry shares more bytes than the previous key has");
+  ARENAKV_DCHECK(key_.empty() || key_.size() >= kTrailerSize);
+  const std::size_t previous_user_key = key_.empty() ? 0 : key_.size() - kTrailerSize;
+  if (header.shared > previous_user_key) {
+    MarkCorrupt("sst block: entry shares more bytes than the previous user key has");
     return false;
   }
   key_.resize(header.shared);
   key_.append(data_.substr(header.suffix_offset, header.non_shared));
-  if (key_.size() < kTrailerSize) {
-    MarkCorrupt("sst block: key shorter than an internal key");
-    return false;
-  }
+  PutFixed64(&key_, header.trailer);
   value_ = data_.substr(header.suffix_offset + header.non_shared, header.value_length);
   next_ = header.suffix_offset + header.non_shared + header.value_length;
   // Move restart_index_ to the last restart at or before current_.
@@ -190,16 +199,17 @@ bool BlockIterator::ParseNextEntry() {
   return true;
 }
 
-bool BlockIterator::RestartKey(std::uint32_t index, std::string_view* key) {
+bool BlockIterator::RestartKey(std::uint32_t index, std::string_view* user_key,
+                               std::uint64_t* trailer) {
   std::uint32_t offset = 0;
   if (!RestartPoint(index, &offset)) return false;
   EntryHeader header;
-  if (!DecodeEntryHeader(data_, offset, layout_.restarts_offset, &header) || header.shared != 0 ||
-      header.non_shared < kTrailerSize) {
+  if (!DecodeEntryHeader(data_, offset, layout_.restarts_offset, &header) || header.shared != 0) {
     MarkCorrupt("sst block: bad entry at a restart point");
     return false;
   }
-  *key = data_.substr(header.suffix_offset, header.non_shared);
+  *user_key = data_.substr(header.suffix_offset, header.non_shared);
+  *trailer = header.trailer;
   return true;
 }
 
@@ -224,9 +234,10 @@ void BlockIterator::Seek(std::string_view target) {
   std::uint32_t right = layout_.num_restarts - 1;
   while (left < right) {
     const std::uint32_t mid = left + (right - left + 1) / 2;
-    std::string_view mid_key;
-    if (!RestartKey(mid, &mid_key)) return;
-    if (InternalKeyCompare(mid_key, target) < 0) {
+    std::string_view mid_user_key;
+    std::uint64_t mid_trailer = 0;
+    if (!RestartKey(mid, &mid_user_key, &mid_trailer)) return;
+    if (CompareInternalKey(mid_user_key, mid_trailer, target) < 0) {
       left = mid;
     } else {
       right = mid - 1;

@@ -6,12 +6,15 @@
 // handle (released when the BlockContents is destroyed).
 //
 // BlockIterator is an InternalIterator over a block whose keys are internal
-// keys in InternalKeyCompare order. It owns its BlockContents. Every decode is
+// keys in InternalKeyCompare order. It owns its BlockContents. An entry stores
+// a user-key suffix and a varint trailer (mvcc/block_builder.h); key() is the
+// whole internal key, rebuilt into the iterator's own buffer. Every decode is
 // bounds-checked: a restart array, length or offset that does not fit the
-// block, or a key shorter than an internal-key trailer, makes the iterator
-// !Valid() with a Corruption status; it never reads outside the block. Keys out
-// of order are not detected here (Table::VerifyAll checks order); they only
-// make seeks land on the wrong entry.
+// block, a malformed varint, or a shared prefix longer than the previous user
+// key makes the iterator !Valid() with a Corruption status; it never reads
+// outside the block. Keys out of order are not detected here
+// (Table::VerifyAll checks order); they only make seeks land on the wrong
+// entry.
 //
 // Thread safety: a BlockIterator is used by one thread at a time. Several
 // iterators may share one block's bytes (a cached block) since they only read.
@@ -98,8 +101,10 @@ class BlockIterator final : public InternalIterator {
   // Decodes the entry at next_ into key_/value_. False at the end of the
   // entries (iterator !Valid(), status OK) or on corruption.
   bool ParseNextEntry();
-  // The full key stored at restart `index` (shared must be 0).
-  bool RestartKey(std::uint32_t index, std::string_view* key);
+  // The user key (a view into the block) and trailer stored at restart
+  // `index`, whose shared must be 0. False (and the iterator corrupt) if the
+  // entry there does not decode.
+  bool RestartKey(std::uint32_t index, std::string_view* user_key, std::uint64_t* trailer);
   void MarkInvalid();
   void MarkCorrupt(std::string_view why);
   // False if the block is empty or unusable: the iterator is then !Valid().
@@ -113,7 +118,10 @@ class BlockIterator final : public InternalIterator {
   std::uint32_t current_ = 0;
   std::uint32_t next_ = 0;           // offset just past the current entry
   std::uint32_t restart_index_ = 0;  // the restart run that contains current_
-  std::string key_;                  // the current key, rebuilt from prefixes
+  // The current internal key: the user key rebuilt from prefixes, then the
+  // fixed64 trailer. Empty before the first entry of a restart run, so that
+  // entry (a restart entry) can share nothing.
+  std::string key_;
   std::string_view value_;
 };
 

@@ -4,6 +4,7 @@
 
 #include "alloc/check.h"
 #include "mvcc/coding.h"
+#include "mvcc/dbformat.h"
 
 namespace arenakv {
 
@@ -14,23 +15,26 @@ BlockBuilder::BlockBuilder(int restart_interval)
 
 void BlockBuilder::Add(std::string_view key, std::string_view value) {
   ARENAKV_DCHECK(!finished_);
+  ARENAKV_DCHECK(key.size() >= kTrailerSize);
+  const std::string_view user_key = ExtractUserKey(key);
   std::size_t shared = 0;
   if (entries_since_restart_ < restart_interval_) {
-    const std::size_t limit = std::min(last_key_.size(), key.size());
-    while (shared < limit && last_key_[shared] == key[shared]) ++shared;
+    const std::size_t limit = std::min(last_user_key_.size(), user_key.size());
+    while (shared < limit && last_user_key_[shared] == user_key[shared]) ++shared;
   } else {
     restarts_.push_back(static_cast<std::uint32_t>(buffer_.size()));
     entries_since_restart_ = 0;
   }
-  const std::size_t non_shared = key.size() - shared;
+  const std::string_view suffix = user_key.substr(shared);
   PutVarint32(&buffer_, static_cast<std::uint32_t>(shared));
-  PutVarint32(&buffer_, static_cast<std::uint32_t>(non_shared));
+  PutVarint32(&buffer_, static_cast<std::uint32_t>(suffix.size()));
   PutVarint32(&buffer_, static_cast<std::uint32_t>(value.size()));
-  buffer_.append(key.substr(shared));
+  PutVarint64(&buffer_, ExtractTrailer(key));
+  buffer_.append(suffix);
   buffer_.append(value);
 
-  last_key_.resize(shared);
-  last_key_.append(key.substr(shared));
+  last_user_key_.resize(shared);
+  last_user_key_.append(suffix);
   ++entries_since_restart_;
   ++num_entries_;
 }
@@ -50,7 +54,7 @@ void BlockBuilder::Reset() {
   restarts_.push_back(0);
   entries_since_restart_ = 0;
   num_entries_ = 0;
-  last_key_.clear();
+  last_user_key_.clear();
   finished_ = false;
 }
 

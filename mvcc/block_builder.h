@@ -2,13 +2,21 @@
 // layout in docs/FORMATS.md, "SST file").
 //
 //   entry    = varint32 shared | varint32 non_shared | varint32 value_length |
-//              key bytes [shared, shared + non_shared) | value bytes
+//              varint64 trailer |
+//              user key bytes [shared, shared + non_shared) | value bytes
 //   restarts = fixed32 offset of every restart entry, then fixed32 count
 //
+// Keys are internal keys (mvcc/dbformat.h), but an entry splits one apart:
+// the user key is prefix-compressed against the previous entry's user key and
+// the trailer (sequence << 8 | kind) is a varint. Sequences are small numbers
+// (0 once compaction zeroes them), so the varint takes 1-4 bytes where a
+// fixed64 takes 8: on small entries that is a large part of the file.
+//
 // Every `restart_interval`-th entry is a restart point: it stores its whole
-// key (shared = 0) and its offset goes into the restart array, so a reader can
-// binary-search the restart keys and decode forward from there. Other entries
-// store only the suffix that differs from the previous key.
+// user key (shared = 0) and its offset goes into the restart array, so a
+// reader can binary-search the restart keys and decode forward from there.
+// Other entries store only the user-key suffix that differs from the previous
+// entry's user key.
 //
 // Not thread-safe: one owner. The builder owns its buffer; Finish() returns a
 // view of it that stays valid until Reset() or destruction.
@@ -31,8 +39,9 @@ class BlockBuilder {
   BlockBuilder(const BlockBuilder&) = delete;
   BlockBuilder& operator=(const BlockBuilder&) = delete;
 
-  // Appends an entry. The caller keeps keys in the block's order (the builder
-  // does not compare them). Requires !finished().
+  // Appends an entry. `key` is an internal key (at least kTrailerSize bytes:
+  // user key, then fixed64 trailer). The caller keeps keys in the block's
+  // order (the builder does not compare them). Requires !finished().
   void Add(std::string_view key, std::string_view value);
 
   // Appends the restart array and returns the whole block; no more Add until
@@ -54,7 +63,7 @@ class BlockBuilder {
   std::vector<std::uint32_t> restarts_;  // offsets into buffer_; restarts_[0] == 0
   int entries_since_restart_ = 0;        // in [0, restart_interval_]
   std::size_t num_entries_ = 0;
-  std::string last_key_;  // the key of the last Add, for prefix compression
+  std::string last_user_key_;  // of the last Add, for prefix compression
   bool finished_ = false;
 };
 

@@ -113,8 +113,7 @@ Status Footer::DecodeFrom(std::string_view input, Footer* footer) {
   }
   const std::uint32_t version = DecodeFixed32(p + 48);
   if (version != kTableFormatVersion) {
-    return Status::Corruption("not an arenakv table of a supported format version (version " +
-                              std::to_string(version) + ")");
+    return Status::Corruption("unsupported table format version " + std::to_string(version));
   }
   if (Checksum32(input.substr(0, kFooterChecksummedSize)) != DecodeFixed32(p + 52)) {
     return Status::Corruption("sst: footer checksum mismatch");

@@ -93,7 +93,10 @@ void AppendBlockTrailer(std::string_view contents, CompressionType type, std::st
 Status ReadBlock(const RandomAccessFile& file, const BlockHandle& handle, bool verify_checksum,
                  std::string* contents);
 
-constexpr std::uint32_t kTableFormatVersion = 1;
+// 2: block entries store the user-key suffix and a varint64 trailer
+// (mvcc/block_builder.h). Version 1 (a fixed64 trailer inside the key) is
+// not read: there were no deployed files.
+constexpr std::uint32_t kTableFormatVersion = 2;
 // The last 8 bytes of every table: "akvtable" on disk.
 constexpr std::uint64_t kTableMagicNumber = 0x656c626174766b61ull;
 constexpr std::size_t kFooterSize = 64;
@@ -113,7 +116,8 @@ struct Footer {
 
   void EncodeTo(std::string* dst) const;  // appends exactly kFooterSize bytes
   // Corruption if `input` (kFooterSize bytes) has the wrong magic number (not
-  // an arenakv table), an unsupported format version, or a bad checksum.
+  // an arenakv table), a format version other than kTableFormatVersion
+  // ("unsupported table format version N"), or a bad checksum.
   static Status DecodeFrom(std::string_view input, Footer* footer);
 };
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -226,12 +227,6 @@ TEST(BlockTest, RejectsBadLayouts) {
   ExpectCorruptLayout(block);
 }
 
-TEST(BlockTest, RejectsKeysShorterThanATrailer) {
-  BlockBuilder builder(16);
-  builder.Add("short", "v");
-  ExpectCorruptLayout(std::string(builder.Finish()));
-}
-
 TEST(BlockTest, RejectsAnEntryRunningPastTheEntries) {
   BlockBuilder builder(16);
   builder.Add(InternalKey("key", 1, EntryKind::kPut), "value");
@@ -240,14 +235,16 @@ TEST(BlockTest, RejectsAnEntryRunningPastTheEntries) {
   ExpectCorruptLayout(block);
 }
 
-TEST(BlockTest, RejectsASharedPrefixLongerThanThePreviousKey) {
+TEST(BlockTest, RejectsASharedPrefixLongerThanThePreviousUserKey) {
   BlockBuilder builder(16);
   builder.Add(InternalKey("key", 1, EntryKind::kPut), "value");
   builder.Add(InternalKey("kez", 1, EntryKind::kPut), "value");
   std::string block(builder.Finish());
-  const std::size_t second = 3 + 11 + 5;
+  // The first entry: 3 length bytes, trailer 1 << 8 | 1 = 81 02, "key", "value".
+  const std::size_t second = 3 + 2 + 3 + 5;
   ASSERT_EQ(block[second], 2);  // shared
-  block[second] = 60;
+  // 4 bytes would fit in the previous internal key but not in its user key.
+  block[second] = 4;
   BlockIterator iter(BlockContents::Owned(block));
   iter.SeekToFirst();
   ASSERT_TRUE(iter.Valid());
@@ -258,6 +255,176 @@ TEST(BlockTest, RejectsASharedPrefixLongerThanThePreviousKey) {
   iter.SeekToFirst();
   EXPECT_FALSE(iter.Valid());
   EXPECT_TRUE(iter.status().IsCorruption());
+}
+
+// A block of hand-written entry bytes, each a restart entry at the given
+// offsets.
+std::string RawBlock(std::string_view entries, const std::vector<std::uint32_t>& restarts) {
+  std::string block(entries);
+  for (const std::uint32_t restart : restarts) PutFixed32(&block, restart);
+  PutFixed32(&block, static_cast<std::uint32_t>(restarts.size()));
+  return block;
+}
+
+TEST(BlockTest, RejectsAMalformedTrailerVarint) {
+  // "a" sequence 0 put -> "v": shared 0, non_shared 1, value_length 1, trailer 1.
+  const std::string good_entry = std::string("\x00\x01\x01\x01", 4) + "av";
+  // An entry for "b" -> "w" whose trailer never ends, overflows 64 bits, or
+  // runs into the restart array.
+  const std::string header("\x00\x01\x01", 3);
+  const std::string bad_trailers[] = {
+      std::string(11, '\x80') + "bw",
+      std::string(9, '\xff') + '\x02' + "bw",
+      std::string(4, '\x80'),
+  };
+  for (const std::string& trailer : bad_trailers) {
+    SCOPED_TRACE(trailer.size());
+    const std::string entries = good_entry + header + trailer;
+    // As the only entry: SeekToFirst decodes it.
+    ExpectCorruptLayout(RawBlock(header + trailer, {0}));
+    // As a second restart entry: found by a seek's binary search.
+    BlockIterator iter(BlockContents::Owned(RawBlock(entries, {0, 6})));
+    iter.Seek(InternalKey("z", 0, EntryKind::kPut));
+    EXPECT_FALSE(iter.Valid());
+    EXPECT_TRUE(iter.status().IsCorruption()) << iter.status().ToString();
+    // As a second entry of one restart run: found by Next.
+    BlockIterator run(BlockContents::Owned(RawBlock(entries, {0})));
+    run.SeekToFirst();
+    ASSERT_TRUE(run.Valid());
+    EXPECT_EQ(run.key(), InternalKey("a", 0, EntryKind::kPut));
+    run.Next();
+    EXPECT_FALSE(run.Valid());
+    EXPECT_TRUE(run.status().IsCorruption()) << run.status().ToString();
+  }
+}
+
+TEST(BlockTest, EncodesTheDocumentedEntryLayout) {
+  // docs/FORMATS.md, "Data and index blocks": the example block.
+  BlockBuilder builder(16);
+  builder.Add(InternalKey("a", 1, EntryKind::kPut), "v");
+  builder.Add(InternalKey("ab", 0, EntryKind::kPut), "w");
+  const std::string expected(
+      "\x00\x01\x01\x81\x02"
+      "av"
+      "\x01\x01\x01\x01"
+      "bw"
+      "\x00\x00\x00\x00\x01\x00\x00\x00",
+      21);
+  EXPECT_EQ(std::string(builder.Finish()), expected);
+}
+
+TEST(BlockTest, SequenceZeroTrailerTakesOneByte) {
+  // The same user keys and values, once with sequence 0 (trailer 1 byte) and
+  // once with sequence 2^41 (trailer 2^49 | kind: 8 varint bytes, as large as
+  // a fixed64 trailer).
+  constexpr int kEntries = 100;
+  std::vector<Entry> zero;
+  std::vector<Entry> large;
+  for (int i = 0; i < kEntries; ++i) {
+    const std::string user_key = "key" + std::to_string(1000 + i);
+    const EntryKind kind = i % 3 == 0 ? EntryKind::kDelete : EntryKind::kPut;
+    zero.emplace_back(InternalKey(user_key, 0, kind), "value");
+    large.emplace_back(InternalKey(user_key, SequenceNumber{1} << 41, kind), "value");
+  }
+  const std::string zero_block = BuildBlock(zero, 16);
+  const std::string large_block = BuildBlock(large, 16);
+  EXPECT_EQ(zero_block.size() + 7 * kEntries, large_block.size());
+
+  BlockIterator iter(BlockContents::Owned(zero_block));
+  std::size_t i = 0;
+  for (iter.SeekToFirst(); iter.Valid(); iter.Next(), ++i) {
+    ASSERT_EQ(iter.key(), zero[i].first);
+    ASSERT_EQ(iter.value(), zero[i].second);
+  }
+  EXPECT_EQ(i, zero.size());
+  EXPECT_TRUE(iter.status().ok());
+}
+
+TEST(BlockTest, RoundTripsVersionsOfOneUserKey) {
+  // Newest first, down to sequence 0, with the largest trailer (an index
+  // separator's, a 10-byte varint) in front.
+  std::vector<Entry> entries;
+  entries.emplace_back(InternalKey("k", kMaxSequenceNumber, kKindForSeek), "max");
+  for (SequenceNumber sequence = 40; sequence-- > 0;) {
+    const EntryKind kind = sequence % 4 == 0 ? EntryKind::kDelete : EntryKind::kPut;
+    entries.emplace_back(InternalKey("k", sequence, kind), std::to_string(sequence));
+  }
+  for (const int interval : {1, 3, 16}) {
+    SCOPED_TRACE("restart interval " + std::to_string(interval));
+    BlockIterator iter(BlockContents::Owned(BuildBlock(entries, interval)));
+    std::size_t i = 0;
+    for (iter.SeekToFirst(); iter.Valid(); iter.Next(), ++i) {
+      ASSERT_EQ(iter.key(), entries[i].first);
+      ASSERT_EQ(iter.value(), entries[i].second);
+    }
+    EXPECT_EQ(i, entries.size());
+    for (iter.SeekToLast(); iter.Valid(); iter.Prev()) {
+      ASSERT_GT(i, 0u);
+      --i;
+      ASSERT_EQ(iter.key(), entries[i].first);
+    }
+    EXPECT_EQ(i, 0u);
+    EXPECT_TRUE(iter.status().ok());
+  }
+}
+
+// Seek and SeekForPrev of every (user key, sequence, kind) near the entries
+// land where a scan of the sorted entries says, whatever the restart interval:
+// the versions of "b" span several restart points.
+TEST(BlockTest, SeeksAcrossRestartPointsWithinOneUserKey) {
+  std::vector<Entry> entries;
+  entries.emplace_back(InternalKey("a", 5, EntryKind::kPut), "a5");
+  for (SequenceNumber sequence = 30; sequence >= 11; --sequence) {
+    if (sequence % 3 == 0) continue;  // gaps between versions
+    const EntryKind kind = sequence % 5 == 0 ? EntryKind::kDelete : EntryKind::kPut;
+    entries.emplace_back(InternalKey("b", sequence, kind), "b" + std::to_string(sequence));
+  }
+  entries.emplace_back(InternalKey("bb", 0, EntryKind::kPut), "bb0");
+  entries.emplace_back(InternalKey("c", 7, EntryKind::kPut), "c7");
+
+  std::vector<std::string> targets;
+  for (const std::string user_key : {"", "a", "b", "ba", "bb", "c", "d"}) {
+    for (SequenceNumber sequence = 0; sequence <= 32; ++sequence) {
+      for (const EntryKind kind : {EntryKind::kDelete, EntryKind::kPut}) {
+        targets.push_back(InternalKey(user_key, sequence, kind));
+      }
+    }
+  }
+  for (const int interval : {1, 2, 3, 4, 5, 16}) {
+    SCOPED_TRACE("restart interval " + std::to_string(interval));
+    BlockIterator iter(BlockContents::Owned(BuildBlock(entries, interval)));
+    for (const std::string& target : targets) {
+      // First entry >= target, and last entry <= target.
+      std::size_t first_at_or_after = 0;
+      while (first_at_or_after < entries.size() &&
+             InternalKeyCompare(entries[first_at_or_after].first, target) < 0) {
+        ++first_at_or_after;
+      }
+      std::size_t after_last_at_or_before = first_at_or_after;
+      if (after_last_at_or_before < entries.size() &&
+          InternalKeyCompare(entries[after_last_at_or_before].first, target) == 0) {
+        ++after_last_at_or_before;
+      }
+
+      iter.Seek(target);
+      if (first_at_or_after == entries.size()) {
+        EXPECT_FALSE(iter.Valid());
+      } else {
+        ASSERT_TRUE(iter.Valid());
+        EXPECT_EQ(iter.key(), entries[first_at_or_after].first);
+        EXPECT_EQ(iter.value(), entries[first_at_or_after].second);
+      }
+      iter.SeekForPrev(target);
+      if (after_last_at_or_before == 0) {
+        EXPECT_FALSE(iter.Valid());
+      } else {
+        ASSERT_TRUE(iter.Valid());
+        EXPECT_EQ(iter.key(), entries[after_last_at_or_before - 1].first);
+        EXPECT_EQ(iter.value(), entries[after_last_at_or_before - 1].second);
+      }
+      ASSERT_TRUE(iter.status().ok());
+    }
+  }
 }
 
 // Walks a (possibly corrupt) block in every way; any outcome but a crash or

@@ -281,12 +281,17 @@ TEST_F(TableTest, RejectsWrongMagicAndVersion) {
   EXPECT_TRUE(s.IsCorruption());
   EXPECT_NE(s.message().find("not an arenakv table"), std::string::npos) << s.ToString();
 
-  bad = good;
-  EncodeFixed32(bad.data() + bad.size() - 16, 2);  // format_version
-  WriteFile("/version.sst", bad);
-  s = Open(TableOptions(), &table, nullptr, "/version.sst");
-  EXPECT_TRUE(s.IsCorruption());
-  EXPECT_NE(s.message().find("version 2"), std::string::npos) << s.ToString();
+  // Version 1 (fixed64 trailers in block entries) and any later version.
+  for (const std::uint32_t version : {0u, 1u, 3u}) {
+    bad = good;
+    EncodeFixed32(bad.data() + bad.size() - 16, version);  // format_version
+    WriteFile("/version.sst", bad);
+    s = Open(TableOptions(), &table, nullptr, "/version.sst");
+    EXPECT_TRUE(s.IsCorruption());
+    EXPECT_NE(s.message().find("unsupported table format version " + std::to_string(version)),
+              std::string::npos)
+        << s.ToString();
+  }
 
   WriteFile("/text.sst", std::string(100, 'x'));
   EXPECT_TRUE(Open(TableOptions(), &table, nullptr, "/text.sst").IsCorruption());
