@@ -1,7 +1,7 @@
 // Embedding arenakv::DB: open a database in a fresh temporary directory, write
 // a few fruits, read them back, iterate forwards and backwards (also within
 // bounds), read an older state through a snapshot, apply a WriteBatch
-// atomically, reopen, and finally destroy the database.
+// atomically, reopen, compact, and finally destroy the database.
 //
 // It uses only the installed public header <arenakv/mvcc/db.h>, so it builds
 // against an installed package (find_package(arenakv)): the packaging test
@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -161,6 +162,19 @@ int main() {
   std::string stats;
   Expect(db->GetProperty("arenakv.memtable.arena-stats", &stats), "arena-stats property");
   std::printf("memtable arenas:\n%s", stats.c_str());
+
+  // Compact everything into one sorted level: overwritten versions and
+  // deleted keys no snapshot needs are gone from the files afterwards.
+  Check(db->CompactRange(std::nullopt, std::nullopt), "CompactRange");
+  Expect(Forward(*db) == "apple=green date=brown elderberry=purple fig=violet grape=green",
+         "after compacting");
+  std::string level0, level1;
+  Expect(db->GetProperty("arenakv.num-files-at-level0", &level0) &&
+             db->GetProperty("arenakv.num-files-at-level1", &level1),
+         "files-at-level properties");
+  std::printf("after CompactRange: %s file(s) at level 0, %s at level 1\n", level0.c_str(),
+              level1.c_str());
+  Expect(level0 == "0" && level1 == "1", "one file at level 1 after compacting");
 
   db.reset();
   Check(arenakv::DestroyDB(path, options), "DestroyDB");
