@@ -49,13 +49,7 @@ class DbBasicTest : public ::testing::Test {
   Status Delete(std::string_view key) { return db_->Delete({}, key); }
   // The value, "NOT_FOUND", or the error.
   std::string Get(std::string_view key, const Snapshot* snapshot = nullptr) {
-    ReadOptions ro;
-    ro.snapshot = snapshot;
-    std::string value;
-    Status s = db_->Get(ro, key, &value);
-    if (s.IsNotFound()) return "NOT_FOUND";
-    if (!s.ok()) return "ERROR: " + s.ToString();
-    return value;
+    return test::GetOrNotFound(db_.get(), key, snapshot);
   }
 
   static constexpr const char* kPath = "/db";

@@ -2,8 +2,9 @@
 // data goes (levels, trivial moves, output file sizes), what compaction keeps
 // (the versions live snapshots need) and drops (hidden versions, tombstones at
 // the bottom), the disk space it reclaims, write stalls, and the options and
-// properties that go with it. The randomized model and stress tests are in
-// db_compaction_model_test.cc.
+// properties that go with it. The randomized model tests are in
+// db_compaction_model_test.cc, the concurrent stress test in
+// db_compaction_stress_test.cc.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -110,13 +111,7 @@ class DbCompactionTest : public ::testing::Test {
   }
 
   std::string Get(std::string_view key, const Snapshot* snapshot = nullptr) {
-    ReadOptions ro;
-    ro.snapshot = snapshot;
-    std::string value;
-    Status s = db_->Get(ro, key, &value);
-    if (s.IsNotFound()) return "NOT_FOUND";
-    if (!s.ok()) return "ERROR: " + s.ToString();
-    return value;
+    return test::GetOrNotFound(db_.get(), key, snapshot);
   }
 
   void ExpectMatches(DB* db, const Model& model, const ReadOptions& ro = {}) {
@@ -125,26 +120,15 @@ class DbCompactionTest : public ::testing::Test {
     test::ExpectMatches(db, expected, ro);
   }
 
-  std::uint64_t Property(const std::string& name) {
-    std::string value;
-    EXPECT_TRUE(db_->GetProperty(name, &value)) << name;
-    return value.empty() ? 0 : std::stoull(value);
-  }
-  // A "name: number" line of arenakv.stats.
-  std::uint64_t Stat(const std::string& name) {
-    std::string stats;
-    EXPECT_TRUE(db_->GetProperty("arenakv.stats", &stats));
-    const std::string prefix = "\n" + name + ": ";
-    const std::size_t at = stats.find(prefix);
-    EXPECT_NE(at, std::string::npos) << name << " not in\n" << stats;
-    return at == std::string::npos ? 0 : std::stoull(stats.substr(at + prefix.size()));
-  }
-  std::uint64_t FilesAtLevel(int level) {
-    return Property("arenakv.num-files-at-level" + std::to_string(level));
-  }
+  // The test_util.h readers, on this fixture's DB.
+  std::uint64_t Property(const std::string& name) { return test::NumericProperty(db_.get(), name); }
+  std::uint64_t Stat(const std::string& name) { return test::StatsLine(db_.get(), name); }
+  std::uint64_t FilesAtLevel(int level) { return test::FilesAtLevel(db_.get(), level); }
+  void WaitForBackgroundWork() { test::WaitForBackgroundWork(db_.get()); }
+
   std::vector<std::uint64_t> FilesPerLevel() {
     std::vector<std::uint64_t> files;
-    for (int level = 0; level < 7; ++level) files.push_back(FilesAtLevel(level));
+    for (int level = 0; level < test::kNumLevels; ++level) files.push_back(FilesAtLevel(level));
     return files;
   }
   std::set<std::string> TableFilesOnDisk() {
@@ -155,15 +139,6 @@ class DbCompactionTest : public ::testing::Test {
       if (name.ends_with(".sst")) tables.insert(name);
     }
     return tables;
-  }
-
-  // Waits (bounded) until no flush or compaction is queued or running.
-  void WaitForBackgroundWork() {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
-    while (Property("arenakv.compaction-pending") != 0) {
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "background work never settled";
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
   }
 
   Status CompactAll() { return db_->CompactRange(std::nullopt, std::nullopt); }

@@ -21,7 +21,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
@@ -74,30 +73,7 @@ int RoundOf(const std::string& key, std::string_view value) {
   return round;
 }
 
-// Collects failures from any thread; the test thread reports them after join.
-class Failures {
- public:
-  void Add(std::string what) {
-    std::lock_guard lock(mu_);
-    if (messages_.size() < 20) messages_.push_back(std::move(what));
-    ++count_;
-  }
-  int count() const {
-    std::lock_guard lock(mu_);
-    return count_;
-  }
-  std::string Report() const {
-    std::lock_guard lock(mu_);
-    std::string out;
-    for (const auto& m : messages_) out += m + "\n";
-    return out;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::vector<std::string> messages_;
-  int count_ = 0;
-};
+using test::Failures;
 
 // Checks one point-in-time view, given as (key, value) pairs in key order.
 void CheckView(const std::vector<std::pair<std::string, std::string>>& view, Failures* failures,

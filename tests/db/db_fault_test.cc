@@ -31,13 +31,8 @@ class DbFaultTest : public ::testing::Test {
     Status s = DB::Open(options_, "/db", &db_);
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
-  std::string Get(std::string_view key) {
-    std::string value;
-    Status s = db_->Get({}, key, &value);
-    if (s.IsNotFound()) return "NOT_FOUND";
-    if (!s.ok()) return "ERROR: " + s.ToString();
-    return value;
-  }
+  // The value, "NOT_FOUND", or the error.
+  std::string Get(std::string_view key) { return test::GetOrNotFound(db_.get(), key); }
   // Writes keys [from, to) with values "v<i>" to the DB and the model.
   void Fill(int from, int to) {
     for (int i = from; i < to; ++i) {

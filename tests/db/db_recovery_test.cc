@@ -141,13 +141,8 @@ class DbRecoveryTest : public ::testing::Test {
     fs_.SimulateCrash();
     db_.reset();
   }
-  std::string Get(std::string_view key) {
-    std::string value;
-    Status s = db_->Get({}, key, &value);
-    if (s.IsNotFound()) return "NOT_FOUND";
-    if (!s.ok()) return "ERROR: " + s.ToString();
-    return value;
-  }
+  // The value, "NOT_FOUND", or the error.
+  std::string Get(std::string_view key) { return test::GetOrNotFound(db_.get(), key); }
 
   MemFileSystem fs_;  // outlives db_
   Options options_;

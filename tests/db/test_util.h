@@ -8,6 +8,14 @@
 //   WriteChain, ExpectChainPrefix   writes whose every prefix is recognisable
 //   ReadFile, WriteFile, FilesWithSuffix   raw access to a DB directory's files
 //   ParseProperty        "name: value" lines of a DB property, as numbers
+//   GetOrNotFound        a Get as one comparable string: the value, "NOT_FOUND" or "ERROR: ..."
+//   NumericProperty, StatsLine   a numeric DB property; a "name: N" line of "arenakv.stats"
+//   kNumLevels, FilesAtLevel, FilesBelowLevel0   the shape of the tree
+//   WaitForBackgroundWork   a bounded wait until no flush or compaction is queued or running
+//   TinyShapeOptions     Options whose tree flushes and compacts all the time
+//   KvMap, KvVector      what a DB holds as a map, and as a scan returns it
+//   Printable, FirstDifference   keys, values and scan mismatches, short enough to print
+//   Failures             failure messages collected from any thread (thread-safe)
 //
 // Nothing here is thread-safe unless it says so; each test owns its helpers.
 #ifndef ARENAKV_TESTS_DB_TEST_UTIL_H_
@@ -17,14 +25,17 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -260,6 +271,157 @@ inline std::map<std::string, std::uint64_t> ParseProperty(std::string_view text)
   }
   return out;
 }
+
+// The value of `key` (as of `snapshot`, if given), "NOT_FOUND", or
+// "ERROR: " + the status: one string that EXPECT_EQ compares and prints.
+inline std::string GetOrNotFound(DB* db, std::string_view key, const Snapshot* snapshot = nullptr) {
+  ReadOptions ro;
+  ro.snapshot = snapshot;
+  std::string value;
+  Status s = db->Get(ro, key, &value);
+  if (s.IsNotFound()) return "NOT_FOUND";
+  if (!s.ok()) return "ERROR: " + s.ToString();
+  return value;
+}
+
+// A DB property whose value is one unsigned number ("arenakv.total-sst-size",
+// "arenakv.compaction-pending", ...). Fails the test if the DB does not know
+// the property; 0 when its value is empty.
+inline std::uint64_t NumericProperty(DB* db, const std::string& name) {
+  std::string value;
+  EXPECT_TRUE(db->GetProperty(name, &value)) << name;
+  return value.empty() ? 0 : std::stoull(value);
+}
+
+// The number on the "name: N" line of "arenakv.stats" ("compactions",
+// "stall_micros", ...). Fails the test, and returns 0, if there is no such line.
+inline std::uint64_t StatsLine(DB* db, const std::string& name) {
+  std::string stats;
+  EXPECT_TRUE(db->GetProperty("arenakv.stats", &stats));
+  const auto lines = ParseProperty(stats);
+  const auto it = lines.find(name);
+  EXPECT_NE(it, lines.end()) << "no \"" << name << ": N\" line in arenakv.stats:\n" << stats;
+  return it == lines.end() ? 0 : it->second;
+}
+
+inline constexpr int kNumLevels = 7;  // levels 0..6 (include/arenakv/mvcc/db.h, Options)
+
+// Table files at `level`, from "arenakv.num-files-at-level<N>".
+inline std::uint64_t FilesAtLevel(DB* db, int level) {
+  return NumericProperty(db, "arenakv.num-files-at-level" + std::to_string(level));
+}
+
+// Table files at levels 1..kNumLevels-1: nonzero once a compaction wrote or moved one.
+inline std::uint64_t FilesBelowLevel0(DB* db) {
+  std::uint64_t files = 0;
+  for (int level = 1; level < kNumLevels; ++level) files += FilesAtLevel(db, level);
+  return files;
+}
+
+// Waits until no flush or compaction is queued or running: a condition wait
+// on "arenakv.compaction-pending", bounded so that a DB that never settles
+// fails the test (a fatal failure: wrap the call in ASSERT_NO_FATAL_FAILURE to
+// stop there) instead of hanging it.
+inline void WaitForBackgroundWork(DB* db) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  std::string pending;
+  for (;;) {
+    ASSERT_TRUE(db->GetProperty("arenakv.compaction-pending", &pending))
+        << "no arenakv.compaction-pending property";
+    if (pending == "0") return;
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+        << "background work still pending after 2 minutes (arenakv.compaction-pending = " << pending
+        << ")";
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+// A tiny tree (256 KiB write buffer, 64 KiB tables, a 256 KiB level 1 and a
+// fan-out of 2, level 0 compacted at two files), so that flushes and
+// compactions run all the time on little data.
+inline Options TinyShapeOptions() {
+  Options options;
+  options.write_buffer_size = kSmallWriteBuffer;
+  options.target_file_size_base = 64 << 10;
+  options.max_bytes_for_level_base = 256 << 10;
+  options.max_bytes_for_level_multiplier = 2;
+  options.level0_file_num_compaction_trigger = 2;
+  options.level0_slowdown_writes_trigger = 4;
+  options.level0_stop_writes_trigger = 8;
+  options.bloom_bits_per_key = 10;
+  options.block_size = 1024;
+  return options;
+}
+
+using KvMap = std::map<std::string, std::string>;
+using KvVector = std::vector<std::pair<std::string, std::string>>;
+
+// A key or value for a failure message: printable bytes as they are, others
+// as \xNN, long ones cut, in quotes.
+inline std::string Printable(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size() && i < 24; ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  if (s.size() > 24) out += "...(" + std::to_string(s.size()) + " bytes)";
+  return "\"" + out + "\"";
+}
+
+// "" when `got` holds exactly the entries of `want`, in order; otherwise
+// where they first differ. (EXPECT_EQ on whole scans would print megabytes.)
+inline std::string FirstDifference(const KvMap& want, const KvVector& got) {
+  auto w = want.begin();
+  for (std::size_t i = 0; i < got.size(); ++i, ++w) {
+    if (w == want.end()) {
+      return "extra entry #" + std::to_string(i) + " key " + Printable(got[i].first);
+    }
+    if (got[i].first != w->first) {
+      return "entry #" + std::to_string(i) + ": key " + Printable(got[i].first) + ", want " +
+             Printable(w->first);
+    }
+    if (got[i].second != w->second) {
+      return "key " + Printable(w->first) + ": value " + Printable(got[i].second) + ", want " +
+             Printable(w->second);
+    }
+  }
+  if (w != want.end()) {
+    return "missing entries from key " + Printable(w->first) + " (" +
+           std::to_string(want.size() - got.size()) + " more wanted)";
+  }
+  return "";
+}
+
+// Failure messages from any number of threads (thread-safe): worker threads
+// Add, poll count() to stop early, and the test thread reports after join.
+// Keeps the first 20 messages and counts them all.
+class Failures {
+ public:
+  void Add(std::string what) {
+    std::lock_guard lock(mu_);
+    if (messages_.size() < 20) messages_.push_back(std::move(what));
+    count_.fetch_add(1, std::memory_order_relaxed);
+  }
+  // Relaxed: a count only decides when to stop; the messages are read under mu_.
+  int count() const { return count_.load(std::memory_order_relaxed); }
+  std::string Report() const {
+    std::lock_guard lock(mu_);
+    std::string out;
+    for (const auto& m : messages_) out += m + "\n";
+    return out;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> messages_;
+  std::atomic<int> count_{0};
+};
 
 }  // namespace arenakv::test
 
