@@ -147,6 +147,7 @@ std::optional<Compaction> CompactionPicker::PickRange(const VersionRef& version,
 
 bool CompactionPicker::Expand(Compaction* c) const {
   c->target_file_size = target_file_size_;
+  c->max_grandparent_overlap = MaxGrandparentOverlapBytes();
   c->smallest_user_key = SmallestUserKey(*c->inputs.front());
   c->largest_user_key = LargestUserKey(*c->inputs.front());
   auto widen = [&](const std::vector<TableFileRef>& files) {

@@ -55,7 +55,9 @@ struct Compaction {
   bool trivial_move = false;           // the inputs just change level
   bool manual = false;                 // CompactRange
   std::uint64_t target_file_size = 0;  // output files end past this size
-  double score = 0;                    // the level's score when picked (0 for manual)
+  // ... or once they overlap this many bytes of grandparents.
+  std::uint64_t max_grandparent_overlap = 0;
+  double score = 0;  // the level's score when picked (0 for manual)
 
   std::uint64_t InputBytes() const;
   // True if no level below output_level may hold user_key (at `version`):

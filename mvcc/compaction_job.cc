@@ -17,7 +17,7 @@ CompactionJob::CompactionJob(VersionSet* versions, const TableOptions& options,
       sequences_(std::move(sequences)),
       stop_(stop),
       target_file_size_(compaction.target_file_size),
-      max_grandparent_overlap_(10 * compaction.target_file_size),
+      max_grandparent_overlap_(compaction.max_grandparent_overlap),
       output_(versions, options) {}
 
 Status CompactionJob::Run(VersionEdit* edit, std::vector<TableFileRef>* added) {

@@ -141,6 +141,16 @@ class DbCompactionTest : public ::testing::Test {
     return tables;
   }
 
+  // Flushes n level-0 files that all hold the same two keys: draining them
+  // takes a merge (which the gate can hold up), not a trivial move.
+  void FlushOverlappingFiles(int n) {
+    for (int i = 0; i < n; ++i) {
+      ASSERT_TRUE(db_->Put({}, KeyFor(0), "v").ok());
+      ASSERT_TRUE(db_->Put({}, KeyFor(9), "v").ok());
+      ASSERT_TRUE(db_->Flush().ok());
+    }
+  }
+
   Status CompactAll() { return db_->CompactRange(std::nullopt, std::nullopt); }
 
   static constexpr const char* kPath = "/db";
@@ -422,12 +432,7 @@ TEST_F(DbCompactionTest, WritesWaitAtTheStopTriggerUntilACompactionDrainsLevel0)
   options_.level0_slowdown_writes_trigger = 3;
   options_.level0_stop_writes_trigger = 4;
   Open();
-  for (int flush = 0; flush < 4; ++flush) {
-    // Overlapping files: draining them takes a merge, which the gate holds up.
-    ASSERT_TRUE(db_->Put({}, KeyFor(0), "v").ok());
-    ASSERT_TRUE(db_->Put({}, KeyFor(9), "v").ok());
-    ASSERT_TRUE(db_->Flush().ok());
-  }
+  FlushOverlappingFiles(4);
   ASSERT_EQ(FilesAtLevel(0), 4u);
 
   // Reopen with compactions on, but hold every new table at the gate: level 0
@@ -465,12 +470,7 @@ TEST_F(DbCompactionTest, WritesSlowDownAtTheSlowdownTrigger) {
   options_.level0_slowdown_writes_trigger = 3;
   options_.level0_stop_writes_trigger = 10;
   Open();
-  for (int flush = 0; flush < 3; ++flush) {
-    // Overlapping files: draining them takes a merge, which the gate holds up.
-    ASSERT_TRUE(db_->Put({}, KeyFor(0), "v").ok());
-    ASSERT_TRUE(db_->Put({}, KeyFor(9), "v").ok());
-    ASSERT_TRUE(db_->Flush().ok());
-  }
+  FlushOverlappingFiles(3);
   options_.disable_auto_compactions = false;
   gate_.CloseGate();  // level 0 stays at 3 files
   Open();
@@ -489,12 +489,7 @@ TEST_F(DbCompactionTest, NoStallsWithAutoCompactionsOff) {
   options_.level0_slowdown_writes_trigger = 1;
   options_.level0_stop_writes_trigger = 2;
   Open();
-  for (int flush = 0; flush < 5; ++flush) {
-    // Overlapping files: draining them takes a merge, which the gate holds up.
-    ASSERT_TRUE(db_->Put({}, KeyFor(0), "v").ok());
-    ASSERT_TRUE(db_->Put({}, KeyFor(9), "v").ok());
-    ASSERT_TRUE(db_->Flush().ok());
-  }
+  FlushOverlappingFiles(5);
   EXPECT_EQ(FilesAtLevel(0), 5u);
   EXPECT_EQ(Stat("write_stalls"), 0u);
   EXPECT_EQ(Property("arenakv.compaction-pending"), 0u) << "nothing will run by itself";
