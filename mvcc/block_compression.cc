@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <string>
 
 #include "mvcc/coding.h"
@@ -107,7 +108,13 @@ Status UncompressBlock(CompressionType type, std::string_view payload, std::stri
       return Corrupt("unknown block compression type");
   }
 
-  raw->resize(size);
+  // A damaged zstd header can still claim up to the bound; an allocation
+  // that fails for it reads as the damage it is.
+  try {
+    raw->resize(size);
+  } catch (const std::bad_alloc&) {
+    return Corrupt("compressed block declares more bytes than can be allocated");
+  }
   bool exact = false;
   if (type == CompressionType::kLz4) {
     const int n = LZ4_decompress_safe(payload.data(), raw->data(), static_cast<int>(payload.size()),

@@ -18,7 +18,9 @@
 // picker remembers which files are being compacted and the key range each
 // running compaction writes into its output level; a new compaction may use
 // no busy file and write no range another one writes (at the same level), and
-// only one level-0 compaction runs at a time (its inputs are all of level 0).
+// only one level-0 compaction runs at a time (automatic ones take all of
+// level 0; CompactRange takes the level-0 files its range overlaps, closed
+// under overlap).
 //
 // Thread safety: a CompactionPicker is not thread-safe; the DB calls it with
 // its mutex held. A Compaction is a plain value owned by the one thread that

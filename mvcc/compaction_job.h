@@ -15,8 +15,10 @@
 //   VersionEdit edit;
 //   std::vector<TableFileRef> added;
 //   Status s = job.Run(&edit, &added);   // outputs written and synced
-//   if (s.ok()) s = versions->LogAndApply(&edit, std::move(added));
 //   if (!s.ok()) job.Abandon();          // removes the outputs
+//   else s = versions->LogAndApply(&edit, std::move(added));
+//   // (after a failed LogAndApply the manifest may still name the outputs:
+//   // keep them; Open deletes them if the edit did not persist)
 //
 // Thread safety: one thread runs a job; many jobs may run at once on
 // disjoint inputs (the picker sees to that). The job reads only immutable
@@ -61,7 +63,7 @@ class CompactionJob {
   // holds a malformed key; the file system's error on failed I/O; Busy if
   // stopped. On error, call Abandon.
   Status Run(VersionEdit* edit, std::vector<TableFileRef>* added);
-  // Removes the files Run wrote (for a failed Run or a failed install).
+  // Removes the files a failed Run wrote.
   void Abandon() { output_.Abandon(); }
 
   const CompactionJobStats& stats() const { return stats_; }

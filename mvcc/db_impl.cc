@@ -620,8 +620,14 @@ void DBImpl::InstallView() {
   view->mem = mem_.mem;
   for (const MemTableSlot& slot : imm_) view->imm.push_back(slot.mem);
   view->version = versions_->current();
-  std::lock_guard lock(view_mu_);
-  view_ = std::move(view);
+  std::shared_ptr<const ReadView> old = std::move(view);
+  {
+    std::lock_guard lock(view_mu_);
+    old.swap(view_);
+  }
+  // The old view goes here, without view_mu_: it may be the last holder of a
+  // memtable (its arena is unmapped) or of obsolete files (deleted), and
+  // every read takes view_mu_.
 }
 
 std::shared_ptr<const ReadView> DBImpl::view() const {

@@ -142,6 +142,9 @@ class DBImpl final : public DB {
   // picker and wakes waiters. A failure other than shutdown becomes the
   // background error.
   Status RunCompaction(std::unique_lock<std::mutex>& lock, const Compaction& c);
+  // mu_ held on entry and return: destroys *c without mu_. Its Version may
+  // be the last to hold the inputs, whose files are then deleted.
+  void DropOutsideLock(std::unique_lock<std::mutex>& lock, std::optional<Compaction>* c);
   // mu_ held: the live snapshots and the newest sequence.
   std::vector<SequenceNumber> LiveSequences() const;
   TableOptions TableOptionsForLevel(int level) const;

@@ -75,6 +75,7 @@ Status DBImpl::CompactRange(std::optional<std::string_view> begin,
           picker_->PickRange(versions_->current(), level, output_level, begin, end, &busy);
       if (c) {
         s = RunCompaction(lock, *c);
+        DropOutsideLock(lock, &c);
         wrote_bottom = output_level >= last;
         break;
       }
@@ -102,11 +103,14 @@ void DBImpl::BackgroundLoop() {
       bg_cv_.notify_all();
       continue;
     }
-    if (bg_error_.ok() && !options_.disable_auto_compactions &&
+    // While CompactRange runs, no new automatic compaction starts: it could
+    // keep taking the files the manual one waits for, without end.
+    if (bg_error_.ok() && !options_.disable_auto_compactions && manual_compactions_ == 0 &&
         picker_->running() < MaxCompactions()) {
       std::optional<Compaction> c = picker_->Pick(versions_->current());
       if (c) {
         (void)RunCompaction(lock, *c);  // a failure is the background error now
+        DropOutsideLock(lock, &c);
         continue;
       }
     }
@@ -123,8 +127,14 @@ Status DBImpl::RunCompaction(std::unique_lock<std::mutex>& lock, const Compactio
   VersionEdit edit;
   std::vector<TableFileRef> added;
   Status s = job.Run(&edit, &added);
-  if (s.ok()) s = versions_->LogAndApply(&edit, std::move(added));
-  if (!s.ok()) job.Abandon();
+  if (!s.ok()) {
+    job.Abandon();
+  } else {
+    // If this fails the manifest may still hold the edit (written, then a
+    // failed sync): the outputs must stay. An edit that did not persist
+    // leaves them unreferenced, and the next Open deletes them.
+    s = versions_->LogAndApply(&edit, std::move(added));
+  }
   const std::uint64_t micros = MicrosSince(start);
   lock.lock();
   picker_->Release(c);
@@ -148,6 +158,12 @@ Status DBImpl::RunCompaction(std::unique_lock<std::mutex>& lock, const Compactio
   }
   bg_cv_.notify_all();
   return s;
+}
+
+void DBImpl::DropOutsideLock(std::unique_lock<std::mutex>& lock, std::optional<Compaction>* c) {
+  lock.unlock();
+  c->reset();
+  lock.lock();
 }
 
 std::vector<SequenceNumber> DBImpl::LiveSequences() const {

@@ -71,7 +71,8 @@ class LevelIterator final : public InternalIterator {
       index_ = files_.size();
       return false;
     }
-    if (file_ == nullptr || index_ != index) {
+    // A file iterator that failed stays failed: a seek starts afresh.
+    if (file_ == nullptr || index_ != index || !file_->status().ok()) {
       file_ = files_[index]->table().NewIterator(verify_checksums_);
       index_ = index;
     }

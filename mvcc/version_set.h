@@ -10,11 +10,14 @@
 // The manifest (MANIFEST-<n>, named by CURRENT) is a log (mvcc/log_format.h)
 // of VersionEdits: the first record is a full snapshot (every file, the log
 // number, next file number, last sequence); each later record says what one
-// flush changed. Every record is synced before the edit takes effect.
+// flush or compaction changed. Every record is synced before the edit takes
+// effect.
 //
-// Concurrency: Recover, CreateNew, WriteSnapshot and LogAndApply must not run
-// concurrently with each other (the DB calls them from Open or from its one
-// background thread). current(), NewFileNumber() and the getters are
+// Concurrency: Recover, CreateNew and WriteSnapshot run at Open, alone.
+// LogAndApply may be called from several threads at once (the background
+// threads' flushes and compactions, CompactRange callers): manifest_mu_
+// serializes them, and each edit applies to the then-current Version, so
+// concurrent edits compose. current(), NewFileNumber() and the getters are
 // thread-safe.
 //
 // File lifetime: a TableFile marked obsolete (no longer in the current

@@ -21,6 +21,10 @@ int OpenDb(const CommandLine& line, bool create, std::unique_ptr<DB>* db) {
   if (line.db.empty()) return ReportUsage("--db DIR is required for this command");
   Options options;
   options.create_if_missing = create;
+  // A kvctl process lives for one command: an automatic compaction it set
+  // off would be cut short at exit, and what the next command shows would
+  // depend on how far it got. `kvctl compact` compacts explicitly.
+  options.disable_auto_compactions = true;
   const Status s = DB::Open(options, line.db, db);
   if (s.ok()) return kExitOk;
   FileSystem* fs = FileSystem::Default();
