@@ -8,12 +8,6 @@ namespace arenakv {
 
 namespace {
 
-std::uint64_t TotalBytes(const std::vector<TableFileRef>& files) {
-  std::uint64_t total = 0;
-  for (const TableFileRef& f : files) total += f->meta().file_size;
-  return total;
-}
-
 // True if no two of `files` share a user key.
 bool Disjoint(std::vector<TableFileRef> files) {
   std::sort(files.begin(), files.end(), [](const TableFileRef& a, const TableFileRef& b) {

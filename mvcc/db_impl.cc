@@ -570,10 +570,7 @@ Status DBImpl::MakeRoom(std::unique_lock<std::mutex>& lock, std::size_t need, bo
     } else {
       bg_cv_.wait(lock);
     }
-    stall_micros_ +=
-        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                       std::chrono::steady_clock::now() - start)
-                                       .count());
+    stall_micros_ += MicrosSince(start);
   };
   for (;;) {
     if (!bg_error_.ok()) return bg_error_;

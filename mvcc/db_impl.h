@@ -52,6 +52,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -154,6 +155,12 @@ class DBImpl final : public DB {
   // mu_ held: the text of "arenakv.stats" for `version`.
   std::string StatsString(const Version& version) const;
   void SetBackgroundError(const Status& s);  // requires mu_
+  // For the statistics: microseconds from `start` to now.
+  static std::uint64_t MicrosSince(std::chrono::steady_clock::time_point start) {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                          std::chrono::steady_clock::now() - start)
+                                          .count());
+  }
 
   Status Recover();
   bool HoldsData(const std::string& name, FileType type) const;

@@ -26,16 +26,6 @@ Status DBImpl::Flush() {
   return bg_error_;
 }
 
-namespace {
-
-std::uint64_t MicrosSince(std::chrono::steady_clock::time_point start) {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                        std::chrono::steady_clock::now() - start)
-                                        .count());
-}
-
-}  // namespace
-
 // Compacts the range level by level, from level 0 down to the deepest level
 // holding part of it, so that afterwards the range lies in one level with no
 // version left that no reader can see, and no tombstone with nothing to hide.
@@ -147,8 +137,8 @@ Status DBImpl::RunCompaction(std::unique_lock<std::mutex>& lock, const Compactio
       ++stats.trivial_moves;
     } else {
       const CompactionJobStats& job_stats = job.stats();
-      for (const TableFileRef& f : c.inputs) stats.bytes_read_level += f->meta().file_size;
-      for (const TableFileRef& f : c.output_inputs) stats.bytes_read_output += f->meta().file_size;
+      stats.bytes_read_level += TotalBytes(c.inputs);
+      stats.bytes_read_output += TotalBytes(c.output_inputs);
       stats.bytes_written += job_stats.bytes_written;
       stats.files_written += job_stats.files_written;
       stats.dropped_entries += job_stats.dropped_hidden + job_stats.dropped_tombstones;

@@ -38,11 +38,15 @@ Status EraseDeletedFiles(const VersionEdit& edit, std::array<std::vector<File>, 
 
 }  // namespace
 
+std::uint64_t TotalBytes(const std::vector<TableFileRef>& files) {
+  std::uint64_t total = 0;
+  for (const TableFileRef& f : files) total += f->meta().file_size;
+  return total;
+}
+
 std::uint64_t Version::TotalFileSize() const {
   std::uint64_t total = 0;
-  for (const auto& level : levels) {
-    for (const TableFileRef& f : level) total += f->meta().file_size;
-  }
+  for (const auto& level : levels) total += TotalBytes(level);
   return total;
 }
 
@@ -52,11 +56,7 @@ std::uint64_t Version::NumFiles() const {
   return total;
 }
 
-std::uint64_t Version::LevelBytes(int level) const {
-  std::uint64_t total = 0;
-  for (const TableFileRef& f : levels[level]) total += f->meta().file_size;
-  return total;
-}
+std::uint64_t Version::LevelBytes(int level) const { return TotalBytes(levels[level]); }
 
 std::vector<TableFileRef> Version::OverlappingFiles(int level,
                                                     std::optional<std::string_view> begin,

@@ -68,6 +68,9 @@ class TableFile {
 };
 using TableFileRef = std::shared_ptr<TableFile>;
 
+// Bytes of all `files` on disk.
+std::uint64_t TotalBytes(const std::vector<TableFileRef>& files);
+
 inline std::string_view SmallestUserKey(const TableFile& f) {
   return ExtractUserKey(f.meta().smallest);
 }
