@@ -75,7 +75,6 @@ class CompactionPicker {
   double MaxBytesForLevel(int level) const;
   // Output files are cut once they overlap this many bytes of grandparents.
   std::uint64_t MaxGrandparentOverlapBytes() const { return 10 * target_file_size_; }
-  std::uint64_t target_file_size() const { return target_file_size_; }
 
   // The score of each level (the last level has none: 0), counting files not
   // being compacted.
