@@ -5,9 +5,9 @@
 #include <string>
 
 #include "alloc/arena_state.h"
-#include "alloc/check.h"
 #include "alloc/fast_path.h"
 #include "alloc/size_classes.h"
+#include "arenakv/base/check.h"
 
 namespace arenakv {
 

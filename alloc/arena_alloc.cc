@@ -4,9 +4,9 @@
 #include <new>
 
 #include "alloc/arena_state.h"
-#include "alloc/check.h"
 #include "alloc/fast_path.h"
 #include "alloc/os_memory.h"
+#include "arenakv/base/check.h"
 
 namespace arenakv::alloc_internal {
 

@@ -8,9 +8,9 @@
 #include <memory>
 #include <new>
 
-#include "alloc/check.h"
 #include "alloc/fast_path.h"
 #include "alloc/os_memory.h"
+#include "arenakv/base/check.h"
 
 namespace arenakv::alloc_internal {
 

@@ -9,7 +9,7 @@
 #include <cstdint>
 
 #include "alloc/arena_state.h"
-#include "alloc/check.h"
+#include "arenakv/base/check.h"
 
 namespace arenakv::alloc_internal {
 

@@ -36,7 +36,7 @@
 #include <vector>
 
 #include "bench/build_info.h"
-#include "mvcc/memtable.h"
+#include "mvcc/memtable/memtable.h"
 
 namespace arenakv::bench {
 namespace {

@@ -6,6 +6,7 @@
 #   asan      ASan + UBSan (RelWithDebInfo + cmake/Sanitizers.cmake flags);
 #             RocksDB (not built with sanitizers) is left out of both sanitizer builds
 #   tsan      TSan
+#   layers    scripts/check_layers.py: no include runs against the module layers
 #   format    clang-format --dry-run --Werror over every C++ file in the tree
 #
 # Stops at the first failing stage (ARENAKV_KEEP_GOING=1 runs them all) and
@@ -50,6 +51,7 @@ format_check() {
 }
 
 stage deps install_deps
+stage layers python3 scripts/check_layers.py
 
 stage release-build configure_and_build build/test-release \
   -DCMAKE_BUILD_TYPE=Release -DARENAKV_BUILD_TESTS=ON -DARENAKV_BUILD_BENCH=ON

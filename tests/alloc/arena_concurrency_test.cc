@@ -19,7 +19,7 @@
 
 #include "arenakv/alloc/arena.h"
 #include "gtest/gtest.h"
-#include "tests/alloc/test_util.h"
+#include "tests/support/arena_test_util.h"
 
 namespace arenakv {
 namespace {

@@ -1,4 +1,4 @@
-// DB basics, black-box through include/arenakv/mvcc/db.h: point reads and
+// DB basics, black-box through mvcc/include/arenakv/mvcc/db.h: point reads and
 // writes, the bytes keys and values may hold, size limits, WriteBatch
 // atomicity, Open's argument and directory checks, reopen, snapshots,
 // properties and DestroyDB. Most tests run on a MemFileSystem; the ones about
@@ -16,8 +16,8 @@
 
 #include "arenakv/mvcc/db.h"
 #include "gtest/gtest.h"
-#include "mvcc/mem_file_system.h"
-#include "tests/db/test_util.h"
+#include "tests/support/db_test_util.h"
+#include "tests/support/mem_file_system.h"
 
 namespace arenakv {
 namespace {

@@ -1,5 +1,5 @@
 // Leveled compaction against a model, black-box through
-// include/arenakv/mvcc/db.h: the DB is shaped tiny (test::TinyShapeOptions:
+// mvcc/include/arenakv/mvcc/db.h: the DB is shaped tiny (test::TinyShapeOptions:
 // 256 KiB write buffer, 64 KiB tables, a 256 KiB level 1, level 0 compacted
 // at two files) so flushes and compactions run all the time, and what it
 // returns is compared with a model.
@@ -36,8 +36,8 @@
 
 #include "arenakv/mvcc/db.h"
 #include "gtest/gtest.h"
-#include "mvcc/mem_file_system.h"
-#include "tests/db/test_util.h"
+#include "tests/support/db_test_util.h"
+#include "tests/support/mem_file_system.h"
 
 namespace arenakv {
 namespace {

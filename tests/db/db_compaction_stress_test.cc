@@ -1,5 +1,5 @@
 // Leveled compaction under concurrency, black-box through
-// include/arenakv/mvcc/db.h: writers, snapshot readers and a CompactRange loop
+// mvcc/include/arenakv/mvcc/db.h: writers, snapshot readers and a CompactRange loop
 // run at once on the tiny tree of test::TinyShapeOptions (plus three
 // background jobs and a small block cache), so flushes and compactions
 // overlap every read and write.
@@ -39,8 +39,8 @@
 
 #include "arenakv/mvcc/db.h"
 #include "gtest/gtest.h"
-#include "mvcc/mem_file_system.h"
-#include "tests/db/test_util.h"
+#include "tests/support/db_test_util.h"
+#include "tests/support/mem_file_system.h"
 
 namespace arenakv {
 namespace {

@@ -1,4 +1,4 @@
-// Leveled compaction, black-box through include/arenakv/mvcc/db.h: where
+// Leveled compaction, black-box through mvcc/include/arenakv/mvcc/db.h: where
 // data goes (levels, trivial moves, output file sizes), what compaction keeps
 // (the versions live snapshots need) and drops (hidden versions, tombstones at
 // the bottom), the disk space it reclaims, write stalls, and the options and
@@ -20,8 +20,8 @@
 
 #include "arenakv/mvcc/db.h"
 #include "gtest/gtest.h"
-#include "mvcc/mem_file_system.h"
-#include "tests/db/test_util.h"
+#include "tests/support/db_test_util.h"
+#include "tests/support/mem_file_system.h"
 
 namespace arenakv {
 namespace {

@@ -30,8 +30,8 @@
 
 #include "arenakv/mvcc/db.h"
 #include "gtest/gtest.h"
-#include "mvcc/mem_file_system.h"
-#include "tests/db/test_util.h"
+#include "tests/support/db_test_util.h"
+#include "tests/support/mem_file_system.h"
 
 namespace arenakv {
 namespace {

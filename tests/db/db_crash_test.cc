@@ -25,7 +25,7 @@
 
 #include "arenakv/mvcc/db.h"
 #include "gtest/gtest.h"
-#include "tests/db/test_util.h"
+#include "tests/support/db_test_util.h"
 
 namespace arenakv {
 namespace {

@@ -17,12 +17,12 @@
 
 #include "arenakv/mvcc/db.h"
 #include "gtest/gtest.h"
-#include "tests/db/test_util.h"
+#include "tests/support/db_test_util.h"
 
 namespace arenakv {
 namespace {
 
-#if defined(NDEBUG) && !defined(ARENAKV_DB_TEST_SANITIZED)
+#if defined(NDEBUG) && !defined(ARENAKV_TEST_SANITIZED)
 constexpr std::uint64_t kTotalBytes = 64ull << 20;
 #else
 constexpr std::uint64_t kTotalBytes = 16ull << 20;

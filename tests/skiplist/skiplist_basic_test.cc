@@ -15,8 +15,8 @@
 #include "arenakv/alloc/arena.h"
 #include "arenakv/skiplist/skiplist.h"
 #include "gtest/gtest.h"
-#include "tests/alloc/test_util.h"
 #include "tests/skiplist/skiplist_test_util.h"
+#include "tests/support/arena_test_util.h"
 
 namespace arenakv {
 namespace {

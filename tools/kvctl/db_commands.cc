@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "mvcc/filename.h"
-#include "mvcc/version_edit.h"
+#include "mvcc/env/filename.h"
+#include "mvcc/version/version_edit.h"
 #include "tools/kvctl/bytes_text.h"
 #include "tools/kvctl/error_report.h"
 

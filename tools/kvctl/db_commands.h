@@ -1,4 +1,4 @@
-// kvctl's commands that go through the public DB API (include/arenakv/mvcc/db.h):
+// kvctl's commands that go through the public DB API (mvcc/include/arenakv/mvcc/db.h):
 // get, put, delete, scan, stats, compact. Each opens the DB at line.db (put
 // and delete create it if missing; get, scan, stats and compact never do, so
 // inspecting a mistyped --db fails instead of making an empty DB), does its

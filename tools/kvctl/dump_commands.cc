@@ -9,11 +9,11 @@
 #include <string>
 #include <string_view>
 
-#include "mvcc/dbformat.h"
-#include "mvcc/filename.h"
-#include "mvcc/internal_iterator.h"
-#include "mvcc/table.h"
-#include "mvcc/version_edit.h"
+#include "mvcc/env/filename.h"
+#include "mvcc/iter/internal_iterator.h"
+#include "mvcc/table/table.h"
+#include "mvcc/util/dbformat.h"
+#include "mvcc/version/version_edit.h"
 #include "tools/kvctl/bytes_text.h"
 #include "tools/kvctl/error_report.h"
 #include "tools/kvctl/file_readers.h"

@@ -1,7 +1,7 @@
 #include "tools/kvctl/file_readers.h"
 
-#include "mvcc/log_reader.h"
-#include "mvcc/table_format.h"
+#include "mvcc/log/log_reader.h"
+#include "mvcc/table/table_format.h"
 
 namespace arenakv::kvctl {
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "mvcc/table.h"
+#include "mvcc/table/table.h"
 
 namespace arenakv::kvctl {
 

@@ -12,9 +12,9 @@
 #include <string_view>
 #include <vector>
 
-#include "mvcc/filename.h"
-#include "mvcc/table.h"
-#include "mvcc/version_edit.h"
+#include "mvcc/env/filename.h"
+#include "mvcc/table/table.h"
+#include "mvcc/version/version_edit.h"
 #include "tools/kvctl/error_report.h"
 #include "tools/kvctl/file_readers.h"
 

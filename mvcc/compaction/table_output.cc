@@ -1,0 +1,69 @@
+#include "mvcc/compaction/table_output.h"
+
+#include "mvcc/env/filename.h"
+
+namespace arenakv {
+
+TableOutput::~TableOutput() {
+  if (builder_ != nullptr) builder_->Abandon();
+  if (file_ != nullptr) (void)file_->Close();
+}
+
+Status TableOutput::Add(std::string_view internal_key, std::string_view value) {
+  if (builder_ == nullptr) {
+    number_ = versions_->NewFileNumber();
+    created_.push_back(number_);
+    Status s = versions_->fs()->NewWritableFile(TableFileName(versions_->dir(), number_), &file_);
+    if (!s.ok()) return s;
+    builder_ = std::make_unique<TableBuilder>(options_, file_.get());
+  }
+  builder_->Add(internal_key, value);
+  return builder_->status();
+}
+
+Status TableOutput::FinishFile() {
+  if (builder_ == nullptr) return Status::OK();
+  Status s = builder_->Finish();
+  if (s.ok()) s = file_->Sync();
+  if (s.ok()) s = file_->Close();
+  file_.reset();
+  if (!s.ok()) {
+    builder_.reset();
+    return s;
+  }
+  const TableProperties& props = builder_->properties();
+  FileMetaData meta;
+  meta.number = number_;
+  meta.file_size = builder_->FileSize();
+  meta.smallest = props.smallest_key;
+  meta.largest = props.largest_key;
+  meta.smallest_sequence = props.smallest_sequence;
+  meta.largest_sequence = props.largest_sequence;
+  builder_.reset();
+  TableFileRef table;
+  s = versions_->OpenTable(meta, /*paranoid=*/false, &table);
+  if (!s.ok()) return s;
+  bytes_written_ += meta.file_size;
+  files_.emplace_back(std::move(meta), std::move(table));
+  return Status::OK();
+}
+
+Status TableOutput::Finish() {
+  Status s = FinishFile();
+  if (s.ok() && !created_.empty()) s = versions_->fs()->SyncDir(versions_->dir());
+  return s;
+}
+
+void TableOutput::Abandon() {
+  if (builder_ != nullptr) builder_->Abandon();
+  builder_.reset();
+  if (file_ != nullptr) (void)file_->Close();
+  file_.reset();
+  files_.clear();  // the TableFiles are not obsolete-marked: the files go below
+  for (std::uint64_t number : created_) {
+    (void)versions_->fs()->RemoveFile(TableFileName(versions_->dir(), number));
+  }
+  created_.clear();
+}
+
+}  // namespace arenakv

@@ -1,0 +1,250 @@
+// DBImpl's background work: flushes, compactions, and the calls that wait
+// for them (Flush, CompactRange). The class comment is in mvcc/db_impl.h.
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include "mvcc/compaction/compaction_job.h"
+#include "mvcc/compaction/table_output.h"
+#include "mvcc/compaction/version_gc.h"
+#include "mvcc/db/db_impl.h"
+#include "mvcc/memtable/memtable_iterator.h"
+
+namespace arenakv {
+
+// ---------------------------------------------------------------- flush
+
+Status DBImpl::Flush() {
+  Status s = WriteImpl(WriteOptions{}, nullptr, /*force_rotate=*/true);
+  if (!s.ok()) return s;
+  // Flushes go oldest first: once as many more have finished as there are
+  // immutable memtables now, the one just rotated (if any) is on disk, however
+  // many writers rotate meanwhile.
+  std::unique_lock lock(mu_);
+  const std::uint64_t target = flushes_ + imm_.size();
+  bg_cv_.wait(lock, [&] { return flushes_ >= target || !bg_error_.ok(); });
+  return bg_error_;
+}
+
+// Compacts the range level by level, from level 0 down to the deepest level
+// holding part of it, so that afterwards the range lies in one level with no
+// version left that no reader can see, and no tombstone with nothing to hide.
+Status DBImpl::CompactRange(std::optional<std::string_view> begin,
+                            std::optional<std::string_view> end) {
+  if (begin && end && *begin > *end) return Status::OK();  // an empty range
+  Status s = Flush();
+  if (!s.ok()) return s;
+  std::unique_lock lock(mu_);
+  ++manual_compactions_;
+  bool wrote_bottom = false;  // the last step already rewrote the deepest level
+  for (int level = 0; level < kNumLevels && s.ok(); ++level) {
+    // The deepest level holding the range, looked up afresh at each step:
+    // automatic compactions may move data down meanwhile.
+    const VersionRef version = versions_->current();
+    int last = -1;
+    for (int l = kNumLevels - 1; l >= 0 && last < 0; --l) {
+      if (!version->OverlappingFiles(l, begin, end).empty()) last = l;
+    }
+    if (level > last) break;
+    int output_level = level + 1;
+    if (level == last && level > 0) {
+      if (wrote_bottom) break;
+      output_level = level;  // rewrite the deepest level in place
+    }
+    for (;;) {
+      if (!bg_error_.ok()) {
+        s = bg_error_;
+        break;
+      }
+      if (shutting_down_) {
+        s = Status::Busy("the DB is closing");
+        break;
+      }
+      bool busy = false;
+      std::optional<Compaction> c =
+          picker_->PickRange(versions_->current(), level, output_level, begin, end, &busy);
+      if (c) {
+        s = RunCompaction(lock, *c);
+        DropOutsideLock(lock, &c);
+        wrote_bottom = output_level >= last;
+        break;
+      }
+      if (!busy) {
+        wrote_bottom = false;
+        break;  // nothing at this level in the range
+      }
+      bg_cv_.wait(lock);  // a running compaction holds files this one needs
+    }
+  }
+  --manual_compactions_;
+  bg_cv_.notify_all();
+  return s;
+}
+
+void DBImpl::BackgroundLoop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (shutting_down_) return;  // unflushed memtables stay in their WALs
+    if (bg_error_.ok() && !imm_.empty() && !flush_running_) {
+      flush_running_ = true;
+      Status s = FlushOldest(lock);
+      flush_running_ = false;
+      if (!s.ok()) SetBackgroundError(s);
+      bg_cv_.notify_all();
+      continue;
+    }
+    // While CompactRange runs, no new automatic compaction starts: it could
+    // keep taking the files the manual one waits for, without end.
+    if (bg_error_.ok() && !options_.disable_auto_compactions && manual_compactions_ == 0 &&
+        picker_->running() < MaxCompactions()) {
+      std::optional<Compaction> c = picker_->Pick(versions_->current());
+      if (c) {
+        (void)RunCompaction(lock, *c);  // a failure is the background error now
+        DropOutsideLock(lock, &c);
+        continue;
+      }
+    }
+    bg_cv_.wait(lock);
+  }
+}
+
+Status DBImpl::RunCompaction(std::unique_lock<std::mutex>& lock, const Compaction& c) {
+  std::vector<SequenceNumber> sequences = LiveSequences();
+  lock.unlock();
+  const auto start = std::chrono::steady_clock::now();
+  CompactionJob job(versions_.get(), TableOptionsForLevel(c.output_level), c, std::move(sequences),
+                    &stop_jobs_);
+  VersionEdit edit;
+  std::vector<TableFileRef> added;
+  Status s = job.Run(&edit, &added);
+  if (!s.ok()) {
+    job.Abandon();
+  } else {
+    // If this fails the manifest may still hold the edit (written, then a
+    // failed sync): the outputs must stay. An edit that did not persist
+    // leaves them unreferenced, and the next Open deletes them.
+    s = versions_->LogAndApply(&edit, std::move(added));
+  }
+  const std::uint64_t micros = MicrosSince(start);
+  lock.lock();
+  picker_->Release(c);
+  if (s.ok()) {
+    InstallView();
+    CompactionStats& stats = compaction_stats_[c.output_level];
+    ++stats.count;
+    stats.micros += micros;
+    if (c.trivial_move) {
+      ++stats.trivial_moves;
+    } else {
+      const CompactionJobStats& job_stats = job.stats();
+      stats.bytes_read_level += TotalBytes(c.inputs);
+      stats.bytes_read_output += TotalBytes(c.output_inputs);
+      stats.bytes_written += job_stats.bytes_written;
+      stats.files_written += job_stats.files_written;
+      stats.dropped_entries += job_stats.dropped_hidden + job_stats.dropped_tombstones;
+    }
+  } else if (!s.IsBusy()) {
+    SetBackgroundError(s);
+  }
+  bg_cv_.notify_all();
+  return s;
+}
+
+void DBImpl::DropOutsideLock(std::unique_lock<std::mutex>& lock, std::optional<Compaction>* c) {
+  lock.unlock();
+  c->reset();
+  lock.lock();
+}
+
+std::vector<SequenceNumber> DBImpl::LiveSequences() const {
+  std::vector<SequenceNumber> sequences(snapshots_.begin(), snapshots_.end());
+  sequences.push_back(last_sequence_.load(std::memory_order_acquire));
+  return sequences;
+}
+
+TableOptions DBImpl::TableOptionsForLevel(int level) const {
+  TableOptions options = versions_->table_options();
+  const auto& per_level = options_.compression_per_level;
+  options.compression = per_level.empty()
+                            ? options_.compression
+                            : per_level[std::min<std::size_t>(level, per_level.size() - 1)];
+  return options;
+}
+
+bool DBImpl::BackgroundWorkPending() const {
+  if (flush_running_ || picker_->running() > 0 || manual_compactions_ > 0) return true;
+  if (!bg_error_.ok()) return false;  // nothing more will start
+  if (!imm_.empty()) return true;
+  if (options_.disable_auto_compactions) return false;
+  const std::array<double, kNumLevels> scores = picker_->Scores(*versions_->current());
+  return std::any_of(scores.begin(), scores.end(), [](double score) { return score >= 1; });
+}
+
+Status DBImpl::WriteTable(const MemTableRef& mem, std::vector<SequenceNumber> sequences,
+                          TableFileRef* file, FileMetaData* meta) {
+  file->reset();
+  TableOutput output(versions_.get(), TableOptionsForLevel(0));
+  VersionGc gc(std::move(sequences), nullptr);
+  std::unique_ptr<InternalIterator> it = NewMemTableIterator(mem);
+  Status s;
+  for (it->SeekToFirst(); it->Valid() && s.ok(); it->Next()) {
+    ParsedInternalKey key;
+    if (!ParseInternalKey(it->key(), &key)) {
+      s = Status::Corruption("memtable holds a malformed internal key");
+    } else if (gc.Keep(key)) {
+      s = output.Add(it->key(), it->value());
+    }
+  }
+  if (s.ok()) s = it->status();
+  if (s.ok()) s = output.Finish();
+  if (!s.ok()) {
+    output.Abandon();
+    return s;
+  }
+  if (!output.files().empty()) {
+    *meta = output.files().front().first;
+    *file = output.files().front().second;
+  }
+  return Status::OK();
+}
+
+Status DBImpl::FlushOldest(std::unique_lock<std::mutex>& lock) {
+  const MemTableSlot slot = imm_.back();
+  // WALs older than the next memtable's hold nothing unflushed afterwards.
+  const std::uint64_t next_log =
+      imm_.size() >= 2 ? imm_[imm_.size() - 2].log_number : mem_.log_number;
+  std::vector<SequenceNumber> sequences = LiveSequences();
+  lock.unlock();
+  const auto start = std::chrono::steady_clock::now();
+  TableFileRef file;
+  FileMetaData meta;
+  Status s = WriteTable(slot.mem, std::move(sequences), &file, &meta);
+  const std::uint64_t bytes = file != nullptr ? meta.file_size : 0;
+  if (s.ok()) {
+    VersionEdit edit;
+    std::vector<TableFileRef> added;
+    if (file != nullptr) {
+      edit.AddFile(0, meta);
+      added.push_back(std::move(file));
+    }
+    edit.SetLogNumber(next_log);
+    versions_->SetLastSequence(last_sequence_.load(std::memory_order_acquire));
+    s = versions_->LogAndApply(&edit, std::move(added));
+  }
+  if (s.ok()) {
+    RemoveFiles([next_log](FileType type, std::uint64_t number) {
+      return type == FileType::kLog && number < next_log;
+    });
+  }
+  lock.lock();
+  if (s.ok()) {
+    imm_.pop_back();
+    ++flushes_;
+    flush_bytes_written_ += bytes;
+    flush_micros_ += MicrosSince(start);
+    InstallView();
+  }
+  return s;
+}
+
+}  // namespace arenakv

@@ -1,0 +1,174 @@
+#include "mvcc/env/filename.h"
+
+#include <cstdio>
+#include <limits>
+#include <memory>
+
+namespace arenakv {
+namespace {
+
+constexpr std::string_view kManifestPrefix = "MANIFEST-";
+constexpr std::string_view kCurrentName = "CURRENT";
+constexpr std::string_view kLockName = "LOCK";
+constexpr std::string_view kInfoLogName = "LOG";
+constexpr std::string_view kOldInfoLogName = "LOG.old";
+
+// Longer than any valid CURRENT ("MANIFEST-" + 20 digits + '\n' = 30 bytes):
+// reading stops there, so a huge file is refused without being read whole.
+constexpr std::size_t kMaxCurrentSize = 64;
+
+// Zero-padded to 6 digits; numbers that need more digits get them.
+std::string FormatNumber(std::uint64_t number) {
+  char buf[24];
+  const int n = std::snprintf(buf, sizeof(buf), "%06llu", static_cast<unsigned long long>(number));
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+std::string NumberedName(const std::string& dir, std::uint64_t number, std::string_view suffix) {
+  std::string path = dir + "/" + FormatNumber(number);
+  path.append(suffix);
+  return path;
+}
+
+// Decimal digits in exactly FormatNumber's form; false on anything else.
+bool ParseNumber(std::string_view digits, std::uint64_t* number) {
+  if (digits.empty()) return false;
+  std::uint64_t value = 0;
+  for (const char c : digits) {
+    if (c < '0' || c > '9') return false;
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    if (value > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) return false;
+    value = value * 10 + digit;
+  }
+  if (FormatNumber(value) != digits) return false;
+  *number = value;
+  return true;
+}
+
+}  // namespace
+
+std::string LogFileName(const std::string& dir, std::uint64_t number) {
+  return NumberedName(dir, number, ".log");
+}
+
+std::string TableFileName(const std::string& dir, std::uint64_t number) {
+  return NumberedName(dir, number, ".sst");
+}
+
+std::string ManifestFileName(const std::string& dir, std::uint64_t number) {
+  std::string path = dir + "/";
+  path.append(kManifestPrefix);
+  return path + FormatNumber(number);
+}
+
+std::string TempFileName(const std::string& dir, std::uint64_t number) {
+  return NumberedName(dir, number, ".dbtmp");
+}
+
+std::string CurrentFileName(const std::string& dir) {
+  return dir + "/" + std::string(kCurrentName);
+}
+std::string LockFileName(const std::string& dir) { return dir + "/" + std::string(kLockName); }
+std::string InfoLogFileName(const std::string& dir) {
+  return dir + "/" + std::string(kInfoLogName);
+}
+std::string OldInfoLogFileName(const std::string& dir) {
+  return dir + "/" + std::string(kOldInfoLogName);
+}
+
+bool ParseFileName(std::string_view name, std::uint64_t* number, FileType* type) {
+  struct Fixed {
+    std::string_view name;
+    FileType type;
+  };
+  static constexpr Fixed kFixed[] = {{kCurrentName, FileType::kCurrent},
+                                     {kLockName, FileType::kLock},
+                                     {kInfoLogName, FileType::kInfoLog},
+                                     {kOldInfoLogName, FileType::kInfoLog}};
+  for (const Fixed& fixed : kFixed) {
+    if (name == fixed.name) {
+      *number = 0;
+      *type = fixed.type;
+      return true;
+    }
+  }
+
+  std::uint64_t value = 0;
+  if (name.starts_with(kManifestPrefix)) {
+    if (!ParseNumber(name.substr(kManifestPrefix.size()), &value)) return false;
+    *number = value;
+    *type = FileType::kManifest;
+    return true;
+  }
+
+  struct Suffix {
+    std::string_view suffix;
+    FileType type;
+  };
+  static constexpr Suffix kSuffixes[] = {
+      {".log", FileType::kLog}, {".sst", FileType::kTable}, {".dbtmp", FileType::kTemp}};
+  const std::size_t dot = name.find('.');
+  if (dot == std::string_view::npos) return false;
+  const std::string_view suffix = name.substr(dot);
+  for (const Suffix& known : kSuffixes) {
+    if (suffix == known.suffix) {
+      if (!ParseNumber(name.substr(0, dot), &value)) return false;
+      *number = value;
+      *type = known.type;
+      return true;
+    }
+  }
+  return false;
+}
+
+Status SetCurrentFile(FileSystem* fs, const std::string& dir, std::uint64_t manifest_number) {
+  const std::string temp = TempFileName(dir, manifest_number);
+  std::string contents(kManifestPrefix);
+  contents.append(FormatNumber(manifest_number));
+  contents.push_back('\n');
+
+  std::unique_ptr<WritableFile> file;
+  Status s = fs->NewWritableFile(temp, &file);
+  if (s.ok()) s = file->Append(contents);
+  if (s.ok()) s = file->Sync();
+  if (s.ok()) s = file->Close();
+  file.reset();
+  if (s.ok()) s = fs->RenameFile(temp, CurrentFileName(dir));
+  if (!s.ok()) {
+    // Best effort: the first error is the one to report. Also covers a
+    // NewWritableFile that failed after creating the file.
+    if (fs->FileExists(temp)) (void)fs->RemoveFile(temp);
+    return s;
+  }
+  return fs->SyncDir(dir);
+}
+
+Status ReadCurrentFile(FileSystem* fs, const std::string& dir, std::string* manifest_name) {
+  std::unique_ptr<SequentialFile> file;
+  Status s = fs->NewSequentialFile(CurrentFileName(dir), &file);
+  if (!s.ok()) return s;
+
+  std::string contents;
+  char scratch[kMaxCurrentSize + 1];
+  while (contents.size() <= kMaxCurrentSize) {
+    std::string_view chunk;
+    s = file->Read(sizeof(scratch) - contents.size(), &chunk, scratch);
+    if (!s.ok()) return s;
+    if (chunk.empty()) break;
+    contents.append(chunk);
+  }
+  if (contents.size() > kMaxCurrentSize) return Status::Corruption("CURRENT: too long");
+  if (contents.empty() || contents.back() != '\n') {
+    return Status::Corruption("CURRENT: does not end in a newline");
+  }
+  contents.pop_back();
+  std::uint64_t number = 0;
+  FileType type = FileType::kLog;
+  if (!ParseFileName(contents, &number, &type) || type != FileType::kManifest) {
+    return Status::Corruption("CURRENT: does not name a manifest");
+  }
+  *manifest_name = std::move(contents);
+  return Status::OK();
+}
+
+}  // namespace arenakv

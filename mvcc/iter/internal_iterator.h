@@ -1,0 +1,39 @@
+// InternalIterator: the cursor every engine source offers (memtable, SST
+// block, SST file, merged view), over internal keys (mvcc/util/dbformat.h) in
+// InternalKeyCompare order. DB-level iterators are built by merging these.
+//
+// Not thread-safe: one thread uses an iterator at a time. key() and value()
+// stay valid until the next move or until the iterator is destroyed.
+// An iterator that meets an error (I/O, corruption) becomes !Valid() and
+// reports it through status().
+#ifndef ARENAKV_MVCC_ITER_INTERNAL_ITERATOR_H_
+#define ARENAKV_MVCC_ITER_INTERNAL_ITERATOR_H_
+
+#include <arenakv/mvcc/status.h>
+
+#include <string_view>
+
+namespace arenakv {
+
+class InternalIterator {
+ public:
+  virtual ~InternalIterator() = default;
+
+  virtual bool Valid() const = 0;
+  virtual void SeekToFirst() = 0;
+  virtual void SeekToLast() = 0;
+  // First entry with internal key >= target.
+  virtual void Seek(std::string_view target) = 0;
+  // Last entry with internal key <= target.
+  virtual void SeekForPrev(std::string_view target) = 0;
+  // Require Valid().
+  virtual void Next() = 0;
+  virtual void Prev() = 0;
+  virtual std::string_view key() const = 0;  // internal key
+  virtual std::string_view value() const = 0;
+  virtual Status status() const = 0;
+};
+
+}  // namespace arenakv
+
+#endif  // ARENAKV_MVCC_ITER_INTERNAL_ITERATOR_H_

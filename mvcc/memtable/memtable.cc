@@ -1,0 +1,297 @@
+#include "mvcc/memtable/memtable.h"
+
+#include <cstring>
+#include <new>
+
+#include "mvcc/util/coding.h"
+
+namespace arenakv {
+
+namespace {
+
+// A stripe per thread, picked once; threads spread over the stripes.
+int ThisThreadStripe(int stripes) {
+  static std::atomic<int> next{0};
+  thread_local const int stripe = next.fetch_add(1, std::memory_order_relaxed);
+  return stripe % stripes;
+}
+
+// Bytes of the link that starts a version chunk.
+constexpr std::size_t kLinkSize = sizeof(std::atomic<std::uint32_t>);
+
+// A version body: varint (sequence << 1 | kind), varint value size, value.
+std::size_t BodySize(SequenceNumber sequence, std::size_t value_size) {
+  return VarintLength(sequence << 1 | 1) + VarintLength(value_size) + value_size;
+}
+
+void EncodeBody(char* dst, SequenceNumber sequence, EntryKind kind, std::string_view value) {
+  dst += EncodeVarint64(dst, sequence << 1 | static_cast<std::uint8_t>(kind));
+  dst += EncodeVarint64(dst, value.size());
+  if (!value.empty()) std::memcpy(dst, value.data(), value.size());
+}
+
+// Decodes a varint this process wrote into the arena (no bounds to check).
+std::uint64_t DecodeVarint(const char** p) {
+  std::uint64_t value = 0;
+  for (int shift = 0;; shift += 7) {
+    const auto byte = static_cast<unsigned char>(*(*p)++);
+    value |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+    if (byte < 0x80) return value;
+  }
+}
+
+}  // namespace
+
+MemTableRef MemTable::Create(std::size_t write_buffer_size, std::size_t capacity) {
+  return MemTableRef(new MemTable(write_buffer_size, capacity));
+}
+
+MemTableRef MemTable::Create(std::size_t write_buffer_size, std::size_t capacity,
+                             std::function<void(const MemTable*)> on_release) {
+  return MemTableRef(new MemTable(write_buffer_size, capacity),
+                     [on_release = std::move(on_release)](MemTable* table) {
+                       if (on_release) on_release(table);
+                       delete table;
+                     });
+}
+
+MemTable::MemTable(std::size_t write_buffer_size, std::size_t capacity)
+    : arena_(ArenaOptions{.capacity = capacity}),
+      index_(&arena_),
+      write_buffer_size_(write_buffer_size) {}
+
+MemTable::~MemTable() = default;  // ~Arena releases every pool at once
+
+Status MemTable::Add(SequenceNumber sequence, EntryKind kind, std::string_view key,
+                     std::string_view value) {
+  if (immutable()) return Status::InvalidArgument("Add to an immutable memtable");
+  if (sequence > kMaxSequenceNumber) return Status::InvalidArgument("sequence number too large");
+  if (value.size() > UINT32_MAX || key.size() > UINT32_MAX) {
+    return Status::InvalidArgument("key or value larger than 4 GiB");
+  }
+  const std::size_t body_size = BodySize(sequence, value.size());
+  const CompactRefs& refs = index_.refs();
+
+  // A new key: its node carries this version in its tail, published with it.
+  const Index::InsertResult result = index_.Insert(key, body_size, [&](KeyHead& head, char* tail) {
+    EncodeBody(tail, sequence, kind, value);
+    head.first_older.store(0, std::memory_order_relaxed);
+    head.newest.store(refs.ToRef(&head.first_older), std::memory_order_relaxed);
+  });
+  if (result.node == nullptr) return Status::MemoryLimit("memtable arena is full");
+  if (!result.inserted) {
+    // An existing key: a version chunk, complete before LinkVersion publishes it.
+    const std::size_t bytes = kLinkSize + body_size;
+    char* mem = static_cast<char*>(arena_.TryAlloc(bytes));
+    if (mem != nullptr && !refs.InSpan(mem)) {
+      arena_.Free(mem);
+      mem = nullptr;
+    }
+    if (mem == nullptr) return Status::MemoryLimit("memtable arena is full");
+    new (mem) std::atomic<std::uint32_t>(0);
+    EncodeBody(mem + kLinkSize, sequence, kind, value);
+    LinkVersion(result.node, refs.ToRef(mem), sequence);
+  }
+  entries_[ThisThreadStripe(kStripes)].count.fetch_add(1, std::memory_order_relaxed);
+  return Status::OK();
+}
+
+MemTable::Slot MemTable::Locate(const Index::Node* node, std::uint32_t ref) const {
+  auto& head = const_cast<KeyHead&>(node->payload());
+  if (ref == index_.refs().ToRef(&head.first_older)) return {&head.first_older, node->tail()};
+  auto* link = index_.refs().Get<std::atomic<std::uint32_t>>(ref);
+  return {link, reinterpret_cast<const char*>(link) + kLinkSize};
+}
+
+SequenceNumber MemTable::SequenceOf(const Index::Node* node, std::uint32_t ref) const {
+  const char* p = Locate(node, ref).body;
+  return DecodeVarint(&p) >> 1;
+}
+
+KeyVersion MemTable::Decode(const Index::Node* node, std::uint32_t ref) const {
+  const char* p = Locate(node, ref).body;
+  const std::uint64_t tag = DecodeVarint(&p);
+  const std::uint64_t size = DecodeVarint(&p);
+  return {.sequence = tag >> 1,
+          .kind = static_cast<EntryKind>(tag & 1),
+          .value = std::string_view(p, size)};
+}
+
+// Inserts version `ref` into a newest-first chain. Racing writers of the same
+// key each CAS the link they found; a failed CAS re-reads it and walks on, so
+// the chain stays sorted by sequence whatever order the writers arrive in.
+void MemTable::LinkVersion(Index::Node* node, std::uint32_t ref, SequenceNumber sequence) {
+  std::atomic<std::uint32_t>* const own_older = Locate(node, ref).older;
+  std::atomic<std::uint32_t>* link = &node->payload().newest;
+  std::uint32_t next = link->load(std::memory_order_acquire);
+  for (;;) {
+    while (next != 0 && SequenceOf(node, next) > sequence) {
+      link = Locate(node, next).older;
+      next = link->load(std::memory_order_acquire);
+    }
+    own_older->store(next, std::memory_order_relaxed);
+    if (link->compare_exchange_weak(next, ref, std::memory_order_release,
+                                    std::memory_order_acquire)) {
+      return;
+    }
+  }
+}
+
+std::uint32_t MemTable::Visible(const Index::Node* node, SequenceNumber snapshot) const {
+  std::uint32_t ref = Newest(node);
+  while (ref != 0 && SequenceOf(node, ref) > snapshot) ref = Older(node, ref);
+  return ref;
+}
+
+MemTable::LookupResult MemTable::Get(std::string_view key, SequenceNumber snapshot,
+                                     std::string* value) const {
+  const Index::Node* node = index_.Find(key);
+  if (node == nullptr) return LookupResult::kNotPresent;
+  const std::uint32_t ref = Visible(node, snapshot);
+  if (ref == 0) return LookupResult::kNotPresent;
+  const KeyVersion version = Decode(node, ref);
+  if (version.kind == EntryKind::kDelete) return LookupResult::kDeleted;
+  value->assign(version.value);
+  return LookupResult::kFound;
+}
+
+std::uint64_t MemTable::num_entries() const {
+  std::uint64_t total = 0;
+  for (const Stripe& s : entries_) total += s.count.load(std::memory_order_relaxed);
+  return total;
+}
+
+// --- EntryIterator ---
+
+MemTable::EntryIterator::EntryIterator(MemTableRef table)
+    : table_(std::move(table)), it_(table_->index_.NewIterator()) {}
+
+void MemTable::EntryIterator::Land(std::uint32_t ref) {
+  ref_ = ref;
+  if (ref != 0) version_ = table_->Decode(it_.node(), ref);
+}
+
+void MemTable::EntryIterator::SettleOnNewest() {
+  Land(it_.Valid() ? table_->Newest(it_.node()) : 0);
+}
+
+void MemTable::EntryIterator::SettleOnOldest() {
+  if (!it_.Valid()) return Land(0);
+  std::uint32_t ref = table_->Newest(it_.node());
+  for (std::uint32_t older; ref != 0 && (older = table_->Older(it_.node(), ref)) != 0;) {
+    ref = older;
+  }
+  Land(ref);
+}
+
+void MemTable::EntryIterator::SeekToFirst() {
+  it_.SeekToFirst();
+  SettleOnNewest();
+}
+
+void MemTable::EntryIterator::SeekToLast() {
+  it_.SeekToLast();
+  SettleOnOldest();
+}
+
+void MemTable::EntryIterator::Seek(std::string_view key) {
+  it_.Seek(key);
+  SettleOnNewest();
+}
+
+void MemTable::EntryIterator::Seek(std::string_view key, SequenceNumber sequence) {
+  it_.Seek(key);
+  if (!it_.Valid() || it_.key() != key) return SettleOnNewest();
+  // Same key: the first version with sequence <= `sequence`, else the next key.
+  std::uint32_t ref = table_->Newest(it_.node());
+  while (ref != 0 && table_->SequenceOf(it_.node(), ref) > sequence) {
+    ref = table_->Older(it_.node(), ref);
+  }
+  if (ref != 0) return Land(ref);
+  it_.Next();
+  SettleOnNewest();
+}
+
+void MemTable::EntryIterator::SeekForPrev(std::string_view key, SequenceNumber sequence) {
+  it_.SeekForPrev(key);
+  if (!it_.Valid() || it_.key() != key) return SettleOnOldest();
+  // Same key: the last (oldest) version with sequence >= `sequence`, else the
+  // previous key's oldest version.
+  std::uint32_t found = 0;
+  for (std::uint32_t ref = table_->Newest(it_.node());
+       ref != 0 && table_->SequenceOf(it_.node(), ref) >= sequence;
+       ref = table_->Older(it_.node(), ref)) {
+    found = ref;
+  }
+  if (found != 0) return Land(found);
+  it_.Prev();
+  SettleOnOldest();
+}
+
+void MemTable::EntryIterator::Next() {
+  const std::uint32_t older = table_->Older(it_.node(), ref_);
+  if (older != 0) return Land(older);
+  it_.Next();
+  SettleOnNewest();
+}
+
+void MemTable::EntryIterator::Prev() {
+  // The version whose older link names this one, if any: the next newer one.
+  std::uint32_t newer = 0;
+  for (std::uint32_t ref = table_->Newest(it_.node()); ref != ref_ && ref != 0;
+       ref = table_->Older(it_.node(), ref)) {
+    newer = ref;
+  }
+  if (newer != 0) return Land(newer);
+  it_.Prev();
+  SettleOnOldest();
+}
+
+// --- SnapshotIterator ---
+
+MemTable::SnapshotIterator::SnapshotIterator(MemTableRef table, SequenceNumber snapshot)
+    : table_(std::move(table)), snapshot_(snapshot), it_(table_->index_.NewIterator()) {}
+
+void MemTable::SnapshotIterator::SkipInvisible(Step step) {
+  for (valid_ = false; it_.Valid(); (it_.*step)()) {
+    const std::uint32_t ref = table_->Visible(it_.node(), snapshot_);
+    if (ref == 0) continue;
+    version_ = table_->Decode(it_.node(), ref);
+    if (version_.kind == EntryKind::kPut) {
+      valid_ = true;
+      return;
+    }
+  }
+}
+
+void MemTable::SnapshotIterator::SeekToFirst() {
+  it_.SeekToFirst();
+  SkipInvisible(&Index::Iterator::Next);
+}
+
+void MemTable::SnapshotIterator::SeekToLast() {
+  it_.SeekToLast();
+  SkipInvisible(&Index::Iterator::Prev);
+}
+
+void MemTable::SnapshotIterator::Seek(std::string_view target) {
+  it_.Seek(target);
+  SkipInvisible(&Index::Iterator::Next);
+}
+
+void MemTable::SnapshotIterator::SeekForPrev(std::string_view target) {
+  it_.SeekForPrev(target);
+  SkipInvisible(&Index::Iterator::Prev);
+}
+
+void MemTable::SnapshotIterator::Next() {
+  it_.Next();
+  SkipInvisible(&Index::Iterator::Next);
+}
+
+void MemTable::SnapshotIterator::Prev() {
+  it_.Prev();
+  SkipInvisible(&Index::Iterator::Prev);
+}
+
+}  // namespace arenakv

@@ -1,0 +1,213 @@
+// MemTable: the engine's multi-version write buffer, allocated whole from one
+// arena and released whole.
+//
+// Layout
+//   One skiplist node per user key; its payload (KeyHead) names the newest of a
+//   newest-first chain of versions {older link, sequence|kind, value}:
+//
+//     node "apple" --> [seq 9, put "red"] --> [seq 4, delete] --> [seq 2, put "green"]
+//
+//   The version that created the node lives in the node's own tail, after the
+//   key; later versions of the key are one arena chunk each:
+//
+//     node chunk:    | KeyHead {newest, first_older} | links | key | seq|kind, size, value |
+//     version chunk: | older u32 | seq|kind varint | value size varint | value |
+//
+//   Links are 32-bit CompactRefs into the arena (alloc/compact_refs.h), and the
+//   sequence (shifted left by one, the kind in the low bit) and value size are
+//   varints. A key written once therefore costs one chunk of about
+//   4h + 8 + key + value + 5 bytes (h: the node's height, 1.33 on average).
+//   (RocksDB instead puts key+sequence in every skiplist node; one node per key
+//   keeps the index smaller and a point read is one search plus a short walk.)
+//
+// Concurrency
+//   - Add may be called from any number of threads at once. A new key's node is
+//     published with its first version in place; a version of an existing key
+//     is allocated, filled, then linked. If an allocation fails, Add returns
+//     MemoryLimit and nothing is linked.
+//   - A version is published by a release CAS into the chain (KeyHead::newest,
+//     KeyHead::first_older or a version's `older` link), keeping the chain
+//     sorted by sequence even when writers of the same key race; readers load
+//     links with acquire.
+//   - Get and iterators never block. They see every version whose Add returned
+//     before they started. Versions being added concurrently may or may not be
+//     seen; the engine only reads at sequences it has published after all their
+//     Adds returned, which makes reads at a snapshot exact.
+//
+// Lifetime
+//   A MemTable is owned through MemTableRef (std::shared_ptr): the engine's
+//   current view, each iterator, each reader in a Get hold one. MarkImmutable()
+//   ends writes. When the last reference goes, the destructor releases the
+//   arena whole: no version or node is ever freed one by one.
+#ifndef ARENAKV_MVCC_MEMTABLE_MEMTABLE_H_
+#define ARENAKV_MVCC_MEMTABLE_MEMTABLE_H_
+
+#include <arenakv/alloc/arena.h>
+#include <arenakv/mvcc/status.h>
+#include <arenakv/skiplist/skiplist.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "mvcc/util/dbformat.h"
+
+namespace arenakv {
+
+// One version of a key, decoded. `value` points into the memtable's arena and
+// stays valid while the memtable is referenced.
+struct KeyVersion {
+  SequenceNumber sequence = 0;
+  EntryKind kind = EntryKind::kPut;
+  std::string_view value;
+};
+
+// The payload of each key's skiplist node: links (CompactRefs) to the newest
+// version, and the `older` link of the version stored in the node's tail.
+struct KeyHead {
+  std::atomic<std::uint32_t> newest{0};
+  std::atomic<std::uint32_t> first_older{0};
+};
+
+class MemTable;
+using MemTableRef = std::shared_ptr<MemTable>;
+
+class MemTable {
+ public:
+  using Index = SkipList<KeyHead>;
+
+  // write_buffer_size: ShouldFlush() turns true once the arena has committed
+  // this much. capacity: the arena's hard limit; Add returns MemoryLimit there.
+  // Links reach 16 GiB of the arena, so capacity must stay below that (Add
+  // returns MemoryLimit beyond it).
+  static MemTableRef Create(std::size_t write_buffer_size, std::size_t capacity);
+  // As above; `on_release` runs when the last reference goes, just before the
+  // arena is released (the engine counts live and released arenas with it).
+  static MemTableRef Create(std::size_t write_buffer_size, std::size_t capacity,
+                            std::function<void(const MemTable*)> on_release);
+  ~MemTable();  // releases the arena whole
+  MemTable(const MemTable&) = delete;
+  MemTable& operator=(const MemTable&) = delete;
+
+  // Adds a version of `key`. Thread-safe. MemoryLimit if the arena is full
+  // (nothing linked), InvalidArgument after MarkImmutable, for a sequence
+  // above kMaxSequenceNumber, or for a key or value of 4 GiB or more.
+  Status Add(SequenceNumber sequence, EntryKind kind, std::string_view key, std::string_view value);
+
+  enum class LookupResult { kFound, kDeleted, kNotPresent };
+  // The newest version of `key` with sequence <= snapshot. kFound fills *value.
+  LookupResult Get(std::string_view key, SequenceNumber snapshot, std::string* value) const;
+
+  void MarkImmutable() { immutable_.store(true, std::memory_order_release); }
+  bool immutable() const { return immutable_.load(std::memory_order_acquire); }
+
+  // Committed arena bytes (what this memtable costs in memory); O(1).
+  std::size_t ApproximateMemoryUsage() const { return arena_.ReservedBytes(); }
+  bool ShouldFlush() const { return ApproximateMemoryUsage() >= write_buffer_size_; }
+  // Versions added so far (exact once concurrent Adds have returned).
+  std::uint64_t num_entries() const;
+  ArenaStats arena_stats() const { return arena_.Stats(); }
+
+  // Every version in (key ascending, sequence descending) order, i.e. internal
+  // key order: what a flush writes and what the engine's merged iterators
+  // read. Holds a reference to the memtable.
+  class EntryIterator {
+   public:
+    explicit EntryIterator(MemTableRef table);
+    bool Valid() const { return ref_ != 0; }
+    void SeekToFirst();
+    void SeekToLast();
+    void Seek(std::string_view key);  // first version of the first key >= key
+    // First entry at or after (key, sequence) in internal key order.
+    void Seek(std::string_view key, SequenceNumber sequence);
+    // Last entry at or before (key, sequence) in internal key order.
+    void SeekForPrev(std::string_view key, SequenceNumber sequence);
+    void Next();
+    // O(versions of the key) within a key; O(log n) to the previous key.
+    void Prev();
+    std::string_view key() const { return it_.key(); }
+    SequenceNumber sequence() const { return version_.sequence; }
+    EntryKind kind() const { return version_.kind; }
+    std::string_view value() const { return version_.value; }
+
+   private:
+    void Land(std::uint32_t ref);  // ref_ = ref and decodes it (0: end)
+    void SettleOnNewest();         // newest version of it_'s node, or the end
+    void SettleOnOldest();         // oldest version of it_'s node, or the end
+
+    MemTableRef table_;
+    Index::Iterator it_;
+    std::uint32_t ref_ = 0;
+    KeyVersion version_;
+  };
+
+  // The user's view at `snapshot`: each key once, with its newest version
+  // <= snapshot, tombstoned keys skipped. Holds a reference to the memtable.
+  class SnapshotIterator {
+   public:
+    SnapshotIterator(MemTableRef table, SequenceNumber snapshot);
+    bool Valid() const { return valid_; }
+    void SeekToFirst();
+    void SeekToLast();
+    void Seek(std::string_view target);         // first key >= target
+    void SeekForPrev(std::string_view target);  // last key <= target
+    void Next();
+    void Prev();
+    std::string_view key() const { return it_.key(); }
+    std::string_view value() const { return version_.value; }
+    SequenceNumber sequence() const { return version_.sequence; }
+
+   private:
+    // Moves it_ with `step` (Next or Prev) until it rests on a key whose newest
+    // version <= snapshot is a put, or runs off the end.
+    using Step = void (Index::Iterator::*)() noexcept;
+    void SkipInvisible(Step step);
+
+    MemTableRef table_;
+    SequenceNumber snapshot_;
+    Index::Iterator it_;
+    bool valid_ = false;
+    KeyVersion version_;
+  };
+
+ private:
+  MemTable(std::size_t write_buffer_size, std::size_t capacity);
+
+  // Where version `ref` of `node` lives: its older link and its encoded body.
+  struct Slot {
+    std::atomic<std::uint32_t>* older;
+    const char* body;
+  };
+  Slot Locate(const Index::Node* node, std::uint32_t ref) const;
+  std::uint32_t Newest(const Index::Node* node) const {
+    return node->payload().newest.load(std::memory_order_acquire);
+  }
+  std::uint32_t Older(const Index::Node* node, std::uint32_t ref) const {
+    return Locate(node, ref).older->load(std::memory_order_acquire);
+  }
+  KeyVersion Decode(const Index::Node* node, std::uint32_t ref) const;
+  SequenceNumber SequenceOf(const Index::Node* node, std::uint32_t ref) const;
+  void LinkVersion(Index::Node* node, std::uint32_t ref, SequenceNumber sequence);
+  // The newest version of `node` with sequence <= snapshot, or 0.
+  std::uint32_t Visible(const Index::Node* node, SequenceNumber snapshot) const;
+
+  mutable Arena arena_;  // declared first: destroyed last, after the index
+  Index index_;
+  const std::size_t write_buffer_size_;
+  std::atomic<bool> immutable_{false};
+
+  // Entry count, striped so concurrent writers do not share one cache line.
+  struct alignas(64) Stripe {
+    std::atomic<std::uint64_t> count{0};
+  };
+  static constexpr int kStripes = 16;
+  Stripe entries_[kStripes];
+};
+
+}  // namespace arenakv
+
+#endif  // ARENAKV_MVCC_MEMTABLE_MEMTABLE_H_

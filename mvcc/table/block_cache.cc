@@ -1,0 +1,301 @@
+// BlockCache internals. The contract is in mvcc/block_cache.h.
+//
+// Entry states (all transitions under the entry's shard mutex):
+//
+//   cached, unpinned  in `table`, on the LRU list        (evictable)
+//   cached, pinned    in `table`, off the LRU list
+//   detached, pinned  out of `table`, off the LRU list   (replaced/evicted while pinned)
+//   freed             the chunk is back in the arena
+//
+// An entry is freed by whoever makes it "detached and unpinned": eviction or
+// replacement of an unpinned entry, or the last Release of a detached one.
+// Invariants per shard: usage == sum of sizes of the entries in `table`;
+// detached == number of detached, pinned entries.
+#include "mvcc/table/block_cache.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <new>
+#include <unordered_map>
+
+#include "arenakv/base/check.h"
+
+namespace arenakv {
+
+// The header of an entry's arena chunk; the block bytes follow it.
+struct BlockCache::Handle {
+  std::uint64_t cache_id;
+  std::uint64_t offset;
+  // LRU links, meaningful only while on the LRU list. A detached entry about
+  // to be freed reuses `next` to chain the shard's garbage list.
+  Handle* prev;
+  Handle* next;
+  std::size_t size;    // bytes of contents
+  std::uint32_t pins;  // outstanding handles from Insert/Lookup
+  std::uint32_t shard;
+  bool in_cache;  // in its shard's table
+
+  char* data() { return reinterpret_cast<char*>(this) + sizeof(Handle); }
+  const char* data() const { return reinterpret_cast<const char*>(this) + sizeof(Handle); }
+};
+static_assert(sizeof(BlockCache::Handle) % kAlignment == 0,
+              "block bytes follow the header at an aligned offset");
+
+namespace {
+
+struct CacheKey {
+  std::uint64_t cache_id;
+  std::uint64_t offset;
+  bool operator==(const CacheKey&) const = default;
+};
+
+// A 64-bit finalizer (splitmix64's): every input bit affects every output
+// bit, so both the shard (top bits) and the table bucket (low bits) spread.
+inline std::uint64_t Mix64(std::uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  x ^= x >> 31;
+  return x;
+}
+
+inline std::uint64_t HashKey(std::uint64_t cache_id, std::uint64_t offset) {
+  return Mix64(cache_id ^ Mix64(offset + 0x9e3779b97f4a7c15ull));
+}
+
+struct CacheKeyHash {
+  std::size_t operator()(const CacheKey& key) const {
+    return static_cast<std::size_t>(HashKey(key.cache_id, key.offset));
+  }
+};
+
+constexpr int kMaxShardBits = 16;
+// Arena room beyond the pinned-overflow allowance: each thread commits its
+// pools per slab in steps of 64 KiB, so 16 threads touching 64 slabs of block
+// sizes hold 64 MiB of committed but unused space at worst. Slack costs
+// address space only until used.
+constexpr std::size_t kArenaSlack = std::size_t{64} << 20;
+
+ArenaOptions ArenaOptionsFor(std::size_t cache_capacity) {
+  ArenaOptions options;
+  const std::size_t limit = kMaxArenaSize - kArenaSlack;
+  options.capacity = std::min(cache_capacity, limit / 2) * 2 + kArenaSlack;
+  return options;
+}
+
+}  // namespace
+
+struct BlockCache::Impl {
+  // One shard: its own mutex, table, LRU list and counters, on its own cache
+  // lines so that threads using different shards do not share a line.
+  struct alignas(64) Shard {
+    std::mutex mu;
+    std::size_t capacity = 0;  // set once before any use
+    // Guarded by mu.
+    std::size_t usage = 0;
+    std::size_t detached = 0;
+    Handle lru{};  // dummy head: lru.next is the least recently released entry
+    std::unordered_map<CacheKey, Handle*, CacheKeyHash> table;
+    // Written under mu, read without it by the stats accessors: relaxed, as
+    // they are counters that order nothing.
+    std::atomic<std::size_t> usage_view{0};
+    std::atomic<std::uint64_t> hits{0};
+    std::atomic<std::uint64_t> misses{0};
+
+    Shard() { lru.prev = lru.next = &lru; }
+
+    void LruUnlink(Handle* e) {
+      e->prev->next = e->next;
+      e->next->prev = e->prev;
+    }
+    void LruAppend(Handle* e) {  // as the most recently released
+      e->next = &lru;
+      e->prev = lru.prev;
+      e->prev->next = e;
+      lru.prev = e;
+    }
+
+    // `e` has just been removed from `table`. Frees it (via *garbage) if unpinned.
+    void Detach(Handle* e, Handle** garbage) {
+      ARENAKV_DCHECK(e->in_cache && usage >= e->size);
+      e->in_cache = false;
+      usage -= e->size;
+      if (e->pins == 0) {
+        LruUnlink(e);
+        e->next = *garbage;
+        *garbage = e;
+      } else {
+        ++detached;
+      }
+    }
+
+    // Evicts least recently released entries until usage fits, or none is left
+    // unpinned.
+    void EvictOverflow(Handle** garbage) {
+      while (usage > capacity && lru.next != &lru) {
+        Handle* victim = lru.next;
+        table.erase(CacheKey{victim->cache_id, victim->offset});
+        Detach(victim, garbage);
+      }
+      usage_view.store(usage, std::memory_order_relaxed);
+    }
+  };
+
+  Impl(std::size_t capacity_bytes, int bits)
+      : arena(ArenaOptionsFor(capacity_bytes)),
+        capacity(capacity_bytes),
+        shard_bits(std::clamp(bits, 0, kMaxShardBits)),
+        shards(new Shard[std::size_t{1} << shard_bits]) {
+    const std::size_t count = std::size_t{1} << shard_bits;
+    for (std::size_t i = 0; i < count; ++i) {
+      shards[i].capacity = capacity / count + (i < capacity % count ? 1 : 0);
+    }
+  }
+
+  std::size_t shard_count() const { return std::size_t{1} << shard_bits; }
+  std::uint32_t ShardIndex(std::uint64_t hash) const {
+    return shard_bits == 0 ? 0 : static_cast<std::uint32_t>(hash >> (64 - shard_bits));
+  }
+
+  // Frees a garbage list built by Shard::Detach; call unlocked.
+  void FreeAll(Handle* garbage) {
+    while (garbage != nullptr) {
+      Handle* next = garbage->next;
+      arena.Free(garbage);
+      garbage = next;
+    }
+  }
+
+  Arena arena;  // every entry's chunk; thread-safe
+  const std::size_t capacity;
+  const int shard_bits;
+  std::unique_ptr<Shard[]> shards;
+  std::atomic<std::uint64_t> next_id{1};
+};
+
+BlockCache::BlockCache(std::size_t capacity, int shard_bits)
+    : impl_(std::make_unique<Impl>(capacity, shard_bits)) {}
+
+BlockCache::~BlockCache() {
+  for (std::size_t i = 0; i < impl_->shard_count(); ++i) {
+    Impl::Shard& shard = impl_->shards[i];
+    ARENAKV_DCHECK(shard.detached == 0);
+    for (auto& [key, e] : shard.table) {
+      ARENAKV_DCHECK(e->pins == 0);
+      impl_->arena.Free(e);
+    }
+    shard.table.clear();
+  }
+}
+
+BlockCache::Handle* BlockCache::Insert(std::uint64_t cache_id, std::uint64_t offset,
+                                       std::string_view contents) {
+  const std::uint64_t hash = HashKey(cache_id, offset);
+  const std::uint32_t index = impl_->ShardIndex(hash);
+  Impl::Shard& shard = impl_->shards[index];
+  if (shard.capacity == 0 || contents.size() > shard.capacity) return nullptr;
+
+  // Allocate and fill outside the lock: the entry is private until linked.
+  void* chunk = impl_->arena.TryAlloc(sizeof(Handle) + contents.size());
+  if (chunk == nullptr) return nullptr;
+  auto* e = new (chunk) Handle{};
+  e->cache_id = cache_id;
+  e->offset = offset;
+  e->size = contents.size();
+  e->pins = 1;
+  e->shard = index;
+  e->in_cache = true;
+  if (!contents.empty()) std::memcpy(e->data(), contents.data(), contents.size());
+
+  Handle* garbage = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(shard.mu);
+    auto [it, inserted] = shard.table.try_emplace(CacheKey{cache_id, offset}, e);
+    if (!inserted) {
+      shard.Detach(it->second, &garbage);
+      it->second = e;
+    }
+    shard.usage += e->size;
+    shard.EvictOverflow(&garbage);
+  }
+  impl_->FreeAll(garbage);
+  return e;
+}
+
+BlockCache::Handle* BlockCache::Lookup(std::uint64_t cache_id, std::uint64_t offset) {
+  Impl::Shard& shard = impl_->shards[impl_->ShardIndex(HashKey(cache_id, offset))];
+  std::lock_guard<std::mutex> lock(shard.mu);
+  auto it = shard.table.find(CacheKey{cache_id, offset});
+  if (it == shard.table.end()) {
+    shard.misses.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
+  }
+  Handle* e = it->second;
+  if (e->pins == 0) shard.LruUnlink(e);
+  ++e->pins;
+  shard.hits.fetch_add(1, std::memory_order_relaxed);
+  return e;
+}
+
+void BlockCache::Release(Handle* handle) {
+  ARENAKV_DCHECK(handle != nullptr);
+  Impl::Shard& shard = impl_->shards[handle->shard];
+  Handle* garbage = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(shard.mu);
+    ARENAKV_DCHECK(handle->pins > 0);
+    if (--handle->pins == 0) {
+      if (handle->in_cache) {
+        shard.LruAppend(handle);
+        // Pinned entries may have pushed usage past capacity; now one more
+        // entry is evictable.
+        shard.EvictOverflow(&garbage);
+      } else {
+        --shard.detached;
+        handle->next = nullptr;
+        garbage = handle;
+      }
+    }
+  }
+  impl_->FreeAll(garbage);
+}
+
+std::string_view BlockCache::Value(const Handle* handle) {
+  ARENAKV_DCHECK(handle != nullptr);
+  return {handle->data(), handle->size};
+}
+
+std::uint64_t BlockCache::NewId() { return impl_->next_id.fetch_add(1, std::memory_order_relaxed); }
+
+std::size_t BlockCache::capacity() const { return impl_->capacity; }
+
+std::size_t BlockCache::usage() const {
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < impl_->shard_count(); ++i) {
+    total += impl_->shards[i].usage_view.load(std::memory_order_relaxed);
+  }
+  return total;
+}
+
+std::uint64_t BlockCache::hits() const {
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < impl_->shard_count(); ++i) {
+    total += impl_->shards[i].hits.load(std::memory_order_relaxed);
+  }
+  return total;
+}
+
+std::uint64_t BlockCache::misses() const {
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < impl_->shard_count(); ++i) {
+    total += impl_->shards[i].misses.load(std::memory_order_relaxed);
+  }
+  return total;
+}
+
+ArenaStats BlockCache::arena_stats() const { return impl_->arena.Stats(); }
+
+}  // namespace arenakv

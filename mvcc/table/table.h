@@ -1,0 +1,116 @@
+// Table: an open, immutable SST file (written by TableBuilder; format in
+// mvcc/table/table_format.h and docs/FORMATS.md, "SST file").
+//
+// Features
+//   - Open reads the footer, index, filter and properties blocks once, always
+//     verifying their checksums, and keeps them in memory. Data blocks are
+//     read on demand (and uncompressed, if stored compressed), through the
+//     BlockCache when one is given; the cache holds uncompressed contents.
+//   - NewIterator walks the index block and opens one data block at a time
+//     (a two-level iterator), in both directions, across block boundaries.
+//   - Get answers "newest version of a user key visible at a snapshot",
+//     consulting the bloom filter before any data block is read.
+//
+// Caveats
+//   - Errors are values: a bad block (checksum, layout, bounds) makes an
+//     iterator !Valid() with a Corruption status() and Get return Corruption;
+//     nothing reads outside a block. With verify_checksums false and no cache,
+//     a corrupt data block may read as wrong entries; VerifyAll finds it.
+//   - A data block inserted into the cache is always verified first, so a
+//     cached block is trusted whatever verify_checksums says.
+//
+// Thread safety and ownership: after Open a Table is immutable and every
+// const method may be called from any number of threads at once (the file's
+// Read and the cache are thread-safe). The Table owns its file. The cache (if
+// any) must outlive the Table; a Table must outlive its iterators. Iterators
+// are single-threaded and keep the data block they are on alive (an owned
+// copy or a pinned cache handle).
+#ifndef ARENAKV_MVCC_TABLE_TABLE_H_
+#define ARENAKV_MVCC_TABLE_TABLE_H_
+
+#include <arenakv/mvcc/file_system.h>
+#include <arenakv/mvcc/status.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "mvcc/iter/internal_iterator.h"
+#include "mvcc/table/block.h"
+#include "mvcc/table/block_cache.h"
+#include "mvcc/table/table_format.h"
+#include "mvcc/util/dbformat.h"
+
+namespace arenakv {
+
+class TableIterator;
+
+class Table {
+ public:
+  // Opens the table in `file` (file_size bytes). Corruption if the file is too
+  // short, is not an arenakv table (magic, version), or the footer, index,
+  // filter or properties block is damaged or inconsistent; the file's error
+  // if a read fails. On success *table owns the file.
+  static Status Open(const TableOptions& options, std::unique_ptr<RandomAccessFile> file,
+                     std::uint64_t file_size, BlockCache* cache, std::unique_ptr<Table>* table);
+
+  ~Table();
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
+
+  // Iterator over every entry in InternalKeyCompare order. verify_checksums
+  // checks each data block read from the file (cache hits were checked
+  // before they were cached).
+  std::unique_ptr<InternalIterator> NewIterator(bool verify_checksums) const;
+
+  enum class GetResult { kNotPresent, kFound, kDeleted };
+  // The newest version of user_key with sequence <= snapshot: kFound (and
+  // *value, if value is not null, set to its value), kDeleted (a tombstone),
+  // or kNotPresent. Checks the bloom filter first. Returns Corruption or the
+  // file's error if a block cannot be read; *result is then kNotPresent.
+  Status Get(std::string_view user_key, SequenceNumber snapshot, bool verify_checksums,
+             GetResult* result, std::string* value) const;
+
+  // The bloom filter alone: false only if the table certainly has no entry
+  // for user_key. True when the table has no filter.
+  bool KeyMayMatch(std::string_view user_key) const;
+
+  const TableProperties& properties() const { return properties_; }
+
+  // Reads every data block from the file (bypassing the cache), verifying
+  // checksums, block layout, strictly increasing keys, index separators, the
+  // bloom filter (no false negatives) and the properties against the entries.
+  // OK, Corruption with what was wrong, or the file's error.
+  Status VerifyAll() const;
+
+ private:
+  friend class TableIterator;
+
+  Table() = default;
+
+  // The data block at `handle`, through the cache when there is one.
+  // Corruption if the handle lies outside the data region.
+  Status ReadDataBlock(const BlockHandle& handle, bool verify_checksums,
+                       BlockContents* contents) const;
+  Status CheckDataHandle(const BlockHandle& handle) const;
+  // Checks the index block once at Open: its layout, every handle, and that
+  // it has properties_.num_data_blocks entries.
+  Status CheckIndex() const;
+
+  TableOptions options_;
+  std::unique_ptr<RandomAccessFile> file_;
+  std::uint64_t file_size_ = 0;
+  BlockCache* cache_ = nullptr;  // not owned; may be null
+  std::uint64_t cache_id_ = 0;   // this table's key prefix in cache_
+  // Data blocks (and their trailers) lie in [0, data_end_).
+  std::uint64_t data_end_ = 0;
+  std::string index_block_;
+  bool has_filter_ = false;
+  std::string filter_block_;
+  TableProperties properties_;
+};
+
+}  // namespace arenakv
+
+#endif  // ARENAKV_MVCC_TABLE_TABLE_H_

@@ -1,0 +1,169 @@
+// VersionSet: the DB's set of table files, as recorded in the manifest.
+//
+// A Version is an immutable snapshot of which table files make up each level:
+// flushes add files to level 0 (newest first; they may overlap), compactions
+// replace files and move data down into levels 1..6, each a sorted run of
+// files with disjoint user-key ranges. Readers hold a Version through
+// std::shared_ptr for as long as they read it; each file of a Version is a
+// TableFile, shared by every Version that contains it.
+//
+// The manifest (MANIFEST-<n>, named by CURRENT) is a log (mvcc/log/log_format.h)
+// of VersionEdits: the first record is a full snapshot (every file, the log
+// number, next file number, last sequence); each later record says what one
+// flush or compaction changed. Every record is synced before the edit takes
+// effect.
+//
+// Concurrency: Recover, CreateNew and WriteSnapshot run at Open, alone.
+// LogAndApply may be called from several threads at once (the background
+// threads' flushes and compactions, CompactRange callers): manifest_mu_
+// serializes them, and each edit applies to the then-current Version, so
+// concurrent edits compose. current(), NewFileNumber() and the getters are
+// thread-safe.
+//
+// File lifetime: a TableFile marked obsolete (no longer in the current
+// Version) deletes its file when the last Version (or iterator) holding it
+// lets go.
+#ifndef ARENAKV_MVCC_VERSION_VERSION_SET_H_
+#define ARENAKV_MVCC_VERSION_VERSION_SET_H_
+
+#include <arenakv/mvcc/file_system.h>
+#include <arenakv/mvcc/status.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mvcc/log/log_writer.h"
+#include "mvcc/table/block_cache.h"
+#include "mvcc/table/table.h"
+#include "mvcc/version/version_edit.h"
+
+namespace arenakv {
+
+class TableFile {
+ public:
+  TableFile(FileMetaData meta, std::unique_ptr<Table> table, FileSystem* fs, std::string path)
+      : meta_(std::move(meta)), table_(std::move(table)), fs_(fs), path_(std::move(path)) {}
+  ~TableFile();
+  TableFile(const TableFile&) = delete;
+  TableFile& operator=(const TableFile&) = delete;
+
+  const FileMetaData& meta() const { return meta_; }
+  const Table& table() const { return *table_; }
+  // The file is deleted from disk when this object is destroyed.
+  void MarkObsolete() { obsolete_.store(true, std::memory_order_relaxed); }
+
+ private:
+  const FileMetaData meta_;
+  const std::unique_ptr<Table> table_;
+  FileSystem* const fs_;
+  const std::string path_;
+  std::atomic<bool> obsolete_{false};
+};
+using TableFileRef = std::shared_ptr<TableFile>;
+
+// Bytes of all `files` on disk.
+std::uint64_t TotalBytes(const std::vector<TableFileRef>& files);
+
+inline std::string_view SmallestUserKey(const TableFile& f) {
+  return ExtractUserKey(f.meta().smallest);
+}
+inline std::string_view LargestUserKey(const TableFile& f) {
+  return ExtractUserKey(f.meta().largest);
+}
+
+struct Version {
+  // Level 0: newest file first (files may overlap; newer ones shadow older).
+  // Levels >= 1: ordered by key; no two files share a user key (compactions
+  // cut output files only between user keys).
+  std::array<std::vector<TableFileRef>, kNumLevels> levels;
+
+  std::uint64_t TotalFileSize() const;
+  std::uint64_t NumFiles() const;
+  std::uint64_t LevelBytes(int level) const;
+
+  // The files of `level` whose user-key range meets [begin, end] (a missing
+  // bound is unbounded), in level order. At level 0 the range grows with
+  // every file found, until no other file overlaps it (a key's versions may
+  // be spread over several overlapping files, and must move down together).
+  std::vector<TableFileRef> OverlappingFiles(int level, std::optional<std::string_view> begin,
+                                             std::optional<std::string_view> end) const;
+  // Levels >= 1: the one file whose range may hold user_key, or null.
+  const TableFile* FileForKey(int level, std::string_view user_key) const;
+};
+using VersionRef = std::shared_ptr<const Version>;
+
+class VersionSet {
+ public:
+  VersionSet(std::string dir, FileSystem* fs, TableOptions table_options, BlockCache* cache);
+  ~VersionSet();
+
+  // A new DB: MANIFEST-000001 holding an empty snapshot, and CURRENT naming it.
+  Status CreateNew();
+  // Reads CURRENT and the manifest, opens every table file it names (reading
+  // and checking their footers, indexes, filters and properties; with
+  // paranoid_checks also every data block), and makes that the current
+  // Version. Missing or corrupt files and manifests are Corruption.
+  Status Recover(bool paranoid_checks);
+  // Starts a new manifest holding one snapshot of the current state with
+  // `edit` applied, points CURRENT at it, and installs the result. The old
+  // manifest is left for the caller to delete (see manifest_number()).
+  Status WriteSnapshot(VersionEdit* edit, std::vector<TableFileRef> added);
+  // Appends `edit` (plus next file number and last sequence) to the manifest,
+  // syncs it, and installs the resulting Version. `added` holds the opened
+  // files of edit->new_files(), in the same order.
+  Status LogAndApply(VersionEdit* edit, std::vector<TableFileRef> added);
+
+  // Opens table file meta.number for reading (data blocks through the block
+  // cache), checking its footer, index, filter and properties; with
+  // `paranoid` also every data block.
+  Status OpenTable(const FileMetaData& meta, bool paranoid, TableFileRef* file);
+
+  VersionRef current() const;
+  std::uint64_t NewFileNumber() { return next_file_number_.fetch_add(1); }
+  // Numbers below `number` are never handed out again.
+  void MarkFileNumberUsed(std::uint64_t number);
+  std::uint64_t next_file_number() const { return next_file_number_.load(); }
+  std::uint64_t log_number() const { return log_number_; }
+  std::uint64_t manifest_number() const { return manifest_number_; }
+  SequenceNumber last_sequence() const { return last_sequence_.load(); }
+  void SetLastSequence(SequenceNumber s) { last_sequence_.store(s); }
+
+  const std::string& dir() const { return dir_; }
+  FileSystem* fs() const { return fs_; }
+  const TableOptions& table_options() const { return table_options_; }
+
+ private:
+  // The Version that `edit` turns `base` into; Corruption if it deletes a
+  // file that is not there.
+  Status Apply(const Version& base, const VersionEdit& edit, std::vector<TableFileRef> added,
+               VersionRef* result) const;
+  void Install(VersionRef version);
+  void FillEdit(VersionEdit* edit) const;
+
+  const std::string dir_;
+  FileSystem* const fs_;
+  const TableOptions table_options_;
+  BlockCache* const cache_;
+
+  std::atomic<std::uint64_t> next_file_number_{2};
+  std::atomic<SequenceNumber> last_sequence_{0};
+  std::uint64_t log_number_ = 0;
+  std::uint64_t manifest_number_ = 0;
+  std::mutex manifest_mu_;  // serializes LogAndApply (the manifest and log_number_)
+  std::unique_ptr<WritableFile> manifest_file_;
+  std::unique_ptr<LogWriter> manifest_log_;
+
+  mutable std::mutex mu_;  // guards current_
+  VersionRef current_;
+};
+
+}  // namespace arenakv
+
+#endif  // ARENAKV_MVCC_VERSION_VERSION_SET_H_

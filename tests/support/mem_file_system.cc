@@ -1,0 +1,384 @@
+#include "tests/support/mem_file_system.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+namespace arenakv {
+namespace {
+
+std::string Normalize(const std::string& path) {
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  return p;
+}
+
+// "/a/b" -> "/a", "/a" -> "/", "a" -> "" (the relative root).
+std::string Parent(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return "";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string BaseName(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+class MemFileSystem::MemWritableFile final : public WritableFile {
+ public:
+  MemWritableFile(MemFileSystem* fs, std::string path, FileRef file, std::uint64_t epoch)
+      : fs_(fs), path_(std::move(path)), file_(std::move(file)), epoch_(epoch) {}
+
+  Status Append(std::string_view data) override {
+    if (closed_) return Status::IOError(path_ + ": append after close");
+    std::lock_guard<std::mutex> guard(fs_->mu_);
+    std::uint64_t written = 0;
+    Status s = fs_->AppendTo(epoch_, path_, file_.get(), data, &written);
+    size_ += written;
+    return s;
+  }
+
+  Status Flush() override {
+    if (closed_) return Status::IOError(path_ + ": flush after close");
+    std::lock_guard<std::mutex> guard(fs_->mu_);
+    if (Status s = fs_->CheckOpen(epoch_, path_); !s.ok()) return s;
+    if (fs_->write_error_) return Status::IOError(path_ + ": injected flush error");
+    return Status::OK();
+  }
+
+  Status Sync() override {
+    if (closed_) return Status::IOError(path_ + ": sync after close");
+    std::lock_guard<std::mutex> guard(fs_->mu_);
+    if (Status s = fs_->CheckOpen(epoch_, path_); !s.ok()) return s;
+    if (fs_->write_error_) return Status::IOError(path_ + ": injected sync error");
+    file_->synced = file_->data.size();
+    return Status::OK();
+  }
+
+  Status Close() override {
+    closed_ = true;
+    return Status::OK();
+  }
+
+  std::uint64_t Size() const override { return size_; }
+
+ private:
+  MemFileSystem* const fs_;
+  const std::string path_;
+  const FileRef file_;  // stays valid (an orphan) if the path is removed or replaced
+  const std::uint64_t epoch_;
+  std::uint64_t size_ = 0;
+  bool closed_ = false;
+};
+
+class MemFileSystem::MemSequentialFile final : public SequentialFile {
+ public:
+  MemSequentialFile(MemFileSystem* fs, std::string path, FileRef file, std::uint64_t epoch)
+      : fs_(fs), path_(std::move(path)), file_(std::move(file)), epoch_(epoch) {}
+
+  Status Read(std::size_t n, std::string_view* result, char* scratch) override {
+    std::lock_guard<std::mutex> guard(fs_->mu_);
+    *result = {};
+    if (Status s = fs_->CheckOpen(epoch_, path_); !s.ok()) return s;
+    const std::string& data = file_->data;
+    const std::size_t got =
+        pos_ >= data.size() ? 0 : std::min<std::uint64_t>(n, data.size() - pos_);
+    std::memcpy(scratch, data.data() + pos_, got);
+    pos_ += got;
+    *result = std::string_view(scratch, got);
+    return Status::OK();
+  }
+
+  Status Skip(std::uint64_t n) override {
+    std::lock_guard<std::mutex> guard(fs_->mu_);
+    if (Status s = fs_->CheckOpen(epoch_, path_); !s.ok()) return s;
+    pos_ += n;  // past the end is allowed, as with lseek; reads then see EOF
+    return Status::OK();
+  }
+
+ private:
+  MemFileSystem* const fs_;
+  const std::string path_;
+  const FileRef file_;
+  const std::uint64_t epoch_;
+  std::uint64_t pos_ = 0;
+};
+
+class MemFileSystem::MemRandomAccessFile final : public RandomAccessFile {
+ public:
+  MemRandomAccessFile(MemFileSystem* fs, std::string path, FileRef file, std::uint64_t epoch)
+      : fs_(fs), path_(std::move(path)), file_(std::move(file)), epoch_(epoch) {}
+
+  Status Read(std::uint64_t offset, std::size_t n, std::string_view* result,
+              char* scratch) const override {
+    std::lock_guard<std::mutex> guard(fs_->mu_);
+    *result = {};
+    if (Status s = fs_->CheckOpen(epoch_, path_); !s.ok()) return s;
+    const std::string& data = file_->data;
+    const std::size_t got =
+        offset >= data.size() ? 0 : std::min<std::uint64_t>(n, data.size() - offset);
+    std::memcpy(scratch, data.data() + offset, got);
+    *result = std::string_view(scratch, got);
+    return Status::OK();
+  }
+
+ private:
+  MemFileSystem* const fs_;
+  const std::string path_;
+  const FileRef file_;
+  const std::uint64_t epoch_;
+};
+
+class MemFileSystem::MemFileLock final : public FileLock {
+ public:
+  MemFileLock(MemFileSystem* fs, std::string path, std::uint64_t epoch)
+      : fs_(fs), path_(std::move(path)), epoch_(epoch) {}
+  ~MemFileLock() override {
+    std::lock_guard<std::mutex> guard(fs_->mu_);
+    // After a crash the lock is already gone and may have been taken again.
+    if (epoch_ == fs_->epoch_) fs_->locked_.erase(path_);
+  }
+
+ private:
+  MemFileSystem* const fs_;
+  const std::string path_;
+  const std::uint64_t epoch_;
+};
+
+MemFileSystem::MemFileSystem() : dirs_{"", "/"} {}
+MemFileSystem::~MemFileSystem() = default;
+
+Status MemFileSystem::CheckOpen(std::uint64_t epoch, const std::string& path) const {
+  if (epoch != epoch_) return Status::IOError(path + ": handle opened before a simulated crash");
+  return Status::OK();
+}
+
+Status MemFileSystem::ExpectDir(const std::string& dir, const std::string& subject) const {
+  if (dirs_.count(dir) != 0) return Status::OK();
+  if (files_.count(dir) != 0) return Status::IOError(subject + ": Not a directory");
+  return Status::NotFound(subject + ": No such file or directory");
+}
+
+Status MemFileSystem::CheckParent(const std::string& path) const {
+  return ExpectDir(Parent(path), path);
+}
+
+Status MemFileSystem::FindFile(const std::string& path, FileRef* file) const {
+  auto it = files_.find(path);
+  if (it != files_.end()) {
+    *file = it->second;
+    return Status::OK();
+  }
+  if (dirs_.count(path) != 0) return Status::IOError(path + ": Is a directory");
+  return Status::NotFound(path + ": No such file or directory");
+}
+
+Status MemFileSystem::AppendTo(std::uint64_t epoch, const std::string& path, FileState* file,
+                               std::string_view data, std::uint64_t* written) {
+  *written = 0;
+  if (Status s = CheckOpen(epoch, path); !s.ok()) return s;
+  if (write_error_) return Status::IOError(path + ": injected write error");
+  if (byte_budget_.has_value() && data.size() > *byte_budget_) {
+    const std::size_t kept = static_cast<std::size_t>(*byte_budget_);
+    file->data.append(data.substr(0, kept));
+    *written = kept;
+    byte_budget_ = 0;
+    return Status::IOError(path + ": injected torn write");
+  }
+  if (byte_budget_.has_value()) *byte_budget_ -= data.size();
+  file->data.append(data);
+  *written = data.size();
+  return Status::OK();
+}
+
+Status MemFileSystem::NewWritableFile(const std::string& path,
+                                      std::unique_ptr<WritableFile>* file) {
+  const std::string p = Normalize(path);
+  std::lock_guard<std::mutex> guard(mu_);
+  if (dirs_.count(p) != 0) return Status::IOError(p + ": Is a directory");
+  if (Status s = CheckParent(p); !s.ok()) return s;
+  FileRef& state = files_[p];
+  if (state == nullptr) {
+    state = std::make_shared<FileState>();
+  } else {
+    // Truncation changes the file, not the directory: durable at once.
+    state->data.clear();
+    state->synced = 0;
+  }
+  *file = std::make_unique<MemWritableFile>(this, p, state, epoch_);
+  return Status::OK();
+}
+
+template <typename Reader, typename Interface>
+Status MemFileSystem::OpenForReading(const std::string& path, std::unique_ptr<Interface>* file) {
+  const std::string p = Normalize(path);
+  std::lock_guard<std::mutex> guard(mu_);
+  FileRef state;
+  if (Status s = FindFile(p, &state); !s.ok()) return s;
+  *file = std::make_unique<Reader>(this, p, std::move(state), epoch_);
+  return Status::OK();
+}
+
+Status MemFileSystem::NewSequentialFile(const std::string& path,
+                                        std::unique_ptr<SequentialFile>* file) {
+  return OpenForReading<MemSequentialFile>(path, file);
+}
+
+Status MemFileSystem::NewRandomAccessFile(const std::string& path,
+                                          std::unique_ptr<RandomAccessFile>* file) {
+  return OpenForReading<MemRandomAccessFile>(path, file);
+}
+
+bool MemFileSystem::FileExists(const std::string& path) {
+  const std::string p = Normalize(path);
+  std::lock_guard<std::mutex> guard(mu_);
+  return files_.count(p) != 0 || dirs_.count(p) != 0;
+}
+
+Status MemFileSystem::CheckDirectory(const std::string& path) {
+  const std::string p = Normalize(path);
+  std::lock_guard<std::mutex> guard(mu_);
+  if (dirs_.count(p) != 0) return Status::OK();
+  if (files_.count(p) != 0) return Status::InvalidArgument(p + ": not a directory");
+  return Status::NotFound(p + ": No such file or directory");
+}
+
+Status MemFileSystem::GetChildren(const std::string& dir, std::vector<std::string>* names) {
+  const std::string d = Normalize(dir);
+  names->clear();
+  std::lock_guard<std::mutex> guard(mu_);
+  if (Status s = ExpectDir(d, d); !s.ok()) return s;
+  for (const auto& [path, state] : files_) {
+    if (Parent(path) == d) names->push_back(BaseName(path));
+  }
+  for (const std::string& path : dirs_) {
+    if (path != d && Parent(path) == d) names->push_back(BaseName(path));
+  }
+  return Status::OK();
+}
+
+Status MemFileSystem::GetFileSize(const std::string& path, std::uint64_t* size) {
+  const std::string p = Normalize(path);
+  std::lock_guard<std::mutex> guard(mu_);
+  *size = 0;
+  FileRef state;
+  if (Status s = FindFile(p, &state); !s.ok()) return s;
+  *size = state->data.size();
+  return Status::OK();
+}
+
+Status MemFileSystem::RemoveFile(const std::string& path) {
+  const std::string p = Normalize(path);
+  std::lock_guard<std::mutex> guard(mu_);
+  FileRef state;
+  if (Status s = FindFile(p, &state); !s.ok()) return s;
+  files_.erase(p);  // durable_files_ keeps it until SyncDir of its directory
+  return Status::OK();
+}
+
+Status MemFileSystem::CreateDirIfMissing(const std::string& dir) {
+  const std::string d = Normalize(dir);
+  std::lock_guard<std::mutex> guard(mu_);
+  if (dirs_.count(d) != 0) return Status::OK();
+  if (files_.count(d) != 0) return Status::IOError(d + ": exists and is not a directory");
+  if (Status s = CheckParent(d); !s.ok()) return s;
+  dirs_.insert(d);
+  return Status::OK();
+}
+
+Status MemFileSystem::RemoveDir(const std::string& dir) {
+  const std::string d = Normalize(dir);
+  std::lock_guard<std::mutex> guard(mu_);
+  if (Status s = ExpectDir(d, d); !s.ok()) return s;
+  if (d == "/" || d.empty()) return Status::IOError(d + ": Device or resource busy");
+  const auto in_d = [&d](const std::string& path) { return path != d && Parent(path) == d; };
+  if (std::any_of(dirs_.begin(), dirs_.end(), in_d) ||
+      std::any_of(files_.begin(), files_.end(), [&](const auto& e) { return in_d(e.first); })) {
+    return Status::IOError(d + ": Directory not empty");
+  }
+  dirs_.erase(d);
+  std::erase_if(durable_files_, [&](const auto& e) { return in_d(e.first); });
+  return Status::OK();
+}
+
+Status MemFileSystem::RenameFile(const std::string& from, const std::string& to) {
+  const std::string f = Normalize(from);
+  const std::string t = Normalize(to);
+  std::lock_guard<std::mutex> guard(mu_);
+  if (dirs_.count(f) != 0) return Status::NotSupported(f + ": renaming a directory");
+  FileRef state;
+  if (Status s = FindFile(f, &state); !s.ok()) return s;
+  if (dirs_.count(t) != 0) return Status::IOError(t + ": Is a directory");
+  if (Status s = CheckParent(t); !s.ok()) return s;
+  if (f == t) return Status::OK();
+  files_[t] = std::move(state);
+  files_.erase(f);
+  return Status::OK();
+}
+
+Status MemFileSystem::SyncDir(const std::string& dir) {
+  const std::string d = Normalize(dir);
+  std::lock_guard<std::mutex> guard(mu_);
+  if (Status s = ExpectDir(d, d); !s.ok()) return s;
+  std::erase_if(durable_files_, [&d](const auto& e) { return Parent(e.first) == d; });
+  for (const auto& [path, state] : files_) {
+    if (Parent(path) == d) durable_files_[path] = state;
+  }
+  return Status::OK();
+}
+
+Status MemFileSystem::LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) {
+  const std::string p = Normalize(path);
+  std::lock_guard<std::mutex> guard(mu_);
+  if (locked_.count(p) != 0) return Status::Busy(p + ": already locked");
+  if (dirs_.count(p) != 0) return Status::IOError(p + ": Is a directory");
+  if (Status s = CheckParent(p); !s.ok()) return s;
+  FileRef& state = files_[p];
+  if (state == nullptr) state = std::make_shared<FileState>();
+  locked_.insert(p);
+  *lock = std::make_unique<MemFileLock>(this, p, epoch_);
+  return Status::OK();
+}
+
+void MemFileSystem::SimulateCrash() {
+  std::lock_guard<std::mutex> guard(mu_);
+  ++epoch_;
+  locked_.clear();
+  std::erase_if(durable_files_,
+                [this](const auto& e) { return dirs_.count(Parent(e.first)) == 0; });
+  files_ = durable_files_;
+  for (auto& [path, state] : files_) state->data.resize(state->synced);
+}
+
+void MemFileSystem::InjectWriteError(bool enabled) {
+  std::lock_guard<std::mutex> guard(mu_);
+  write_error_ = enabled;
+}
+
+void MemFileSystem::FailAfterBytes(std::uint64_t n) {
+  std::lock_guard<std::mutex> guard(mu_);
+  byte_budget_ = n;
+}
+
+void MemFileSystem::ClearFaults() {
+  std::lock_guard<std::mutex> guard(mu_);
+  write_error_ = false;
+  byte_budget_.reset();
+}
+
+Status MemFileSystem::CorruptByte(const std::string& path, std::uint64_t offset) {
+  const std::string p = Normalize(path);
+  std::lock_guard<std::mutex> guard(mu_);
+  auto it = files_.find(p);
+  if (it == files_.end()) return Status::NotFound(p + ": not a file");
+  std::string& data = it->second->data;
+  if (offset >= data.size()) return Status::InvalidArgument(p + ": offset past the end");
+  data[offset] = static_cast<char>(~static_cast<unsigned char>(data[offset]));
+  return Status::OK();
+}
+
+}  // namespace arenakv
