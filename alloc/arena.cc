@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // arenakv::Arena: argument checking and error reporting around ArenaState.
 #include "arenakv/alloc/arena.h"
 

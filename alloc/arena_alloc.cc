@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Allocation paths of ArenaState: the fast path (Allocate), the per-slab slow
 // path (AllocateFromHeap) and dedicated pools for large chunks (AllocateLarge).
 #include <cstdint>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ArenaState outside the allocation paths: pointer lookup and Free, carving
 // pools from the address range, capacity accounting, Stats and Release.
 #include "alloc/arena_state.h"
@@ -63,6 +64,8 @@ bool ArenaState::EnsureAddressRange(AllocFailure* why) noexcept {
   // Address space is cheap and only committed pages count against capacity, so
   // the range leaves room for pools' uncommitted tails.
   const std::size_t size = AlignUp(capacity_ + kAddressHeadroom, kGranule);
+  // The page map holds one Pool* per granule.
+  // NOLINTNEXTLINE(bugprone-sizeof-expression)
   const std::size_t map_bytes = AlignUp((size >> kGranuleShift) * sizeof(Pool*), kPageSize);
   auto* page_map = static_cast<Pool**>(MapMetadata(map_bytes));
   char* base = page_map == nullptr ? nullptr : ReserveAddressSpace(size, kHugePageSize);
@@ -174,8 +177,10 @@ ArenaStats ArenaState::Stats() const {
   stats.live_chunks = static_cast<std::size_t>(std::max<std::int64_t>(live, 0));
   stats.reserved = committed_.load(std::memory_order_relaxed);
   std::lock_guard lock(grow_mu_);
+  // NOLINTBEGIN(bugprone-sizeof-expression): one Pool* per granule
   const std::size_t page_map_used =
       AlignUp((range_carved_ >> kGranuleShift) * sizeof(Pool*), kPageSize);
+  // NOLINTEND(bugprone-sizeof-expression)
   stats.overhead = sizeof(ArenaState) + meta_.bytes() + page_map_used;
   return stats;
 }

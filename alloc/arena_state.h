@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ArenaState: the implementation behind arenakv::Arena (see arena.h for the
 // contract and docs/ALLOCATOR.md for the design).
 //

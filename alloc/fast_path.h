@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The arena's fast paths, inline so that arena.cc (the public entry points)
 // compiles them into Arena::Alloc, Arena::Free and friends: no lock, no atomic
 // read-modify-write, no system call. Everything else is out of line in

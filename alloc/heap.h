@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Heap: one thread slot's allocation state inside one arena.
 //
 // Only the thread holding the slot touches a heap (the overflow heap: only under

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // MetaArena: bump allocation of the arena's own metadata (pool headers, waste
 // maps, live bitmaps, heaps) from OS blocks, all given back at once.
 // Not thread-safe: the owning arena calls it under its grow mutex.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Thin wrappers over the OS virtual-memory calls the arena needs: reserve a range
 // of address space (no memory behind it), commit pages of it (readable and
 // writable, counted by the OS against its commit limit), and give it all back.

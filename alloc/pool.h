@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Pool: one contiguous region of the arena's address range holding same-size
 // chunks of one slab.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Slabs (size classes) of the arena: 8 B .. 1 TiB.
 //
 // Layout of the table (kNumSlabs = 312):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Thread slots: a small dense number per live thread, shared by all arenas.
 //
 // Each arena keeps one heap (per-thread allocator state) per slot, so finding

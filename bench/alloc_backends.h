@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The four allocators of alloc_bench behind one interface, each used the way it
 // is meant to be used by a memtable-like client:
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // alloc_bench: arenakv::Arena against a mimalloc private heap, glibc malloc and
 // a jemalloc private arena (see alloc_backends.h for how each is used), on the
 // allocation patterns of a storage engine. It exists for the allocator targets

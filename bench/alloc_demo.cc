@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // alloc_demo: a few-second look at the allocation pattern arenakv is built for:
 // the memtable pattern, as a readable table (bench/alloc_bench is the full
 // comparison). The pattern: each thread allocates 2^20

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A single-producer single-consumer ring of chunk batches: the hand-over in the
 // cross-thread free benchmark (a producer allocates chunks, a consumer frees
 // them, as when a flush thread drops what writer threads built).

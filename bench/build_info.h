@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Which build a benchmark result came from, for the JSON context of every
 // benchmark binary: NDEBUG or not, and the commit bench/CMakeLists.txt saw.
 #ifndef ARENAKV_BENCH_BUILD_INFO_H_

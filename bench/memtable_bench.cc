@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // memtable_bench: the arenakv memtable against RocksDB's memtable and a
 // mutex-protected std::map, as docs/BENCHMARKS.md asks (targets: inserts
 // >= 2x RocksDB, point reads >= 1.5x, bytes per entry <= RocksDB's).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The memtable allocation model shared by alloc_bench and alloc_demo, and the
 // overhead figure it is judged by.
 //

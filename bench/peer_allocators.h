@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The allocators arenakv is measured against, loaded at run time so that glibc
 // keeps serving malloc.
 //

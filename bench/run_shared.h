@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Coordination of the threads of one multi-threaded Google Benchmark run
 // (->Threads(n)): one object they all share, and a barrier whose last arriving
 // thread runs a step alone (e.g. "release the whole arena") while the others wait.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // skiplist_bench: arenakv::SkipList against the simplest shared ordered map, a
 // std::map<std::string, std::uint64_t> behind one std::mutex, as the index of a
 // memtable: how many inserts and point lookups per second one shared structure

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Summarize an alloc_bench JSON result as a markdown table.
 
 Usage: python3 bench/summarize_alloc.py bench/results/alloc_<date>_<machine>.json

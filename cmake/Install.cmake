@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # cmake --install: the libraries, their headers, the CMake package
 # (find_package(arenakv CONFIG [COMPONENTS alloc skiplist mvcc])), pkg-config
 # files (arenakv.pc, arenakv-alloc.pc) and, from tools/, kvbench and kvctl.
@@ -37,7 +38,15 @@ install(FILES ${PROJECT_BINARY_DIR}/arenakvConfig.cmake
         DESTINATION ${_cmake_dir})
 
 # pkg-config: the engine's file names lz4/zstd as private requirements (a
-# static libarenakv needs them at link time: pkg-config --static).
+# static libarenakv needs them at link time: pkg-config --static). The files
+# find the prefix from where they lie (${pcfiledir}), so an install moved with
+# `cmake --install --prefix` or DESTDIR still points at itself.
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
+  set(ARENAKV_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+else()
+  file(RELATIVE_PATH _pc_to_prefix "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
+  set(ARENAKV_PC_PREFIX "\${pcfiledir}/${_pc_to_prefix}")
+endif()
 foreach(pc arenakv arenakv-alloc)
   configure_file(${PROJECT_SOURCE_DIR}/cmake/${pc}.pc.in ${PROJECT_BINARY_DIR}/${pc}.pc @ONLY)
   install(FILES ${PROJECT_BINARY_DIR}/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

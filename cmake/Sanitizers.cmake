@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # ARENAKV_SANITIZE=address builds everything with ASan + UBSan, =thread with TSan.
 # Sanitizer builds keep debug checks (ARENAKV_DCHECK) on and optimize lightly so
 # the suites stay fast enough for CI.

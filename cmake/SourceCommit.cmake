@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # arenakv_source_commit(OUT_VAR DIR...): the commit the sources came from, for
 # benchmark results: `git rev-parse --short HEAD` at configure time, "-dirty"
 # if any DIR had uncommitted changes then (reconfigure to refresh), "none"

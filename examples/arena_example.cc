@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A tour of arenakv::Arena: allocate, look at chunk sizes and stats, free,
 // release, and run a small arena out of capacity.
 //

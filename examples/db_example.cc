@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Embedding arenakv::DB: open a database in a fresh temporary directory, write
 // a few fruits, read them back, iterate forwards and backwards (also within
 // bounds), read an older state through a snapshot, apply a WriteBatch

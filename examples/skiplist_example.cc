@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A concurrent word counter on arenakv::SkipList: three threads share the words
 // of a text and count them in one list, each word's node holding an atomic
 // count; then the words are printed in order, and Seek, SeekForPrev and Prev

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Fails (exit 1) on an #include that runs against arenakv's layers.
 
 Modules, bottom up: alloc <- skiplist <- mvcc <- tools; bench, examples and

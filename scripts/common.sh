@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # Shared helpers for scripts/*.sh; source it, do not run it.
 #
@@ -16,7 +17,7 @@ JOBS="${JOBS:-$(nproc)}"
 export ARENAKV_ROOT JOBS
 
 ARENAKV_DEPS=(
-  build-essential cmake ninja-build git python3 pkg-config clang-format
+  build-essential cmake ninja-build git python3 pkg-config clang clang-format clang-tidy
   libgtest-dev libgmock-dev googletest libbenchmark-dev libxxhash-dev
   libcli11-dev librocksdb-dev libmimalloc-dev libjemalloc-dev liblz4-dev libzstd-dev
 )

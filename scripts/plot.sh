@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Plots kvbench --json reports: installs python3-matplotlib (Debian/Ubuntu,
 # apt-get) when it is missing, then runs scripts/plot_results.py.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Plots kvbench --json reports with matplotlib.
 
 usage: plot_results.py FILE.json [FILE.json ...] -o OUT.png

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs the build dependencies, builds arenakv (Release, without tests) and
 # runs the main job: a short kvbench on a temporary embedded DB, arenakv and
 # RocksDB side by side (fillrandom, readrandom, readseq, readwhilewriting on

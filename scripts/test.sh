@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The CI job: every build flavour arenakv promises, each with its test suite.
 #
 #   release   Release, tests + benchmarks built (benchmarks compiled, not run),
@@ -7,6 +8,11 @@
 #             RocksDB (not built with sanitizers) is left out of both sanitizer builds
 #   tsan      TSan
 #   layers    scripts/check_layers.py: no include runs against the module layers
+#             (first: it takes a second)
+#   thread-safety  the libraries built with clang -Wthread-safety -Werror: every
+#             ARENAKV_GUARDED_BY field touched only under its mutex
+#   clang-tidy     .clang-tidy's checks on the libraries' sources, over the
+#             thread-safety build's compile commands
 #   format    clang-format --dry-run --Werror over every C++ file in the tree
 #
 # Stops at the first failing stage (ARENAKV_KEEP_GOING=1 runs them all) and
@@ -29,6 +35,18 @@ tsan_ctest() {
   fi
   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" "${no_aslr[@]}" \
     ctest --test-dir build/tsan --output-on-failure --no-tests=error -j "$JOBS"
+}
+
+# The libraries alone (no tests, tools or benchmarks): the lock annotations
+# are in the library, and it is the code clang-tidy reads.
+thread_safety_build() {
+  CXX=clang++ configure_and_build build/thread-safety -DCMAKE_BUILD_TYPE=Debug \
+    -DARENAKV_BUILD_TESTS=OFF -DARENAKV_BUILD_BENCH=OFF -DARENAKV_BUILD_TOOLS=OFF \
+    -DARENAKV_BUILD_EXAMPLES=OFF "-DCMAKE_CXX_FLAGS=-Wthread-safety -Wthread-safety-beta"
+}
+
+clang_tidy_check() {
+  run-clang-tidy -p build/thread-safety -j "$JOBS" -quiet "$ARENAKV_ROOT/(alloc|mvcc)/.*\.cc\$"
 }
 
 format_check() {
@@ -73,6 +91,9 @@ stage tsan-build configure_and_build build/tsan \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DARENAKV_SANITIZE=thread \
   -DARENAKV_BUILD_TESTS=ON -DARENAKV_BUILD_BENCH=OFF -DARENAKV_WITH_ROCKSDB=OFF
 stage tsan-test tsan_ctest
+
+stage thread-safety thread_safety_build
+stage clang-tidy clang_tidy_check
 
 stage format format_check
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Compaction and CompactionPicker: what to compact next in a leveled LSM tree.
 //
 // The shape (the same as LevelDB's and RocksDB's leveled compaction):

@@ -1,10 +1,12 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "mvcc/compaction/compaction_job.h"
 
 #include <memory>
 #include <string>
 #include <utility>
 
-#include "mvcc/compaction/version_gc.h"
+#include "mvcc/compaction/drain.h"
+#include "mvcc/compaction/key_history_gc.h"
 #include "mvcc/iter/merging_iterator.h"
 #include "mvcc/version/level_iterator.h"
 
@@ -59,49 +61,20 @@ Status CompactionJob::Merge() {
   stats_.bytes_read = c_.InputBytes();
   std::unique_ptr<InternalIterator> input = NewMergingIterator(std::move(children));
 
-  VersionGc gc(sequences_,
-               [this](std::string_view user_key) { return c_.IsBottommostForKey(user_key); });
-  std::string last_user_key;
-  bool has_last = false;
-  std::string zeroed;
-  Status s;
-  for (input->SeekToFirst(); input->Valid(); input->Next()) {
-    if ((stats_.entries_read++ & 1023) == 0 && stop_->load(std::memory_order_relaxed)) {
-      return Status::Busy("compaction stopped: the DB is closing");
-    }
-    ParsedInternalKey key;
-    if (!ParseInternalKey(input->key(), &key)) {
-      return Status::Corruption("compaction input holds a malformed internal key");
-    }
-    const bool new_user_key = !has_last || key.user_key != last_user_key;
-    if (new_user_key) {
-      // Files end between user keys only, so a level's files never share one.
-      if (ShouldCutBefore(key.user_key)) {
-        s = output_.FinishFile();
-        if (!s.ok()) return s;
-      }
-      last_user_key.assign(key.user_key);
-      has_last = true;
-    }
-    if (!gc.Keep(key)) continue;
-    std::string_view out_key = input->key();
-    if (key.kind == EntryKind::kPut && key.sequence != 0 && gc.VisibleToAll(key.sequence) &&
-        c_.IsBottommostForKey(key.user_key)) {
-      // The key's only version left that old, with nothing below it: every
-      // reader sees it, whatever its sequence, so store 0 (a one-byte trailer
-      // on disk), as RocksDB does. Newer versions, if kept, sort before it.
-      zeroed.assign(key.user_key);
-      PutFixed64(&zeroed, PackTrailer(0, EntryKind::kPut));
-      out_key = zeroed;
-      ++stats_.zeroed_sequences;
-    }
-    s = output_.Add(out_key, input->value());
-    if (!s.ok()) return s;
-    ++stats_.entries_written;
-  }
+  KeyHistoryGc gc(sequences_,
+                  [this](std::string_view user_key) { return c_.IsBottommostForKey(user_key); });
+  DrainOptions options;
+  options.source = "compaction input";
+  options.stop = stop_;
+  options.cut_before = [this](std::string_view user_key) { return ShouldCutBefore(user_key); };
+  DrainStats drained;
+  Status s = DrainThroughGc(input.get(), &gc, &output_, options, &drained);
+  stats_.entries_read = drained.entries_read;
+  stats_.entries_written = drained.entries_written;
+  stats_.zeroed_sequences = drained.zeroed_sequences;
   stats_.dropped_hidden = gc.dropped_hidden();
   stats_.dropped_tombstones = gc.dropped_tombstones();
-  return input->status();
+  return s;
 }
 
 bool CompactionJob::ShouldCutBefore(std::string_view user_key) {

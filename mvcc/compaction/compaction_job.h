@@ -1,5 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
 // CompactionJob: runs one Compaction (mvcc/compaction/compaction.h): merges its input
-// files, keeps the versions some reader may still see (mvcc/compaction/version_gc.h),
+// files, keeps the versions some reader may still see (mvcc/compaction/key_history_gc.h),
 // and writes the result as new table files at the output level, cut at
 // user-key boundaries once a file reaches the target size or overlaps too
 // many bytes of the level below (so no later compaction of it has to rewrite
@@ -54,7 +55,7 @@ struct CompactionJobStats {
 class CompactionJob {
  public:
   // `sequences`: the live snapshots and the newest sequence when the job
-  // started (see VersionGc).
+  // started (see KeyHistoryGc).
   CompactionJob(VersionSet* versions, const TableOptions& options, const Compaction& compaction,
                 std::vector<SequenceNumber> sequences, const std::atomic<bool>* stop);
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TableOutput: writes the table files of one flush or compaction, one after
 // another, and opens each finished file for reading.
 //

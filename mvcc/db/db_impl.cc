@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "mvcc/db/db_impl.h"
 
 #include <algorithm>
@@ -5,13 +6,8 @@
 #include <thread>
 #include <utility>
 
+#include "mvcc/db/memtable_inserter.h"
 #include "mvcc/env/filename.h"
-#include "mvcc/iter/db_iter.h"
-#include "mvcc/iter/merging_iterator.h"
-#include "mvcc/log/log_reader.h"
-#include "mvcc/memtable/memtable_iterator.h"
-#include "mvcc/table/table_builder.h"
-#include "mvcc/version/level_iterator.h"
 
 namespace arenakv {
 
@@ -23,61 +19,6 @@ constexpr std::size_t kMaxMemTableCapacity = std::size_t{8} << 30;
 // A group stops growing at this many bytes of batches (unless its leader's
 // own batch is larger), so one leader's WAL write does not grow unbounded.
 constexpr std::size_t kMaxGroupBytes = std::size_t{1} << 20;
-// File numbers this engine could ever reach; a larger one on disk is damage
-// (and would wrap the counter around onto live files).
-constexpr std::uint64_t kMaxFileNumber = std::uint64_t{1} << 56;
-
-class SnapshotImpl final : public Snapshot {
- public:
-  explicit SnapshotImpl(SequenceNumber sequence) : Snapshot(sequence) {}
-};
-
-// A DB iterator that keeps its read view (memtables, files) alive.
-class ViewIterator final : public Iterator {
- public:
-  ViewIterator(std::shared_ptr<const ReadView> view, std::unique_ptr<Iterator> inner)
-      : view_(std::move(view)), inner_(std::move(inner)) {}
-  bool Valid() const override { return inner_->Valid(); }
-  void SeekToFirst() override { inner_->SeekToFirst(); }
-  void SeekToLast() override { inner_->SeekToLast(); }
-  void Seek(std::string_view target) override { inner_->Seek(target); }
-  void SeekForPrev(std::string_view target) override { inner_->SeekForPrev(target); }
-  void Next() override { inner_->Next(); }
-  void Prev() override { inner_->Prev(); }
-  std::string_view key() const override { return inner_->key(); }
-  std::string_view value() const override { return inner_->value(); }
-  Status status() const override { return inner_->status(); }
-
- private:
-  std::shared_ptr<const ReadView> view_;  // declared first: outlives inner_
-  std::unique_ptr<Iterator> inner_;
-};
-
-// Applies a batch to a memtable, the i-th operation at sequence first + i.
-class MemTableInserter final : public WriteBatch::Handler {
- public:
-  MemTableInserter(MemTable* mem, SequenceNumber first) : mem_(mem), sequence_(first) {}
-  void Put(std::string_view key, std::string_view value) override {
-    Add(EntryKind::kPut, key, value);
-  }
-  void Delete(std::string_view key) override { Add(EntryKind::kDelete, key, {}); }
-  Status status() const { return status_; }
-
- private:
-  void Add(EntryKind kind, std::string_view key, std::string_view value) {
-    if (status_.ok()) status_ = mem_->Add(sequence_, kind, key, value);
-    ++sequence_;
-  }
-  MemTable* const mem_;
-  SequenceNumber sequence_;
-  Status status_;
-};
-
-Status InsertBatch(MemTable* mem, const WriteBatch& batch) {
-  MemTableInserter inserter(mem, batch.Sequence());
-  Status s = batch.Iterate(inserter);
-  return s.ok() ? inserter.status() : s;
-}
 
 // Checks every key and value of a batch against the size limits.
 class SizeChecker final : public WriteBatch::Handler {
@@ -106,64 +47,7 @@ class SizeChecker final : public WriteBatch::Handler {
   Status status_;
 };
 
-class LogReplayReporter final : public LogReader::Reporter {
- public:
-  void Corruption(std::size_t bytes, const Status&) override {
-    ++records;
-    this->bytes += bytes;
-  }
-  std::uint64_t records = 0;
-  std::uint64_t bytes = 0;
-};
-
 }  // namespace
-
-struct DBImpl::Writer {
-  WriteBatch* batch = nullptr;  // nullptr: a rotation request from Flush()
-  bool sync = false;
-  bool disable_wal = false;
-  bool force_rotate = false;
-  bool insert = false;  // the leader has written the WAL; insert now
-  bool done = false;
-  Status status;
-  Group* group = nullptr;
-  std::condition_variable cv;
-  // Bumped (release) under mu_ with every notify of cv, so that a waiter can
-  // spin on it without the lock before it falls back to cv.
-  std::atomic<std::uint32_t> wakeups{0};
-
-  // mu_ held.
-  void Wake() {
-    wakeups.fetch_add(1, std::memory_order_release);
-    cv.notify_one();
-  }
-  // mu_ held on entry and on return; returns once ready() (which reads state
-  // guarded by mu_) holds. A group's hand-off usually comes within a few
-  // microseconds, well below the cost of a futex sleep and wake-up, so the
-  // writer first spins (yielding the core) for up to kSpin on `wakeups`.
-  template <typename Ready>
-  void Await(std::unique_lock<std::mutex>& lock, Ready ready) {
-    if (ready()) return;
-    constexpr auto kSpin = std::chrono::microseconds(50);
-    const std::uint32_t seen = wakeups.load(std::memory_order_relaxed);
-    lock.unlock();
-    const auto deadline = std::chrono::steady_clock::now() + kSpin;
-    for (unsigned i = 1; wakeups.load(std::memory_order_acquire) == seen; ++i) {
-      if (i % 64 == 0 && std::chrono::steady_clock::now() > deadline) break;
-      std::this_thread::yield();
-    }
-    lock.lock();
-    while (!ready()) cv.wait(lock);
-  }
-};
-
-struct DBImpl::Group {
-  std::vector<Writer*> members;  // members[0] is the leader
-  MemTableRef mem;
-  SequenceNumber last_sequence = 0;
-  std::size_t pending = 0;  // members still inserting
-  bool failed = false;      // an insert failed: the group's sequence is never published
-};
 
 // ---------------------------------------------------------------- open/close
 
@@ -232,16 +116,16 @@ DBImpl::DBImpl(const Options& options, std::string path)
 
 DBImpl::~DBImpl() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     shutting_down_ = true;
     stop_jobs_.store(true, std::memory_order_relaxed);
   }
-  bg_cv_.notify_all();
+  bg_cv_.SignalAll();
   for (std::thread& t : bg_threads_) t.join();
   log_.reset();
   if (log_file_ != nullptr) (void)log_file_->Close();  // hands buffered writes to the OS
   {
-    std::lock_guard lock(view_mu_);
+    MutexLock lock(&view_mu_);
     view_.reset();
   }
   imm_.clear();
@@ -268,207 +152,6 @@ Status DBImpl::OpenImpl() {
     bg_threads_.emplace_back([this] { BackgroundLoop(); });
   }
   return Status::OK();
-}
-
-Status DBImpl::Recover() {
-  const bool exists = fs_->FileExists(CurrentFileName(path_));
-  if (exists && options_.error_if_exists) {
-    return Status::InvalidArgument(path_ + " exists (error_if_exists is true)");
-  }
-  if (!exists && !options_.create_if_missing) {
-    return Status::InvalidArgument(path_ + " holds no DB (create_if_missing is false)");
-  }
-  Status s = exists ? versions_->Recover(options_.paranoid_checks) : Status::OK();
-  if (!s.ok()) return s;
-
-  // Every number already on disk is taken; WALs from the manifest's log
-  // number on hold writes no table has yet.
-  std::vector<std::string> names;
-  s = fs_->GetChildren(path_, &names);
-  if (!s.ok()) return s;
-  std::vector<std::uint64_t> logs;
-  for (const std::string& name : names) {
-    std::uint64_t number;
-    FileType type;
-    if (!ParseFileName(name, &number, &type)) continue;
-    if (!exists && HoldsData(name, type)) {
-      // Data without CURRENT: a damaged DB, not an empty directory. Creating
-      // a new DB here would delete those files.
-      return Status::Corruption(path_ + " has " + name + " but no CURRENT file");
-    }
-    if (number >= kMaxFileNumber) {
-      return Status::Corruption(path_ + "/" + name + ": file number out of range");
-    }
-    versions_->MarkFileNumberUsed(number);
-    if (exists && type == FileType::kLog && number >= versions_->log_number()) {
-      logs.push_back(number);
-    }
-  }
-  std::sort(logs.begin(), logs.end());
-
-  VersionEdit edit;
-  std::vector<TableFileRef> added;
-  s = ReplayLogs(std::move(logs), &edit, &added);
-  if (!s.ok()) return s;
-
-  // A fresh WAL (never append to one that may end torn) and a fresh manifest
-  // holding the recovered state.
-  std::uint64_t log_number = 0;
-  s = NewLog(&log_number);
-  if (!s.ok()) return s;
-  edit.SetLogNumber(log_number);
-  s = versions_->WriteSnapshot(&edit, std::move(added));
-  if (!s.ok()) return s;
-
-  last_allocated_ = versions_->last_sequence();
-  last_sequence_.store(last_allocated_, std::memory_order_release);
-  MemTableRef mem;
-  s = NewMemTable(0, &mem);
-  if (!s.ok()) return s;
-  {
-    std::lock_guard lock(mu_);
-    mem_ = {std::move(mem), log_number};
-    InstallView();
-  }
-  DeleteObsoleteFiles();
-  return Status::OK();
-}
-
-// A table, or a WAL with records in it. (A failed first Open can leave an
-// empty WAL or a manifest behind; neither holds a write anyone was told about.)
-bool DBImpl::HoldsData(const std::string& name, FileType type) const {
-  if (type == FileType::kTable) return true;
-  if (type != FileType::kLog) return false;
-  std::uint64_t size = 0;
-  return !fs_->GetFileSize(path_ + "/" + name, &size).ok() || size > 0;
-}
-
-Status DBImpl::ReplayLogs(std::vector<std::uint64_t> logs, VersionEdit* edit,
-                          std::vector<TableFileRef>* added) {
-  MemTableRef mem;
-  SequenceNumber last = versions_->last_sequence();
-  auto flush = [&]() -> Status {
-    if (mem == nullptr) return Status::OK();
-    TableFileRef file;
-    FileMetaData meta;
-    // No reader exists yet: only each key's newest version matters.
-    Status s = WriteTable(mem, {kMaxSequenceNumber}, &file, &meta);
-    if (s.ok() && file != nullptr) {
-      edit->AddFile(0, meta);
-      added->push_back(std::move(file));
-    }
-    mem.reset();
-    return s;
-  };
-  for (std::uint64_t number : logs) {
-    const std::string path = LogFileName(path_, number);
-    std::unique_ptr<SequentialFile> file;
-    Status s = fs_->NewSequentialFile(path, &file);
-    if (!s.ok()) return s;
-    LogReplayReporter reporter;
-    LogReader reader(file.get(), &reporter, /*verify_checksums=*/true,
-                     options_.skip_corrupt_wal_records);
-    std::string record;
-    while (reader.ReadRecord(&record)) {
-      WriteBatch batch;
-      s = WriteBatch::FromContents(record, &batch);
-      if (!s.ok()) {
-        if (options_.skip_corrupt_wal_records) {
-          ++reporter.records;
-          continue;
-        }
-        return Status::Corruption(path + ": " + s.message());
-      }
-      const std::size_t need = MemoryNeed(batch);
-      if (mem != nullptr && (mem->ShouldFlush() || !HasSpace(*mem, need))) {
-        s = flush();
-        if (!s.ok()) return s;
-      }
-      if (mem == nullptr) {
-        s = NewMemTable(need, &mem);
-        if (!s.ok()) return s;
-      }
-      s = InsertBatch(mem.get(), batch);
-      // A checksummed batch the memtable refuses (a sequence out of range, a
-      // key over 4 GiB) was not written by this engine.
-      if (!s.ok()) return Status::Corruption(path + ": unusable batch: " + s.message());
-      if (batch.Count() > 0) last = std::max(last, batch.Sequence() + batch.Count() - 1);
-    }
-    if (!reader.status().ok()) {
-      return reader.status().IsCorruption()
-                 ? Status::Corruption(path + ": " + reader.status().message() +
-                                      " (Options::skip_corrupt_wal_records skips such records)")
-                 : reader.status();
-    }
-  }
-  Status s = flush();
-  versions_->SetLastSequence(last);
-  return s;
-}
-
-void DBImpl::RemoveFiles(const std::function<bool(FileType, std::uint64_t)>& obsolete) {
-  std::vector<std::string> names;
-  if (!fs_->GetChildren(path_, &names).ok()) return;  // retried at the next Open
-  for (const std::string& name : names) {
-    std::uint64_t number;
-    FileType type;
-    if (ParseFileName(name, &number, &type) && obsolete(type, number)) {
-      (void)fs_->RemoveFile(path_ + "/" + name);
-    }
-  }
-}
-
-void DBImpl::DeleteObsoleteFiles() {
-  const VersionRef version = versions_->current();
-  std::set<std::uint64_t> live_tables;
-  for (const auto& level : version->levels) {
-    for (const TableFileRef& f : level) live_tables.insert(f->meta().number);
-  }
-  std::uint64_t live_log;
-  {
-    std::lock_guard lock(mu_);
-    live_log = imm_.empty() ? mem_.log_number : imm_.back().log_number;
-  }
-  const std::uint64_t oldest_log = std::min(live_log, versions_->log_number());
-  RemoveFiles([&](FileType type, std::uint64_t number) {
-    switch (type) {
-      case FileType::kLog:
-        return number < oldest_log;
-      case FileType::kTable:
-        return !live_tables.contains(number);
-      case FileType::kManifest:
-        return number != versions_->manifest_number();
-      case FileType::kTemp:
-        return true;
-      default:
-        return false;
-    }
-  });
-}
-
-Status DestroyDB(const std::string& path, const Options& options) {
-  FileSystem* fs = options.file_system != nullptr ? options.file_system : FileSystem::Default();
-  Status s = fs->CheckDirectory(path);
-  if (s.IsNotFound()) return Status::OK();
-  if (!s.ok()) return s;
-  std::unique_ptr<FileLock> lock;
-  s = fs->LockFile(LockFileName(path), &lock);
-  if (!s.ok()) return s;
-  std::vector<std::string> names;
-  s = fs->GetChildren(path, &names);
-  if (!s.ok()) return s;
-  Status result;
-  for (const std::string& name : names) {
-    std::uint64_t number;
-    FileType type;
-    if (!ParseFileName(name, &number, &type) || type == FileType::kLock) continue;
-    Status r = fs->RemoveFile(path + "/" + name);
-    if (result.ok() && !r.ok() && !r.IsNotFound()) result = r;
-  }
-  lock.reset();
-  (void)fs->RemoveFile(LockFileName(path));
-  (void)fs->RemoveDir(path);  // fails, harmlessly, if the user left files there
-  return result;
 }
 
 // ---------------------------------------------------------------- memtables
@@ -550,27 +233,27 @@ Status DBImpl::Rotate(std::size_t need) {
   imm_.push_front(std::move(mem_));
   mem_ = {std::move(mem), number};
   InstallView();
-  bg_cv_.notify_all();
+  bg_cv_.SignalAll();
   return Status::OK();
 }
 
-Status DBImpl::MakeRoom(std::unique_lock<std::mutex>& lock, std::size_t need, bool force_rotate) {
+Status DBImpl::MakeRoom(std::size_t need, bool force_rotate) {
   const std::size_t max_imm = static_cast<std::size_t>(options_.max_write_buffer_number) - 1;
   bool slowed_down = false;
-  auto stall = [&](std::uint64_t* counter) {
+  auto stall = [&](std::uint64_t* counter) ARENAKV_REQUIRES(mu_) {
     ++*counter;
     const auto start = std::chrono::steady_clock::now();
-    if (counter == &l0_slowdowns_) {
+    if (counter == &stats_.l0_slowdowns) {
       // Let background work catch up a little, without holding up readers
       // or the other writers' queueing.
-      lock.unlock();
+      mu_.Unlock();
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      lock.lock();
+      mu_.Lock();
       slowed_down = true;
     } else {
-      bg_cv_.wait(lock);
+      bg_cv_.Wait();
     }
-    stall_micros_ += MicrosSince(start);
+    stats_.stall_micros += MicrosSince(start);
   };
   for (;;) {
     if (!bg_error_.ok()) return bg_error_;
@@ -579,11 +262,11 @@ Status DBImpl::MakeRoom(std::unique_lock<std::mutex>& lock, std::size_t need, bo
       // for compactions (with auto compactions off nothing would drain it).
       const auto l0_files = static_cast<int>(versions_->current()->levels[0].size());
       if (l0_files >= options_.level0_stop_writes_trigger) {
-        stall(&l0_stops_);
+        stall(&stats_.l0_stops);
         continue;
       }
       if (l0_files >= options_.level0_slowdown_writes_trigger && !slowed_down) {
-        stall(&l0_slowdowns_);
+        stall(&stats_.l0_slowdowns);
         continue;
       }
     }
@@ -608,7 +291,7 @@ Status DBImpl::MakeRoom(std::unique_lock<std::mutex>& lock, std::size_t need, bo
       force_rotate = false;
       continue;
     }
-    stall(&memtable_stalls_);  // every memtable is full: wait for a flush
+    stall(&stats_.memtable_stalls);  // every memtable is full: wait for a flush
   }
 }
 
@@ -619,7 +302,7 @@ void DBImpl::InstallView() {
   view->version = versions_->current();
   std::shared_ptr<const ReadView> old = std::move(view);
   {
-    std::lock_guard lock(view_mu_);
+    MutexLock lock(&view_mu_);
     old.swap(view_);
   }
   // The old view goes here, without view_mu_: it may be the last holder of a
@@ -628,13 +311,13 @@ void DBImpl::InstallView() {
 }
 
 std::shared_ptr<const ReadView> DBImpl::view() const {
-  std::lock_guard lock(view_mu_);
+  MutexLock lock(&view_mu_);
   return view_;
 }
 
 std::shared_ptr<const ReadView> DBImpl::ViewAt(const ReadOptions& options,
                                                SequenceNumber* sequence) const {
-  std::lock_guard lock(view_mu_);
+  MutexLock lock(&view_mu_);
   *sequence = options.snapshot != nullptr ? options.snapshot->sequence()
                                           : last_sequence_.load(std::memory_order_acquire);
   return view_;
@@ -642,7 +325,7 @@ std::shared_ptr<const ReadView> DBImpl::ViewAt(const ReadOptions& options,
 
 void DBImpl::SetBackgroundError(const Status& s) {
   if (bg_error_.ok()) bg_error_ = s;
-  bg_cv_.notify_all();
+  bg_cv_.SignalAll();
 }
 
 // ---------------------------------------------------------------- writes
@@ -675,43 +358,32 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* batch) {
 }
 
 Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool force_rotate) {
-  Writer w;
+  WriteQueue::Writer w(&mu_);
   w.batch = batch;
   w.sync = options.sync;
   w.disable_wal = options.disable_wal;
   w.force_rotate = force_rotate;
 
-  std::unique_lock lock(mu_);
-  writers_.push_back(&w);
-  w.Await(lock, [&] { return w.done || w.insert || &w == writers_.front(); });
+  MutexLock lock(&mu_);
+  write_queue_.Join(&w, &mu_);
   if (w.done) return w.status;
 
-  Group* group = w.group;
-  Group own;
+  WriteQueue::Group* group = w.group;
+  WriteQueue::Group own;
   if (!w.insert) {
     // The leader. Its group: itself and the writers queued behind it that
     // share its WAL choice, up to kMaxGroupBytes.
     group = &own;
-    own.members.push_back(&w);
-    std::size_t bytes = batch != nullptr ? batch->ApproximateSize() : 0;
-    std::size_t need = batch != nullptr ? MemoryNeed(*batch) : 0;
+    write_queue_.FormGroup(&w, kMaxGroupBytes, &own);
+    std::size_t need = 0;
     if (batch != nullptr) {
-      for (auto it = writers_.begin() + 1; it != writers_.end(); ++it) {
-        Writer* m = *it;
-        if (m->batch == nullptr || m->disable_wal != w.disable_wal ||
-            bytes + m->batch->ApproximateSize() > std::max(kMaxGroupBytes, bytes)) {
-          break;
-        }
-        bytes += m->batch->ApproximateSize();
-        need += MemoryNeed(*m->batch);
-        own.members.push_back(m);
-      }
+      for (const WriteQueue::Writer* m : own.members) need += MemoryNeed(*m->batch);
     }
-    Status s = MakeRoom(lock, need, force_rotate);
+    Status s = MakeRoom(need, force_rotate);
     if (s.ok() && batch != nullptr) {
       SequenceNumber next = last_allocated_ + 1;
       bool sync = false;
-      for (Writer* m : own.members) {
+      for (WriteQueue::Writer* m : own.members) {
         m->batch->SetSequence(next);
         next += m->batch->Count();
         sync = sync || m->sync;
@@ -721,41 +393,28 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
       if (!w.disable_wal) {
         LogWriter* log = log_.get();
         WritableFile* file = log_file_.get();
-        lock.unlock();  // the WAL is the leader's alone until it hands over
-        for (Writer* m : own.members) {
+        lock.Unlock();  // the WAL is the leader's alone until it hands over
+        for (const WriteQueue::Writer* m : own.members) {
           if (s.ok()) s = log->AddRecord(m->batch->Contents());
         }
         if (s.ok()) s = sync ? file->Sync() : file->Flush();
-        lock.lock();
+        lock.Lock();
         // The log may end in a torn record now: no write may follow it.
         if (!s.ok()) SetBackgroundError(s);
       }
       if (s.ok()) last_allocated_ = own.last_sequence;
     }
     if (!s.ok() || batch == nullptr) {
-      for (Writer* m : own.members) {
-        writers_.pop_front();
-        m->status = s;
-        m->done = true;
-        if (m != &w) m->Wake();
-      }
-      if (!writers_.empty()) writers_.front()->Wake();
+      write_queue_.FinishEarly(&own, &w, s);
       return s;
     }
-    own.pending = own.members.size();
-    for (Writer* m : own.members) {
-      m->group = &own;
-      if (m != &w) {
-        m->insert = true;
-        m->Wake();
-      }
-    }
+    write_queue_.StartInserts(&own, &w);
   }
 
   // Every member inserts its own batch, concurrently with the others.
-  lock.unlock();
+  lock.Unlock();
   Status s = InsertBatch(group->mem.get(), *w.batch);
-  lock.lock();
+  lock.Lock();
   w.status = s;
   // The WAL has the batch but the memtable refused it: only a reopen (which
   // replays the WAL) can make them agree again.
@@ -763,100 +422,16 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
     group->failed = true;
     SetBackgroundError(Status::MemoryLimit("memtable insert failed: " + s.message()));
   }
-  if (--group->pending == 0) {
+  if (write_queue_.InsertDone(&w)) {
     // A failed group stays invisible: publishing its sequence would show part
     // of a batch. The background error stops every later write.
     if (!group->failed) last_sequence_.store(group->last_sequence, std::memory_order_release);
-    for (Writer* m : group->members) {
-      writers_.pop_front();
-      m->done = true;
-      if (m != &w) m->Wake();
-    }
-    if (!writers_.empty()) writers_.front()->Wake();
+    write_queue_.Retire(group, &w);
   }
   // The leader's Group lives on its stack: the leader is done only when the
   // last member has finished with the group.
-  w.Await(lock, [&] { return w.done; });
+  w.Await(&mu_, [&] { return w.done; });
   return w.status;
-}
-
-// ---------------------------------------------------------------- reads
-
-Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string* value) {
-  if (value == nullptr) return Status::InvalidArgument("null value");
-  SequenceNumber sequence = 0;
-  const std::shared_ptr<const ReadView> v = ViewAt(options, &sequence);
-  auto from_memtable = [&](const MemTableRef& mem, Status* s) {
-    switch (mem->Get(key, sequence, value)) {
-      case MemTable::LookupResult::kFound:
-        *s = Status::OK();
-        return true;
-      case MemTable::LookupResult::kDeleted:
-        *s = Status::NotFound();
-        return true;
-      case MemTable::LookupResult::kNotPresent:
-        return false;
-    }
-    return false;
-  };
-  Status s;
-  if (from_memtable(v->mem, &s)) return s;
-  for (const MemTableRef& mem : v->imm) {
-    if (from_memtable(mem, &s)) return s;
-  }
-  // Tables: level 0 newest first (its files overlap), then at most one file
-  // per deeper level, each level older than the one above it.
-  auto from_table = [&](const TableFile& f, Status* s) {
-    Table::GetResult result;
-    *s = f.table().Get(key, sequence, options.verify_checksums, &result, value);
-    if (!s->ok()) return true;
-    if (result == Table::GetResult::kDeleted) *s = Status::NotFound();
-    return result != Table::GetResult::kNotPresent;
-  };
-  for (const TableFileRef& f : v->version->levels[0]) {
-    if (key < SmallestUserKey(*f) || key > LargestUserKey(*f)) continue;
-    if (from_table(*f, &s)) return s;
-  }
-  for (int level = 1; level < kNumLevels; ++level) {
-    const TableFile* f = v->version->FileForKey(level, key);
-    if (f != nullptr && from_table(*f, &s)) return s;
-  }
-  return Status::NotFound();
-}
-
-std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
-  SequenceNumber sequence = 0;
-  std::shared_ptr<const ReadView> v = ViewAt(options, &sequence);
-  std::vector<std::unique_ptr<InternalIterator>> children;
-  children.push_back(NewMemTableIterator(v->mem));
-  for (const MemTableRef& mem : v->imm) children.push_back(NewMemTableIterator(mem));
-  for (const TableFileRef& f : v->version->levels[0]) {
-    children.push_back(f->table().NewIterator(options.verify_checksums));
-  }
-  for (int level = 1; level < kNumLevels; ++level) {
-    if (v->version->levels[level].empty()) continue;
-    children.push_back(NewLevelIterator(v->version->levels[level], options.verify_checksums));
-  }
-  auto inner = NewDBIterator(NewMergingIterator(std::move(children)), sequence, options.lower_bound,
-                             options.upper_bound);
-  return std::make_unique<ViewIterator>(std::move(v), std::move(inner));
-}
-
-const Snapshot* DBImpl::GetSnapshot() {
-  std::lock_guard lock(mu_);
-  const SequenceNumber sequence = last_sequence_.load(std::memory_order_acquire);
-  snapshots_.insert(sequence);
-  return new SnapshotImpl(sequence);
-}
-
-void DBImpl::ReleaseSnapshot(const Snapshot* snapshot) {
-  if (snapshot == nullptr) return;
-  {
-    std::lock_guard lock(mu_);
-    auto it = snapshots_.find(snapshot->sequence());
-    if (it != snapshots_.end()) snapshots_.erase(it);
-  }
-  delete static_cast<const SnapshotImpl*>(snapshot);
 }
 
 }  // namespace arenakv

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DBImpl: the engine behind arenakv::DB (mvcc/include/arenakv/mvcc/db.h).
 //
 // Write path (group commit)
@@ -21,7 +22,7 @@
 //       cannot slip in between), and
 //     - a view that holds a flush's or compaction's output comes with a
 //       sequence at least as new as the one that job collected garbage
-//       against: no version such a reader needs was dropped (VersionGc).
+//       against: no version such a reader needs was dropped (KeyHistoryGc).
 //   Iterators keep their view (and so its memtables' arenas and its files)
 //   alive.
 //
@@ -40,19 +41,24 @@
 // level0_stop_writes_trigger files, and while max_write_buffer_number
 // memtables are full, it waits for background work. Writes wait, never fail.
 //
-// Locking: mu_ guards writers_, the memtable list, the WAL handles, bg_error_,
-// snapshots_, the picker and the statistics; it is never held during I/O or
-// memtable inserts (except a rotation's WAL creation). view_mu_ guards only
-// the view pointer. Lock order: mu_ before view_mu_.
+// Locking: mu_ guards the write queue, the memtable list, the WAL handles,
+// bg_error_, snapshots_, the picker and the statistics; it is never held
+// during I/O or memtable inserts (except a rotation's WAL creation).
+// view_mu_ guards only the view pointer. Lock order: mu_ before view_mu_.
+// The fields say which mutex guards them (ARENAKV_GUARDED_BY) and clang's
+// -Wthread-safety checks it (scripts/test.sh, stage thread-safety).
+//
+// The parts live in their own files: write_queue.* (the group-commit queue),
+// db_impl.cc (open, memtables, the write path), db_impl_read.cc (reads),
+// recovery.cc (recovery, obsolete files, DestroyDB), db_impl_background.cc,
+// db_impl_properties.cc and db_stats.* (the statistics).
 #ifndef ARENAKV_MVCC_DB_DB_IMPL_H_
 #define ARENAKV_MVCC_DB_DB_IMPL_H_
 
 #include <arenakv/mvcc/db.h>
 
 #include <algorithm>
-#include <array>
 #include <atomic>
-#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -64,7 +70,10 @@
 #include <thread>
 #include <vector>
 
+#include "arenakv/base/mutex.h"
 #include "mvcc/compaction/compaction.h"
+#include "mvcc/db/db_stats.h"
+#include "mvcc/db/write_queue.h"
 #include "mvcc/env/filename.h"
 #include "mvcc/log/log_writer.h"
 #include "mvcc/memtable/memtable.h"
@@ -101,8 +110,6 @@ class DBImpl final : public DB {
   bool GetProperty(std::string_view name, std::string* value) override;
 
  private:
-  struct Writer;
-  struct Group;
   struct MemTableSlot {
     MemTableRef mem;
     std::uint64_t log_number;  // the WAL holding its writes
@@ -115,60 +122,51 @@ class DBImpl final : public DB {
   };
 
   Status CheckBatch(const WriteBatch& batch) const;
-  Status WriteImpl(const WriteOptions& options, WriteBatch* batch, bool force_rotate);
-  // Leader only, mu_ held: ensures the memtable can take `need` bytes.
-  Status MakeRoom(std::unique_lock<std::mutex>& lock, std::size_t need, bool force_rotate);
-  // mu_ held: the active memtable becomes immutable; a new one and a new WAL
-  // take over.
-  Status Rotate(std::size_t need);
+  Status WriteImpl(const WriteOptions& options, WriteBatch* batch, bool force_rotate)
+      ARENAKV_EXCLUDES(mu_);
+  // Leader only: ensures the memtable can take `need` bytes.
+  Status MakeRoom(std::size_t need, bool force_rotate) ARENAKV_REQUIRES(mu_);
+  // The active memtable becomes immutable; a new one and a new WAL take over.
+  Status Rotate(std::size_t need) ARENAKV_REQUIRES(mu_);
   Status NewMemTable(std::size_t need, MemTableRef* mem);
   std::size_t MemTableCapacity(std::size_t need) const;
   static bool HasSpace(const MemTable& mem, std::size_t need);
   static std::size_t MemoryNeed(const WriteBatch& batch);
-  Status NewLog(std::uint64_t* number);
-  void InstallView();  // requires mu_
-  std::shared_ptr<const ReadView> view() const;
+  // At Open (alone) or under mu_ (rotation): the WAL handles are mu_'s.
+  Status NewLog(std::uint64_t* number) ARENAKV_REQUIRES(mu_);
+  void InstallView() ARENAKV_REQUIRES(mu_);
+  std::shared_ptr<const ReadView> view() const ARENAKV_EXCLUDES(view_mu_);
   // The view and the sequence a read at `options` uses, taken together.
-  std::shared_ptr<const ReadView> ViewAt(const ReadOptions& options,
-                                         SequenceNumber* sequence) const;
+  std::shared_ptr<const ReadView> ViewAt(const ReadOptions& options, SequenceNumber* sequence) const
+      ARENAKV_EXCLUDES(view_mu_);
 
-  void BackgroundLoop();
-  // Writes `mem` to a new level-0 table, keeping the versions some reader at
-  // one of `sequences` may see (VersionGc); none if nothing is left, and
-  // *file is null then.
-  Status WriteTable(const MemTableRef& mem, std::vector<SequenceNumber> sequences,
-                    TableFileRef* file, FileMetaData* meta);
-  Status FlushOldest(std::unique_lock<std::mutex>& lock);
+  void BackgroundLoop() ARENAKV_EXCLUDES(mu_);
+  Status FlushOldest() ARENAKV_REQUIRES(mu_);
   // Runs `c` (from the picker) without mu_, installs it, releases it from the
   // picker and wakes waiters. A failure other than shutdown becomes the
   // background error.
-  Status RunCompaction(std::unique_lock<std::mutex>& lock, const Compaction& c);
+  Status RunCompaction(const Compaction& c) ARENAKV_REQUIRES(mu_);
   // mu_ held on entry and return: destroys *c without mu_. Its Version may
   // be the last to hold the inputs, whose files are then deleted.
-  void DropOutsideLock(std::unique_lock<std::mutex>& lock, std::optional<Compaction>* c);
-  // mu_ held: the live snapshots and the newest sequence.
-  std::vector<SequenceNumber> LiveSequences() const;
+  void DropOutsideLock(std::optional<Compaction>* c) ARENAKV_REQUIRES(mu_);
+  // The live snapshots and the newest sequence.
+  std::vector<SequenceNumber> LiveSequences() const ARENAKV_REQUIRES(mu_);
   TableOptions TableOptionsForLevel(int level) const;
   int MaxCompactions() const { return std::max(1, options_.max_background_jobs - 1); }
-  // mu_ held: true while a flush or compaction is queued or running.
-  bool BackgroundWorkPending() const;
-  // mu_ held: the text of "arenakv.stats" for `version`.
-  std::string StatsString(const Version& version) const;
-  void SetBackgroundError(const Status& s);  // requires mu_
-  // For the statistics: microseconds from `start` to now.
-  static std::uint64_t MicrosSince(std::chrono::steady_clock::time_point start) {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                          std::chrono::steady_clock::now() - start)
-                                          .count());
-  }
+  // True while a flush or compaction is queued or running.
+  bool BackgroundWorkPending() const ARENAKV_REQUIRES(mu_);
+  // The text of "arenakv.stats" for `version`.
+  std::string StatsString(const Version& version) const ARENAKV_REQUIRES(mu_);
+  void SetBackgroundError(const Status& s) ARENAKV_REQUIRES(mu_);
 
-  Status Recover();
+  Status Recover() ARENAKV_EXCLUDES(mu_);
   bool HoldsData(const std::string& name, FileType type) const;
-  Status ReplayLogs(std::vector<std::uint64_t> logs, VersionEdit* edit,
+  Status ReplayLogs(const std::vector<std::uint64_t>& logs, VersionEdit* edit,
                     std::vector<TableFileRef>* added);
   // Removes the DB files for which obsolete(type, number) is true.
   void RemoveFiles(const std::function<bool(FileType, std::uint64_t)>& obsolete);
-  void DeleteObsoleteFiles();  // at Open only: every table not in the version goes
+  // At Open only: every table not in the version goes.
+  void DeleteObsoleteFiles() ARENAKV_EXCLUDES(mu_);
 
   const Options options_;
   const std::string path_;
@@ -178,47 +176,28 @@ class DBImpl final : public DB {
   std::unique_ptr<FileLock> lock_file_;
   std::shared_ptr<ArenaRegistry> arenas_ = std::make_shared<ArenaRegistry>();
 
-  std::mutex mu_;
-  std::condition_variable bg_cv_;  // background work queued or finished
-  std::deque<Writer*> writers_;
-  MemTableSlot mem_;
-  std::deque<MemTableSlot> imm_;  // newest first
-  std::unique_ptr<WritableFile> log_file_;
-  std::unique_ptr<LogWriter> log_;
-  Status bg_error_;
-  bool flush_running_ = false;
-  bool shutting_down_ = false;
+  Mutex mu_;
+  CondVar bg_cv_{&mu_};  // background work queued or finished
+  WriteQueue write_queue_ ARENAKV_GUARDED_BY(mu_);
+  MemTableSlot mem_ ARENAKV_GUARDED_BY(mu_);
+  std::deque<MemTableSlot> imm_ ARENAKV_GUARDED_BY(mu_);  // newest first
+  std::unique_ptr<WritableFile> log_file_ ARENAKV_GUARDED_BY(mu_);
+  std::unique_ptr<LogWriter> log_ ARENAKV_GUARDED_BY(mu_);
+  Status bg_error_ ARENAKV_GUARDED_BY(mu_);
+  bool flush_running_ ARENAKV_GUARDED_BY(mu_) = false;
+  bool shutting_down_ ARENAKV_GUARDED_BY(mu_) = false;
   std::atomic<bool> stop_jobs_{false};  // set with shutting_down_; polled by running jobs
-  std::multiset<SequenceNumber> snapshots_;
-  std::unique_ptr<CompactionPicker> picker_;
-  int manual_compactions_ = 0;  // CompactRange calls in progress
-
-  // Statistics (mu_), shown by "arenakv.stats".
-  struct CompactionStats {
-    std::uint64_t count = 0;
-    std::uint64_t trivial_moves = 0;
-    std::uint64_t bytes_read_level = 0;   // from the input level
-    std::uint64_t bytes_read_output = 0;  // from this (the output) level
-    std::uint64_t bytes_written = 0;
-    std::uint64_t files_written = 0;
-    std::uint64_t dropped_entries = 0;
-    std::uint64_t micros = 0;
-  };
-  std::array<CompactionStats, kNumLevels> compaction_stats_;  // by output level
-  std::uint64_t flushes_ = 0;
-  std::uint64_t flush_bytes_written_ = 0;
-  std::uint64_t flush_micros_ = 0;
-  std::uint64_t memtable_stalls_ = 0;  // waits while every memtable was full
-  std::uint64_t l0_slowdowns_ = 0;     // 1 ms delays at level0_slowdown_writes_trigger
-  std::uint64_t l0_stops_ = 0;         // waits at level0_stop_writes_trigger
-  std::uint64_t stall_micros_ = 0;     // time writers spent in all three
+  std::multiset<SequenceNumber> snapshots_ ARENAKV_GUARDED_BY(mu_);
+  std::unique_ptr<CompactionPicker> picker_ ARENAKV_PT_GUARDED_BY(mu_);
+  int manual_compactions_ ARENAKV_GUARDED_BY(mu_) = 0;  // CompactRange calls in progress
+  DBStats stats_ ARENAKV_GUARDED_BY(mu_);               // shown by "arenakv.stats"
 
   // The sequence of the newest write whose group has fully inserted.
   std::atomic<SequenceNumber> last_sequence_{0};
-  SequenceNumber last_allocated_ = 0;  // mu_: sequences given to groups so far
+  SequenceNumber last_allocated_ ARENAKV_GUARDED_BY(mu_) = 0;  // sequences given to groups so far
 
-  mutable std::mutex view_mu_;
-  std::shared_ptr<const ReadView> view_;
+  mutable Mutex view_mu_;
+  std::shared_ptr<const ReadView> view_ ARENAKV_GUARDED_BY(view_mu_);
 
   std::vector<std::thread> bg_threads_;
 };

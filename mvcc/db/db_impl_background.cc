@@ -1,14 +1,13 @@
+// SPDX-License-Identifier: Apache-2.0
 // DBImpl's background work: flushes, compactions, and the calls that wait
-// for them (Flush, CompactRange). The class comment is in mvcc/db_impl.h.
+// for them (Flush, CompactRange). The class comment is in mvcc/db/db_impl.h.
 #include <algorithm>
 #include <chrono>
 #include <utility>
 
 #include "mvcc/compaction/compaction_job.h"
-#include "mvcc/compaction/table_output.h"
-#include "mvcc/compaction/version_gc.h"
+#include "mvcc/compaction/flush_job.h"
 #include "mvcc/db/db_impl.h"
-#include "mvcc/memtable/memtable_iterator.h"
 
 namespace arenakv {
 
@@ -20,9 +19,9 @@ Status DBImpl::Flush() {
   // Flushes go oldest first: once as many more have finished as there are
   // immutable memtables now, the one just rotated (if any) is on disk, however
   // many writers rotate meanwhile.
-  std::unique_lock lock(mu_);
-  const std::uint64_t target = flushes_ + imm_.size();
-  bg_cv_.wait(lock, [&] { return flushes_ >= target || !bg_error_.ok(); });
+  MutexLock lock(&mu_);
+  const std::uint64_t target = stats_.flushes + imm_.size();
+  while (stats_.flushes < target && bg_error_.ok()) bg_cv_.Wait();
   return bg_error_;
 }
 
@@ -34,7 +33,7 @@ Status DBImpl::CompactRange(std::optional<std::string_view> begin,
   if (begin && end && *begin > *end) return Status::OK();  // an empty range
   Status s = Flush();
   if (!s.ok()) return s;
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   ++manual_compactions_;
   bool wrote_bottom = false;  // the last step already rewrote the deepest level
   for (int level = 0; level < kNumLevels && s.ok(); ++level) {
@@ -64,8 +63,8 @@ Status DBImpl::CompactRange(std::optional<std::string_view> begin,
       std::optional<Compaction> c =
           picker_->PickRange(versions_->current(), level, output_level, begin, end, &busy);
       if (c) {
-        s = RunCompaction(lock, *c);
-        DropOutsideLock(lock, &c);
+        s = RunCompaction(*c);
+        DropOutsideLock(&c);
         wrote_bottom = output_level >= last;
         break;
       }
@@ -73,24 +72,24 @@ Status DBImpl::CompactRange(std::optional<std::string_view> begin,
         wrote_bottom = false;
         break;  // nothing at this level in the range
       }
-      bg_cv_.wait(lock);  // a running compaction holds files this one needs
+      bg_cv_.Wait();  // a running compaction holds files this one needs
     }
   }
   --manual_compactions_;
-  bg_cv_.notify_all();
+  bg_cv_.SignalAll();
   return s;
 }
 
 void DBImpl::BackgroundLoop() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   for (;;) {
     if (shutting_down_) return;  // unflushed memtables stay in their WALs
     if (bg_error_.ok() && !imm_.empty() && !flush_running_) {
       flush_running_ = true;
-      Status s = FlushOldest(lock);
+      Status s = FlushOldest();
       flush_running_ = false;
       if (!s.ok()) SetBackgroundError(s);
-      bg_cv_.notify_all();
+      bg_cv_.SignalAll();
       continue;
     }
     // While CompactRange runs, no new automatic compaction starts: it could
@@ -99,18 +98,18 @@ void DBImpl::BackgroundLoop() {
         picker_->running() < MaxCompactions()) {
       std::optional<Compaction> c = picker_->Pick(versions_->current());
       if (c) {
-        (void)RunCompaction(lock, *c);  // a failure is the background error now
-        DropOutsideLock(lock, &c);
+        (void)RunCompaction(*c);  // a failure is the background error now
+        DropOutsideLock(&c);
         continue;
       }
     }
-    bg_cv_.wait(lock);
+    bg_cv_.Wait();
   }
 }
 
-Status DBImpl::RunCompaction(std::unique_lock<std::mutex>& lock, const Compaction& c) {
+Status DBImpl::RunCompaction(const Compaction& c) {
   std::vector<SequenceNumber> sequences = LiveSequences();
-  lock.unlock();
+  mu_.Unlock();
   const auto start = std::chrono::steady_clock::now();
   CompactionJob job(versions_.get(), TableOptionsForLevel(c.output_level), c, std::move(sequences),
                     &stop_jobs_);
@@ -126,11 +125,11 @@ Status DBImpl::RunCompaction(std::unique_lock<std::mutex>& lock, const Compactio
     s = versions_->LogAndApply(&edit, std::move(added));
   }
   const std::uint64_t micros = MicrosSince(start);
-  lock.lock();
+  mu_.Lock();
   picker_->Release(c);
   if (s.ok()) {
     InstallView();
-    CompactionStats& stats = compaction_stats_[c.output_level];
+    CompactionStats& stats = stats_.compactions[c.output_level];
     ++stats.count;
     stats.micros += micros;
     if (c.trivial_move) {
@@ -146,14 +145,14 @@ Status DBImpl::RunCompaction(std::unique_lock<std::mutex>& lock, const Compactio
   } else if (!s.IsBusy()) {
     SetBackgroundError(s);
   }
-  bg_cv_.notify_all();
+  bg_cv_.SignalAll();
   return s;
 }
 
-void DBImpl::DropOutsideLock(std::unique_lock<std::mutex>& lock, std::optional<Compaction>* c) {
-  lock.unlock();
+void DBImpl::DropOutsideLock(std::optional<Compaction>* c) {
+  mu_.Unlock();
   c->reset();
-  lock.lock();
+  mu_.Lock();
 }
 
 std::vector<SequenceNumber> DBImpl::LiveSequences() const {
@@ -180,45 +179,18 @@ bool DBImpl::BackgroundWorkPending() const {
   return std::any_of(scores.begin(), scores.end(), [](double score) { return score >= 1; });
 }
 
-Status DBImpl::WriteTable(const MemTableRef& mem, std::vector<SequenceNumber> sequences,
-                          TableFileRef* file, FileMetaData* meta) {
-  file->reset();
-  TableOutput output(versions_.get(), TableOptionsForLevel(0));
-  VersionGc gc(std::move(sequences), nullptr);
-  std::unique_ptr<InternalIterator> it = NewMemTableIterator(mem);
-  Status s;
-  for (it->SeekToFirst(); it->Valid() && s.ok(); it->Next()) {
-    ParsedInternalKey key;
-    if (!ParseInternalKey(it->key(), &key)) {
-      s = Status::Corruption("memtable holds a malformed internal key");
-    } else if (gc.Keep(key)) {
-      s = output.Add(it->key(), it->value());
-    }
-  }
-  if (s.ok()) s = it->status();
-  if (s.ok()) s = output.Finish();
-  if (!s.ok()) {
-    output.Abandon();
-    return s;
-  }
-  if (!output.files().empty()) {
-    *meta = output.files().front().first;
-    *file = output.files().front().second;
-  }
-  return Status::OK();
-}
-
-Status DBImpl::FlushOldest(std::unique_lock<std::mutex>& lock) {
+Status DBImpl::FlushOldest() {
   const MemTableSlot slot = imm_.back();
   // WALs older than the next memtable's hold nothing unflushed afterwards.
   const std::uint64_t next_log =
       imm_.size() >= 2 ? imm_[imm_.size() - 2].log_number : mem_.log_number;
   std::vector<SequenceNumber> sequences = LiveSequences();
-  lock.unlock();
+  mu_.Unlock();
   const auto start = std::chrono::steady_clock::now();
   TableFileRef file;
   FileMetaData meta;
-  Status s = WriteTable(slot.mem, std::move(sequences), &file, &meta);
+  Status s = FlushJob(versions_.get(), TableOptionsForLevel(0), slot.mem, std::move(sequences))
+                 .Run(&file, &meta);
   const std::uint64_t bytes = file != nullptr ? meta.file_size : 0;
   if (s.ok()) {
     VersionEdit edit;
@@ -236,12 +208,12 @@ Status DBImpl::FlushOldest(std::unique_lock<std::mutex>& lock) {
       return type == FileType::kLog && number < next_log;
     });
   }
-  lock.lock();
+  mu_.Lock();
   if (s.ok()) {
     imm_.pop_back();
-    ++flushes_;
-    flush_bytes_written_ += bytes;
-    flush_micros_ += MicrosSince(start);
+    ++stats_.flushes;
+    stats_.flush_bytes_written += bytes;
+    stats_.flush_micros += MicrosSince(start);
     InstallView();
   }
   return s;

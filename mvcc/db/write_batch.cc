@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include <arenakv/mvcc/write_batch.h>
 
 #include "mvcc/util/coding.h"

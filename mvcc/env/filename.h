@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The names of the files in a DB directory, and the CURRENT file that names
 // the live manifest. docs/FORMATS.md, "Manifest (version edits)", lists them.
 //
@@ -7,7 +8,8 @@
 //   CURRENT           "MANIFEST-000005\n": the live manifest
 //   LOCK              held while a process has the DB open
 //   000007.dbtmp      a file being written before it is renamed into place
-//   LOG, LOG.old      human-readable info log, current and previous
+//   LOG, LOG.old      reserved for the info log (not written yet): recognised so
+//                     that the obsolete-file sweep leaves them alone
 //
 // Numbers are decimal, zero-padded to at least 6 digits, and share one
 // counter (the manifest's next file number), so every numbered name is unique.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // FileSystem::Default(): the POSIX file system.
 //
 // WritableFile buffers appends in 64 KiB and hands them to the OS with write(2)
@@ -28,6 +29,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -39,7 +41,8 @@ namespace {
 constexpr std::size_t kWritableBufferSize = 64 << 10;
 
 Status PosixError(const std::string& path, int error) {
-  std::string msg = path + ": " + std::strerror(error);
+  // The message of std::generic_category(): strerror's text, thread-safe.
+  std::string msg = path + ": " + std::generic_category().message(error);
   if (error == ENOENT) return Status::NotFound(msg);
   return Status::IOError(msg);
 }
@@ -252,7 +255,8 @@ class PosixFileSystem final : public FileSystem {
     DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) return PosixError(dir, errno);
     errno = 0;
-    while (const struct dirent* entry = ::readdir(d)) {
+    // readdir is safe here: the stream `d` is this call's alone.
+    while (const struct dirent* entry = ::readdir(d)) {  // NOLINT(concurrency-mt-unsafe)
       const std::string_view name = entry->d_name;
       if (name != "." && name != "..") names->emplace_back(name);
     }

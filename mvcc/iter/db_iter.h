@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // NewDBIterator: the user's view of an InternalIterator (usually a merging
 // iterator over a read view's memtables and SST files) at one snapshot.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // InternalIterator: the cursor every engine source offers (memtable, SST
 // block, SST file, merged view), over internal keys (mvcc/util/dbformat.h) in
 // InternalKeyCompare order. DB-level iterators are built by merging these.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // NewMergingIterator: one InternalIterator over the union of several sources
 // (the memtables and SST files of a read view, or the inputs of a compaction),
 // in InternalKeyCompare order.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The write-ahead log's physical format, shared by LogWriter and LogReader.
 // docs/FORMATS.md, "Write-ahead log", describes it byte by byte.
 //

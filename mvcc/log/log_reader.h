@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // LogReader: reads the records of a write-ahead log (mvcc/log/log_format.h) back,
 // in order, for recovery.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // LogWriter: appends records to a write-ahead log (mvcc/log/log_format.h).
 //
 // Each AddRecord appends one record, split into fragments at block

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "mvcc/memtable/memtable.h"
 
 #include <cstring>
@@ -108,7 +109,7 @@ SequenceNumber MemTable::SequenceOf(const Index::Node* node, std::uint32_t ref) 
   return DecodeVarint(&p) >> 1;
 }
 
-KeyVersion MemTable::Decode(const Index::Node* node, std::uint32_t ref) const {
+KeyHistoryEntry MemTable::Decode(const Index::Node* node, std::uint32_t ref) const {
   const char* p = Locate(node, ref).body;
   const std::uint64_t tag = DecodeVarint(&p);
   const std::uint64_t size = DecodeVarint(&p);
@@ -149,7 +150,7 @@ MemTable::LookupResult MemTable::Get(std::string_view key, SequenceNumber snapsh
   if (node == nullptr) return LookupResult::kNotPresent;
   const std::uint32_t ref = Visible(node, snapshot);
   if (ref == 0) return LookupResult::kNotPresent;
-  const KeyVersion version = Decode(node, ref);
+  const KeyHistoryEntry version = Decode(node, ref);
   if (version.kind == EntryKind::kDelete) return LookupResult::kDeleted;
   value->assign(version.value);
   return LookupResult::kFound;

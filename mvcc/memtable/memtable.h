@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // MemTable: the engine's multi-version write buffer, allocated whole from one
 // arena and released whole.
 //
@@ -60,7 +61,7 @@ namespace arenakv {
 
 // One version of a key, decoded. `value` points into the memtable's arena and
 // stays valid while the memtable is referenced.
-struct KeyVersion {
+struct KeyHistoryEntry {
   SequenceNumber sequence = 0;
   EntryKind kind = EntryKind::kPut;
   std::string_view value;
@@ -142,7 +143,7 @@ class MemTable {
     MemTableRef table_;
     Index::Iterator it_;
     std::uint32_t ref_ = 0;
-    KeyVersion version_;
+    KeyHistoryEntry version_;
   };
 
   // The user's view at `snapshot`: each key once, with its newest version
@@ -171,7 +172,7 @@ class MemTable {
     SequenceNumber snapshot_;
     Index::Iterator it_;
     bool valid_ = false;
-    KeyVersion version_;
+    KeyHistoryEntry version_;
   };
 
  private:
@@ -189,7 +190,7 @@ class MemTable {
   std::uint32_t Older(const Index::Node* node, std::uint32_t ref) const {
     return Locate(node, ref).older->load(std::memory_order_acquire);
   }
-  KeyVersion Decode(const Index::Node* node, std::uint32_t ref) const;
+  KeyHistoryEntry Decode(const Index::Node* node, std::uint32_t ref) const;
   SequenceNumber SequenceOf(const Index::Node* node, std::uint32_t ref) const;
   void LinkVersion(Index::Node* node, std::uint32_t ref, SequenceNumber sequence);
   // The newest version of `node` with sequence <= snapshot, or 0.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // NewMemTableIterator: a memtable as an InternalIterator (internal keys:
 // user key + sequence/kind trailer, mvcc/util/dbformat.h), for the engine's merged
 // reads and for flush.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading one SST block (data or index block) written by BlockBuilder.
 //
 // BlockContents keeps a block's bytes alive for as long as something reads

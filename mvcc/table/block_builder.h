@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // BlockBuilder: encodes the entries of one SST block (data or index block;
 // layout in docs/FORMATS.md, "SST file").
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // BlockCache internals. The contract is in mvcc/block_cache.h.
 //
 // Entry states (all transitions under the entry's shard mutex):
@@ -16,11 +17,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
-#include <mutex>
 #include <new>
 #include <unordered_map>
 
 #include "arenakv/base/check.h"
+#include "arenakv/base/mutex.h"
 
 namespace arenakv {
 
@@ -92,13 +93,13 @@ struct BlockCache::Impl {
   // One shard: its own mutex, table, LRU list and counters, on its own cache
   // lines so that threads using different shards do not share a line.
   struct alignas(64) Shard {
-    std::mutex mu;
+    Mutex mu;
     std::size_t capacity = 0;  // set once before any use
-    // Guarded by mu.
-    std::size_t usage = 0;
-    std::size_t detached = 0;
-    Handle lru{};  // dummy head: lru.next is the least recently released entry
-    std::unordered_map<CacheKey, Handle*, CacheKeyHash> table;
+    std::size_t usage ARENAKV_GUARDED_BY(mu) = 0;
+    std::size_t detached ARENAKV_GUARDED_BY(mu) = 0;
+    // Dummy head: lru.next is the least recently released entry.
+    Handle lru ARENAKV_GUARDED_BY(mu){};
+    std::unordered_map<CacheKey, Handle*, CacheKeyHash> table ARENAKV_GUARDED_BY(mu);
     // Written under mu, read without it by the stats accessors: relaxed, as
     // they are counters that order nothing.
     std::atomic<std::size_t> usage_view{0};
@@ -107,11 +108,11 @@ struct BlockCache::Impl {
 
     Shard() { lru.prev = lru.next = &lru; }
 
-    void LruUnlink(Handle* e) {
+    void LruUnlink(Handle* e) ARENAKV_REQUIRES(mu) {
       e->prev->next = e->next;
       e->next->prev = e->prev;
     }
-    void LruAppend(Handle* e) {  // as the most recently released
+    void LruAppend(Handle* e) ARENAKV_REQUIRES(mu) {  // as the most recently released
       e->next = &lru;
       e->prev = lru.prev;
       e->prev->next = e;
@@ -119,7 +120,7 @@ struct BlockCache::Impl {
     }
 
     // `e` has just been removed from `table`. Frees it (via *garbage) if unpinned.
-    void Detach(Handle* e, Handle** garbage) {
+    void Detach(Handle* e, Handle** garbage) ARENAKV_REQUIRES(mu) {
       ARENAKV_DCHECK(e->in_cache && usage >= e->size);
       e->in_cache = false;
       usage -= e->size;
@@ -134,7 +135,7 @@ struct BlockCache::Impl {
 
     // Evicts least recently released entries until usage fits, or none is left
     // unpinned.
-    void EvictOverflow(Handle** garbage) {
+    void EvictOverflow(Handle** garbage) ARENAKV_REQUIRES(mu) {
       while (usage > capacity && lru.next != &lru) {
         Handle* victim = lru.next;
         table.erase(CacheKey{victim->cache_id, victim->offset});
@@ -212,7 +213,7 @@ BlockCache::Handle* BlockCache::Insert(std::uint64_t cache_id, std::uint64_t off
 
   Handle* garbage = nullptr;
   {
-    std::lock_guard<std::mutex> lock(shard.mu);
+    MutexLock lock(&shard.mu);
     auto [it, inserted] = shard.table.try_emplace(CacheKey{cache_id, offset}, e);
     if (!inserted) {
       shard.Detach(it->second, &garbage);
@@ -227,7 +228,7 @@ BlockCache::Handle* BlockCache::Insert(std::uint64_t cache_id, std::uint64_t off
 
 BlockCache::Handle* BlockCache::Lookup(std::uint64_t cache_id, std::uint64_t offset) {
   Impl::Shard& shard = impl_->shards[impl_->ShardIndex(HashKey(cache_id, offset))];
-  std::lock_guard<std::mutex> lock(shard.mu);
+  MutexLock lock(&shard.mu);
   auto it = shard.table.find(CacheKey{cache_id, offset});
   if (it == shard.table.end()) {
     shard.misses.fetch_add(1, std::memory_order_relaxed);
@@ -245,7 +246,7 @@ void BlockCache::Release(Handle* handle) {
   Impl::Shard& shard = impl_->shards[handle->shard];
   Handle* garbage = nullptr;
   {
-    std::lock_guard<std::mutex> lock(shard.mu);
+    MutexLock lock(&shard.mu);
     ARENAKV_DCHECK(handle->pins > 0);
     if (--handle->pins == 0) {
       if (handle->in_cache) {

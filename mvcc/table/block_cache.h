@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // BlockCache: a sharded LRU cache of SST blocks whose bytes live in a slab
 // arena (alloc/), so the engine exercises the allocator's Free path in
 // production: an evicted block's chunk is freed back to its slab and reused.

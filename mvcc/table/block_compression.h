@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The block compression codec shared by TableBuilder (CompressBlock) and
 // ReadBlock (UncompressBlock). Layout: docs/FORMATS.md, "Block trailer".
 //

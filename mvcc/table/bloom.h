@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The SST bloom filter: one filter over the user keys of a whole table, so a
 // point lookup of a key the table does not hold usually skips the file without
 // reading a data block.

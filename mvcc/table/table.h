@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Table: an open, immutable SST file (written by TableBuilder; format in
 // mvcc/table/table_format.h and docs/FORMATS.md, "SST file").
 //

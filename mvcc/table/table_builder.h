@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TableBuilder: writes one SST file (format: mvcc/table/table_format.h and
 // docs/FORMATS.md, "SST file") from internal keys added in increasing order.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The SST file format shared by TableBuilder (writer) and Table (reader):
 // block handles, the block trailer, the properties block, the footer, and the
 // options and properties types. Layout byte by byte: docs/FORMATS.md, "SST file".

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Checksum32: the record and block checksum of every on-disk format.
 //
 // The low 32 bits of XXH3_64bits (seed 0) over the concatenation a + b,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Byte encodings shared by every on-disk format (write batch, WAL, SST,
 // manifest): little-endian fixed-width integers and LEB128 varints.
 //

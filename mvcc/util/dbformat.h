@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Internal keys: how the engine names one version of a user key outside the
 // memtable (SST blocks, iterators, flush and compaction).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // NewLevelIterator: one InternalIterator over a sorted run of table files (a
 // level >= 1 of a Version, or the part of it a compaction reads), opening one
 // file's iterator at a time.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // VersionEdit encoding (docs/FORMATS.md, "Manifest (version edits)"):
 //
 //   field_count varint32, then field_count fields, each `tag varint32` and a

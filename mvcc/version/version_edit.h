@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // VersionEdit: one record of the manifest, the change that turns one version
 // of the LSM tree's file set into the next (files added and removed per
 // level, and the counters recovery needs). docs/FORMATS.md, "Manifest

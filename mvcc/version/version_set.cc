@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "mvcc/version/version_set.h"
 
 #include <algorithm>
@@ -8,12 +9,6 @@
 #include "mvcc/log/log_reader.h"
 
 namespace arenakv {
-
-TableFile::~TableFile() {
-  if (obsolete_.load(std::memory_order_relaxed)) {
-    (void)fs_->RemoveFile(path_);  // a leftover is deleted at the next Open
-  }
-}
 
 namespace {
 
@@ -37,12 +32,6 @@ Status EraseDeletedFiles(const VersionEdit& edit, std::array<std::vector<File>, 
 }
 
 }  // namespace
-
-std::uint64_t TotalBytes(const std::vector<TableFileRef>& files) {
-  std::uint64_t total = 0;
-  for (const TableFileRef& f : files) total += f->meta().file_size;
-  return total;
-}
 
 std::uint64_t Version::TotalFileSize() const {
   std::uint64_t total = 0;
@@ -122,14 +111,14 @@ void VersionSet::MarkFileNumberUsed(std::uint64_t number) {
 }
 
 VersionRef VersionSet::current() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return current_;
 }
 
-void VersionSet::Install(VersionRef version) {
+void VersionSet::Install(const VersionRef& version) {
   VersionRef old;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     old = std::exchange(current_, version);
   }
   // Files the new version dropped (at every level: a file may move between
@@ -245,18 +234,19 @@ Status VersionSet::WriteSnapshot(VersionEdit* edit, std::vector<TableFileRef> ad
     (void)file->Close();
     return s;
   }
+  MutexLock lock(&manifest_mu_);  // uncontended: Open runs alone
   manifest_log_.reset();
   if (manifest_file_ != nullptr) (void)manifest_file_->Close();
   manifest_file_ = std::move(file);
   manifest_log_ = std::move(log);
   manifest_number_ = number;
   log_number_ = *snapshot.log_number();
-  Install(std::move(next));
+  Install(next);
   return Status::OK();
 }
 
 Status VersionSet::LogAndApply(VersionEdit* edit, std::vector<TableFileRef> added) {
-  std::lock_guard lock(manifest_mu_);
+  MutexLock lock(&manifest_mu_);
   if (manifest_log_ == nullptr) return Status::InvalidArgument("no manifest is open");
   VersionRef next;
   Status s = Apply(*current(), *edit, std::move(added), &next);
@@ -272,7 +262,7 @@ Status VersionSet::LogAndApply(VersionEdit* edit, std::vector<TableFileRef> adde
     return s;
   }
   if (edit->log_number()) log_number_ = *edit->log_number();
-  Install(std::move(next));
+  Install(next);
   return Status::OK();
 }
 
@@ -356,7 +346,7 @@ Status VersionSet::Recover(bool paranoid_checks) {
   last_sequence_.store(*last_sequence);
   log_number_ = *log_number;
   manifest_number_ = manifest_number;
-  Install(std::move(version));
+  Install(version);
   return Status::OK();
 }
 

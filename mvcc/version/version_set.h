@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // VersionSet: the DB's set of table files, as recorded in the manifest.
 //
 // A Version is an immutable snapshot of which table files make up each level:
@@ -33,50 +34,19 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "arenakv/base/mutex.h"
 #include "mvcc/log/log_writer.h"
 #include "mvcc/table/block_cache.h"
 #include "mvcc/table/table.h"
+#include "mvcc/version/table_file.h"
 #include "mvcc/version/version_edit.h"
 
 namespace arenakv {
-
-class TableFile {
- public:
-  TableFile(FileMetaData meta, std::unique_ptr<Table> table, FileSystem* fs, std::string path)
-      : meta_(std::move(meta)), table_(std::move(table)), fs_(fs), path_(std::move(path)) {}
-  ~TableFile();
-  TableFile(const TableFile&) = delete;
-  TableFile& operator=(const TableFile&) = delete;
-
-  const FileMetaData& meta() const { return meta_; }
-  const Table& table() const { return *table_; }
-  // The file is deleted from disk when this object is destroyed.
-  void MarkObsolete() { obsolete_.store(true, std::memory_order_relaxed); }
-
- private:
-  const FileMetaData meta_;
-  const std::unique_ptr<Table> table_;
-  FileSystem* const fs_;
-  const std::string path_;
-  std::atomic<bool> obsolete_{false};
-};
-using TableFileRef = std::shared_ptr<TableFile>;
-
-// Bytes of all `files` on disk.
-std::uint64_t TotalBytes(const std::vector<TableFileRef>& files);
-
-inline std::string_view SmallestUserKey(const TableFile& f) {
-  return ExtractUserKey(f.meta().smallest);
-}
-inline std::string_view LargestUserKey(const TableFile& f) {
-  return ExtractUserKey(f.meta().largest);
-}
 
 struct Version {
   // Level 0: newest file first (files may overlap; newer ones shadow older).
@@ -104,7 +74,8 @@ class VersionSet {
   VersionSet(std::string dir, FileSystem* fs, TableOptions table_options, BlockCache* cache);
   ~VersionSet();
 
-  // A new DB: MANIFEST-000001 holding an empty snapshot, and CURRENT naming it.
+  // A new DB: a manifest (numbered by NewFileNumber()) holding an empty
+  // snapshot, and CURRENT naming it.
   Status CreateNew();
   // Reads CURRENT and the manifest, opens every table file it names (reading
   // and checking their footers, indexes, filters and properties; with
@@ -144,7 +115,7 @@ class VersionSet {
   // file that is not there.
   Status Apply(const Version& base, const VersionEdit& edit, std::vector<TableFileRef> added,
                VersionRef* result) const;
-  void Install(VersionRef version);
+  void Install(const VersionRef& version);
   void FillEdit(VersionEdit* edit) const;
 
   const std::string dir_;
@@ -154,14 +125,16 @@ class VersionSet {
 
   std::atomic<std::uint64_t> next_file_number_{2};
   std::atomic<SequenceNumber> last_sequence_{0};
+  // Written at Open (alone) and by LogAndApply under manifest_mu_; read by
+  // the DB at Open only.
   std::uint64_t log_number_ = 0;
   std::uint64_t manifest_number_ = 0;
-  std::mutex manifest_mu_;  // serializes LogAndApply (the manifest and log_number_)
-  std::unique_ptr<WritableFile> manifest_file_;
-  std::unique_ptr<LogWriter> manifest_log_;
+  Mutex manifest_mu_;  // serializes LogAndApply (the manifest and log_number_)
+  std::unique_ptr<WritableFile> manifest_file_ ARENAKV_GUARDED_BY(manifest_mu_);
+  std::unique_ptr<LogWriter> manifest_log_ ARENAKV_GUARDED_BY(manifest_mu_);
 
-  mutable std::mutex mu_;  // guards current_
-  VersionRef current_;
+  mutable Mutex mu_;
+  VersionRef current_ ARENAKV_GUARDED_BY(mu_);
 };
 
 }  // namespace arenakv

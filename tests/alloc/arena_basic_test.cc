@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Specification of single-threaded Arena use: construction, Alloc/Free, ChunkSize,
 // Owns, reuse of freed chunks, Release, huge requests and several arenas at once.
 #include <cstddef>

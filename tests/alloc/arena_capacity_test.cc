@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Specification of the capacity limit: committed memory never exceeds it, hitting it
 // throws ArenaExhausted (a std::bad_alloc) or returns nullptr from TryAlloc, and the
 // arena keeps working afterwards.

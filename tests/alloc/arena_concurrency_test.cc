@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Specification of Arena under concurrent use: local and cross-thread frees, reuse
 // of chunks freed by other threads, and Stats() read while others allocate.
 // (Thread slot reuse and more threads than slots: arena_thread_slot_test.cc.)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Specification of misuse detection: every contract violation the arena promises to
 // detect throws ArenaMisuse with a message, changes nothing, and leaves the arena
 // fully usable.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Randomized single-threaded Alloc/Free checked against a shadow model.
 //
 // The shadow maps every live chunk to its requested size and a pattern byte that

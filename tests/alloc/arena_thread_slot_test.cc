@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Specification of Arena across thread lifetimes: threads that exit hand their slot
 // to later threads, chunks they leave behind stay valid and may be freed by anyone,
 // and threads beyond the 256 thread slots are served too.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CompactRefs and Arena::RangeBase: 32-bit references to arena chunks.
 #include <arenakv/alloc/arena.h>
 #include <arenakv/alloc/compact_refs.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Specification of the slab (size class) table: Arena::Slabs() and Arena::SlabSize().
 #include <algorithm>
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DB basics, black-box through mvcc/include/arenakv/mvcc/db.h: point reads and
 // writes, the bytes keys and values may hold, size limits, WriteBatch
 // atomicity, Open's argument and directory checks, reopen, snapshots,

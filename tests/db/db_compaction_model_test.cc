@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Leveled compaction against a model, black-box through
 // mvcc/include/arenakv/mvcc/db.h: the DB is shaped tiny (test::TinyShapeOptions:
 // 256 KiB write buffer, 64 KiB tables, a 256 KiB level 1, level 0 compacted

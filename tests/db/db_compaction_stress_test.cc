@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Leveled compaction under concurrency, black-box through
 // mvcc/include/arenakv/mvcc/db.h: writers, snapshot readers and a CompactRange loop
 // run at once on the tiny tree of test::TinyShapeOptions (plus three

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DB under concurrency, black-box: writer threads, Get readers, iterator and
 // snapshot readers and explicit flushes all run at once on a DB whose small
 // write buffer makes memtables rotate and flush constantly. Meant to be run

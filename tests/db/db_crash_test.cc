@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A real process crash: a child process opens a DB on the POSIX file system
 // and writes test::WriteChain's chain, reporting each acknowledged write
 // through a pipe; the parent kill -9s it after a random number of

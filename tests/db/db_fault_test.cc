@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DB under injected I/O faults, black-box on a MemFileSystem: a failed WAL
 // append fails its write and every later one (the error is sticky), a failed
 // flush becomes a sticky background error surfaced by later writes, reads of

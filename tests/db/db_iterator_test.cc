@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DB iterators, black-box: every direction and seek, bounds (lower inclusive,
 // upper exclusive), hidden versions and tombstones, and the point-in-time view
 // an iterator keeps while the DB is written and flushed. Each behaviour runs

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Bounded memtable memory, black-box through the
 // "arenakv.memtable.arena-stats" property: writing far more than the write
 // buffers hold (kTotalBytes) never makes the memtables' arenas reserve more

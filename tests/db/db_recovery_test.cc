@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DB recovery, black-box on a MemFileSystem: reopen after a clean close, after
 // a simulated power loss (MemFileSystem::SimulateCrash), with a torn WAL tail,
 // with a corrupt WAL record in the middle of a log (Corruption unless

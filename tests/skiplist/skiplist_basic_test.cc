@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Specification of SkipList used by one thread: Insert and Find, the order of
 // binary keys, payload initialization, custom comparators, every iterator
 // operation against a std::set model, node heights, and running out of arena.

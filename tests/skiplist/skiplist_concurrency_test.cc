@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Specification of SkipList under concurrent use: writers inserting overlapping
 // keys while readers iterate forward and backward and Find, and many threads
 // racing to insert the same keys.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the tests/skiplist suites: the list's keys as seen by a
 // forward (SeekToFirst, Next) and a backward (SeekToLast, Prev) iteration.
 #ifndef ARENAKV_TESTS_SKIPLIST_SKIPLIST_TEST_UTIL_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the arena, skiplist and memtable suites: ARENAKV_TEST_SANITIZED
 // (tests/support/sanitizer.h) with kOpsScale, the divisor that keeps iteration counts quick
 // there; Chunk, a chunk filled with a pattern byte, with TryAllocFilled, HoldsPattern,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the DB suites (black-box tests of <arenakv/mvcc/db.h>):
 //   kScale               divisor for workload sizes in sanitizer builds
 //   kSmallWriteBuffer    a write buffer that rotates often without rotating every write

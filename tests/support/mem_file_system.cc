@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tests/support/mem_file_system.h"
 
 #include <algorithm>

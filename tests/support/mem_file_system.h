@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // MemFileSystem: an in-memory FileSystem for tests, with fault injection and
 // an exact model of what survives a machine crash.
 //

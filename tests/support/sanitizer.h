@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ARENAKV_TEST_SANITIZED: defined when the test is built with ASan or TSan (GCC
 // spells it __SANITIZE_*__, clang __has_feature). Suites divide their workload
 // sizes by a scale when it is set: sanitizers slow every memory access.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Runs kvbench with --json and checks the report: every section and key is
 present, each result has positive ops/s and ordered latency percentiles, the
 LSM shape flags are echoed, and the engine's write amplification (bytes it

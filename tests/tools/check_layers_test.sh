@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # scripts/check_layers.py passes on the tree and fails, naming the file and the
 # rule, on each kind of forbidden include planted in a scratch tree.
 # Usage: check_layers_test.sh PYTHON SCRIPT SOURCE_ROOT SCRATCH_DIR

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Unit tests of kvbench's parts: the histogram's bucket arithmetic and
 // percentiles, key and value generators, the zipfian generator, the JSON
 // escaper, option validation, the progress line's text, /proc/self/io

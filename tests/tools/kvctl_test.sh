@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # End-to-end test of the kvctl CLI: usage: kvctl_test.sh PATH/TO/kvctl
 # Runs every command against a fresh DB in a temporary directory and checks
 # outputs and exit codes (0 ok, 1 not found / verify failed, 2 usage, 3 DB

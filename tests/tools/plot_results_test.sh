@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs scripts/plot_results.py on tiny kvbench --json reports: one report
 # (grouped bars) and a --threads 1/2 pair (a thread sweep); checks that each
 # PNG is written. Exits 77 (ctest SKIP_RETURN_CODE) when matplotlib cannot be

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OpenEngine, which picks the adapter by name, and the adapters' shared
 // polling loop.
 #include "tools/kvbench/engine.h"

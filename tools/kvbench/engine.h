@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Engine: the narrow key-value interface kvbench drives, with one adapter per
 // engine (engine_arenakv.cc, engine_rocksdb.cc) so every workload runs the
 // same code against each. Errors are arenakv::Status; the RocksDB adapter

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The arenakv adapter of kvbench's Engine interface.
 #include <arenakv/mvcc/db.h>
 

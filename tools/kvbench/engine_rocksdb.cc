@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The RocksDB adapter of kvbench's Engine interface, compiled only when
 // RocksDB's CMake package is found (ARENAKV_KVBENCH_WITH_ROCKSDB). Configured
 // like the arenakv side: the same write buffer size, WAL and sync settings, LSM

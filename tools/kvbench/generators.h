@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Key, value and random-number generators shared by every workload.
 //
 // Keys are fixed-size: an 8-byte big-endian index (so bytewise order is

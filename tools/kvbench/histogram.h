@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Histogram: a log-linear latency histogram in the style of HdrHistogram.
 //
 // Values (nanoseconds) below 2^kSubBucketBits are counted exactly; above that,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // JsonWriter: builds one JSON document into a string, escaping strings per
 // RFC 8259 (quote, backslash and control characters; other bytes are passed
 // through, so UTF-8 stays UTF-8). Commas between members are inserted

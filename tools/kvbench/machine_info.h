@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // MachineInfo: the machine a run was measured on, read from /proc (Linux),
 // for the JSON report. Fields stay empty/zero where /proc is unavailable.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // kvbench: a db_bench-style command-line benchmark. Runs the --benchmarks
 // workloads in order on one DB per engine (arenakv, and RocksDB when built
 // with it), then prints one aligned table comparing them; see workloads.h for

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // BenchOptions: every kvbench command-line setting, and ParseOptions, which
 // fills it from argv with CLI11 and validates it.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ProcessIo: this process's write counters from /proc/self/io, read before an
 // engine opens and after its background work settles; the difference is what
 // the engine wrote (engines run one after another in the same process).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Progress: the live status line kvbench draws on stderr while a workload
 // runs (workload, engine, a bar, percent done, ops/s so far), so a long run on
 // a terminal shows that it is moving. Silent when not enabled (main enables it

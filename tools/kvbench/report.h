@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The report: the aligned results table, each engine's after-run summary, and
 // the JSON document of --json.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // WorkloadRunner: runs kvbench's named workloads (options.h KnownBenchmarks)
 // against one Engine, each on `--threads` client threads, and measures them.
 //

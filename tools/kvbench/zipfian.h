@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ZipfianTable: draws ranks in [0, n) with P(rank = i) proportional to
 // 1 / (i + 1)^theta, by the constant-time method of Gray et al., "Quickly
 // Generating Billion-Record Synthetic Databases" (SIGMOD 1994), as YCSB does.

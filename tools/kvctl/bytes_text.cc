@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tools/kvctl/bytes_text.h"
 
 namespace arenakv::kvctl {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How kvctl shows bytes (keys and values may hold any byte, NUL included) and
 // reads them back from the command line. Pure functions, any thread.
 //

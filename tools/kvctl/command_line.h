@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What kvctl's command line asked for, filled in by the CLI11 parser in
 // main.cc and read by the command functions (db_commands.h, dump_commands.h,
 // verify_command.h). A plain value owned by main; single-threaded.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tools/kvctl/db_commands.h"
 
 #include <arenakv/mvcc/db.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // kvctl's commands that go through the public DB API (mvcc/include/arenakv/mvcc/db.h):
 // get, put, delete, scan, stats, compact. Each opens the DB at line.db (put
 // and delete create it if missing; get, scan, stats and compact never do, so

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // kvctl's dump commands: print a DB file's contents, read straight from the
 // file (file_readers.h) without opening the DB, so they work while another
 // process holds the DB and on a DB that no longer opens. Each returns a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How kvctl tells the user that something failed: one line on stderr,
 // "kvctl: <context>: <explanation>", where the explanation names the common
 // causes in words (a DB locked by another process, corruption, a missing DB)

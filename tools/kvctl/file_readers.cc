@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tools/kvctl/file_readers.h"
 
 #include "mvcc/log/log_reader.h"

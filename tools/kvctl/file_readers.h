@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading a DB's files directly, without opening the DB (no LOCK taken), for
 // kvctl's dump and verify commands: they work on a DB another process has
 // open and on a DB too damaged to open. Functions, single-threaded; the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // kvctl: inspect and repair an arenakv DB from the command line.
 //
 //   kvctl --db DIR get|put|delete|scan|stats|compact|verify|dump-manifest ...

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tools/kvctl/verify_command.h"
 
 #include <arenakv/mvcc/file_system.h>

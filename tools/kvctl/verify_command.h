@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // kvctl verify: checks every file of the DB in --db DIR, reading the files
 // directly (file_readers.h), so it needs no LOCK and works on a DB in use or
 // one that no longer opens.

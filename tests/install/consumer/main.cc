@@ -1,10 +1,13 @@
+// SPDX-License-Identifier: Apache-2.0
 // The smallest real use of arenakv, built by the packaging tests both against an
 // installed package and through add_subdirectory. Exits 0 and prints OK when the
 // arena behaves as docs/API.md says.
 #include <arenakv/alloc/arena.h>
+#include <arenakv/version.h>
 
 #include <cstdio>
 #include <cstring>
+#include <string>
 
 namespace {
 
@@ -45,7 +48,16 @@ int main() {
   arena.Release();
   Expect(arena.Stats().reserved == 0, "Stats().reserved after Release");
 
+  // The generated version header agrees with itself.
+  const std::string version = std::to_string(ARENAKV_VERSION_MAJOR) + "." +
+                              std::to_string(ARENAKV_VERSION_MINOR) + "." +
+                              std::to_string(ARENAKV_VERSION_PATCH);
+  Expect(version == ARENAKV_VERSION_STRING, "ARENAKV_VERSION_STRING matches its parts");
+  Expect(ARENAKV_VERSION ==
+             ARENAKV_VERSION_MAJOR * 10000 + ARENAKV_VERSION_MINOR * 100 + ARENAKV_VERSION_PATCH,
+         "ARENAKV_VERSION");
+
   if (failures != 0) return 1;
-  std::puts("consumer: OK");
+  std::printf("consumer: OK (arenakv %s)\n", ARENAKV_VERSION_STRING);
   return 0;
 }

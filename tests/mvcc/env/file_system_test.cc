@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // FileSystem contract, run against both implementations: the POSIX one in a
 // fresh temporary directory and MemFileSystem. Then what only POSIX has (a lock
 // held against another process, checked with fork) and what only

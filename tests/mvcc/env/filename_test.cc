@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File names: the builders, the strict parser (it accepts exactly what the
 // builders write), and CURRENT: written atomically and durably by
 // SetCurrentFile (checked against MemFileSystem's crash model and injected

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // NewDBIterator: at every snapshot, with and without bounds, every move agrees
 // with a std::map model of the user keys visible at that snapshot; then the
 // bound edge cases, hidden keys (only a delete visible, every version too new),

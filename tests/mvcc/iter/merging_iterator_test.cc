@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // NewMergingIterator: every move, in both directions and across direction
 // switches, agrees with a sorted-vector model of the union of the children;
 // then edge cases (no child, one child, duplicates, short keys) and error

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // VectorIterator: a test InternalIterator over an in-memory list of
 // (internal key, value) pairs, with an optional injected error and a count of
 // the moves made on it.

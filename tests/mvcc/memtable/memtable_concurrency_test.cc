@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // MemTable under concurrent writers and readers.
 //
 // Writers add versions of overlapping keys (a few hot keys, new keys racing to

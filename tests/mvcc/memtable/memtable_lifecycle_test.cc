@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // MemTable lifetime: iterators hold a MemTableRef, so they keep reading correctly
 // after the engine drops its reference; the memtable (and with it the whole
 // arena) goes exactly when the last reference does, in whichever thread that is.

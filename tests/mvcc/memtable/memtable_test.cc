@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // MemTable, single-threaded: every read path (Get, EntryIterator, SnapshotIterator
 // forward, backward, Seek, SeekForPrev) agrees with a std::map model built from the
 // same random operations, including binary keys, the empty key and empty values,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // BlockCache: hits and misses, LRU eviction per shard, pinning across
 // eviction and replacement, the arena chunks behind entries (every entry that
 // is neither cached nor pinned is freed), and a multi-threaded stress test

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SST data block compression: CompressBlock / UncompressBlock, ReadBlock on
 // hand-built compressed blocks, and whole tables written with lz4 and zstd.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared helpers of the SST table tests (table_test.cc,
 // table_compression_test.cc): a model of Table::Get over sorted entries,
 // random entries, a file whose reads can be made to fail, a fixture that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // VersionEdit: the encoding round-trips every combination of fields, matches
 // the bytes documented in docs/FORMATS.md, and decoding refuses every
 // malformed input (truncations, trailing bytes, unknown tags, out-of-range

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // arenakv::Arena: a thread-safe slab/pool allocator.
 //
 // Vocabulary (from gostore's malloc):
@@ -98,7 +99,7 @@ class ArenaMisuse : public std::logic_error {
 };
 
 namespace alloc_internal {
-struct ArenaState;
+class ArenaState;
 }
 
 class Arena {
@@ -148,7 +149,7 @@ class Arena {
   // lies in (reserved now if no chunk was allocated yet; nullptr if the OS
   // refuses). Chunks lie at offsets below capacity + 32 GiB from it. Stable
   // until Release(). Lets a structure with many links store them as 32-bit
-  // offsets (alloc/compact_refs.h) instead of 64-bit pointers.
+  // offsets (<arenakv/alloc/compact_refs.h>) instead of 64-bit pointers.
   const char* RangeBase() noexcept;
 
   // Returns all pools to the OS at once and leaves the arena empty and reusable.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CompactRefs: 32-bit references to 4-byte-aligned addresses inside one arena.
 //
 // Every chunk of an Arena lies in one contiguous address range

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ARENAKV_DCHECK: invariants checked in debug and sanitizer builds, free in release.
 // Lives in the lowest module so every layer above can use it.
 #ifndef ARENAKV_BASE_CHECK_H_

@@ -1,9 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0
 // arenakv::DB: the embeddable MVCC key-value store.
 //
 // Everything a user needs is declared here (DB, Options, ReadOptions,
 // WriteOptions, Iterator, Snapshot) or included from here (Status, WriteBatch,
-// FileSystem). docs/API.md in the design notes is the contract; see README.md
-// for an example.
+// FileSystem). docs/API.md is the manual, with the guarantees; README.md has
+// an example.
 //
 // Thread safety: a DB may be used by any number of threads at once. An
 // Iterator is used by one thread at a time. Snapshots are immutable.

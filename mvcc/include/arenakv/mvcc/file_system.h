@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // arenakv::FileSystem: every byte the engine reads or writes goes through this
 // interface, so tests can swap in an in-memory or fault-injecting one.
 //

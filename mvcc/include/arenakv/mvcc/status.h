@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // arenakv::Status: the result of every engine operation that can fail.
 //
 // Errors are values, never exceptions, across the engine's public API. A Status

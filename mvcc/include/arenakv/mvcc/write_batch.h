@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // arenakv::WriteBatch: a group of puts and deletes applied atomically.
 //
 // DB::Write applies every operation of a batch or none of them, also across

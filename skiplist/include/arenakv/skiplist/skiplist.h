@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // arenakv::SkipList: a concurrent ordered index whose nodes are arena chunks.
 //
 // Features
@@ -31,7 +32,7 @@
 //   | Payload | next[h-1] ... next[1] | next[0] | h u8 | key_size varint | key | tail |
 //                                       ^ Node*
 //
-//   Links are 32-bit CompactRefs (alloc/compact_refs.h) into the list's arena,
+//   Links are 32-bit CompactRefs (<arenakv/alloc/compact_refs.h>) into the list's arena,
 //   not pointers: a node of height h spends 4h bytes on links instead of 8h.
 //   The Node pointer is the level-0 link, so the key sits at a fixed offset from
 //   it whatever the height, and level L's link is L words below it (RocksDB's

@@ -1,4 +1,5 @@
-// VersionGc: which versions of a user key a flush or compaction must keep.
+// SPDX-License-Identifier: Apache-2.0
+// KeyHistoryGc: which versions of a user key a flush or compaction must keep.
 //
 // A reader at sequence S sees, for each user key, the newest version with
 // sequence <= S. The readers that can still exist are the live snapshots and
@@ -17,9 +18,9 @@
 // Entries must come in InternalKeyCompare order (for each user key, newest
 // first), as a merging iterator yields them.
 //
-// Not thread-safe; one job drives one VersionGc. Owns a copy of the sequences.
-#ifndef ARENAKV_MVCC_COMPACTION_VERSION_GC_H_
-#define ARENAKV_MVCC_COMPACTION_VERSION_GC_H_
+// Not thread-safe; one job drives one KeyHistoryGc. Owns a copy of the sequences.
+#ifndef ARENAKV_MVCC_COMPACTION_KEY_HISTORY_GC_H_
+#define ARENAKV_MVCC_COMPACTION_KEY_HISTORY_GC_H_
 
 #include <algorithm>
 #include <cstdint>
@@ -34,12 +35,13 @@
 
 namespace arenakv {
 
-class VersionGc {
+class KeyHistoryGc {
  public:
   // `sequences`: the live snapshots and the newest sequence, in any order,
   // at least one. `bottommost(user_key)`: true if no level below the job's
   // output may hold user_key; null means "never" (a flush).
-  VersionGc(std::vector<SequenceNumber> sequences, std::function<bool(std::string_view)> bottommost)
+  KeyHistoryGc(std::vector<SequenceNumber> sequences,
+               std::function<bool(std::string_view)> bottommost)
       : sequences_(std::move(sequences)), bottommost_(std::move(bottommost)) {
     ARENAKV_DCHECK(!sequences_.empty());
     std::sort(sequences_.begin(), sequences_.end());
@@ -59,8 +61,7 @@ class VersionGc {
     } else {
       current_stripe_ = stripe;
     }
-    if (key.kind == EntryKind::kDelete && stripe == 0 && bottommost_ != nullptr &&
-        bottommost_(key.user_key)) {
+    if (key.kind == EntryKind::kDelete && stripe == 0 && Bottommost(key.user_key)) {
       ++dropped_tombstones_;  // the older versions fall in stripe 0 too and are dropped
       return false;
     }
@@ -70,6 +71,10 @@ class VersionGc {
   // True if every reader sees `sequence` or something newer: it is in the
   // first stripe.
   bool VisibleToAll(SequenceNumber sequence) const { return sequence <= sequences_.front(); }
+  // True if no level below the job's output may hold user_key (never for a flush).
+  bool Bottommost(std::string_view user_key) const {
+    return bottommost_ != nullptr && bottommost_(user_key);
+  }
 
   std::uint64_t dropped_hidden() const { return dropped_hidden_; }
   std::uint64_t dropped_tombstones() const { return dropped_tombstones_; }
@@ -86,4 +91,4 @@ class VersionGc {
 
 }  // namespace arenakv
 
-#endif  // ARENAKV_MVCC_COMPACTION_VERSION_GC_H_
+#endif  // ARENAKV_MVCC_COMPACTION_KEY_HISTORY_GC_H_

@@ -1,6 +1,7 @@
-// VersionGc (mvcc/compaction/version_gc.h): which versions a flush or compaction keeps,
+// SPDX-License-Identifier: Apache-2.0
+// KeyHistoryGc (mvcc/compaction/key_history_gc.h): which versions a flush or compaction keeps,
 // entry by entry, for given snapshot sequences and bottommost answers.
-#include "mvcc/compaction/version_gc.h"
+#include "mvcc/compaction/key_history_gc.h"
 
 #include <string>
 #include <vector>
@@ -16,12 +17,12 @@ struct Entry {
   EntryKind kind;
 };
 
-// The entries VersionGc keeps, fed in InternalKeyCompare order.
+// The entries KeyHistoryGc keeps, fed in InternalKeyCompare order.
 std::vector<SequenceNumber> Kept(std::vector<SequenceNumber> sequences, bool bottommost,
                                  const std::vector<Entry>& entries) {
-  VersionGc gc(std::move(sequences), bottommost ? std::function<bool(std::string_view)>(
-                                                      [](std::string_view) { return true; })
-                                                : nullptr);
+  KeyHistoryGc gc(std::move(sequences), bottommost ? std::function<bool(std::string_view)>(
+                                                         [](std::string_view) { return true; })
+                                                   : nullptr);
   std::vector<SequenceNumber> kept;
   for (const Entry& e : entries) {
     if (gc.Keep({e.key, e.sequence, e.kind})) kept.push_back(e.sequence);
@@ -32,12 +33,12 @@ std::vector<SequenceNumber> Kept(std::vector<SequenceNumber> sequences, bool bot
 constexpr EntryKind kPut = EntryKind::kPut;
 constexpr EntryKind kDel = EntryKind::kDelete;
 
-TEST(VersionGcTest, WithoutSnapshotsOnlyTheNewestVersionOfEachKeyStays) {
+TEST(KeyHistoryGcTest, WithoutSnapshotsOnlyTheNewestVersionOfEachKeyStays) {
   EXPECT_EQ(Kept({100}, false, {{"a", 9, kPut}, {"a", 5, kPut}, {"a", 1, kPut}, {"b", 3, kPut}}),
             (std::vector<SequenceNumber>{9, 3}));
 }
 
-TEST(VersionGcTest, EachSnapshotKeepsTheNewestVersionItSees) {
+TEST(KeyHistoryGcTest, EachSnapshotKeepsTheNewestVersionItSees) {
   // Snapshots at 4 and 7: stripes (..4], (4..7], (7..100].
   EXPECT_EQ(Kept({7, 4, 100}, false,
                  {{"a", 9, kPut},
@@ -49,30 +50,30 @@ TEST(VersionGcTest, EachSnapshotKeepsTheNewestVersionItSees) {
             (std::vector<SequenceNumber>{9, 6, 4}));
 }
 
-TEST(VersionGcTest, TombstoneEveryoneSeesVanishesAtTheBottomWithWhatItHides) {
+TEST(KeyHistoryGcTest, TombstoneEveryoneSeesVanishesAtTheBottomWithWhatItHides) {
   EXPECT_EQ(Kept({100}, true, {{"a", 9, kDel}, {"a", 5, kPut}, {"b", 3, kPut}}),
             (std::vector<SequenceNumber>{3}));
 }
 
-TEST(VersionGcTest, TombstoneStaysAboveTheBottom) {
+TEST(KeyHistoryGcTest, TombstoneStaysAboveTheBottom) {
   EXPECT_EQ(Kept({100}, false, {{"a", 9, kDel}, {"a", 5, kPut}}), (std::vector<SequenceNumber>{9}));
 }
 
-TEST(VersionGcTest, TombstoneNewerThanASnapshotStaysWithTheValueTheSnapshotSees) {
+TEST(KeyHistoryGcTest, TombstoneNewerThanASnapshotStaysWithTheValueTheSnapshotSees) {
   // Snapshot 6 still reads a@5: the tombstone at 9 is in the newest stripe.
   EXPECT_EQ(Kept({6, 100}, true, {{"a", 9, kDel}, {"a", 5, kPut}, {"a", 4, kPut}}),
             (std::vector<SequenceNumber>{9, 5}));
 }
 
-TEST(VersionGcTest, VisibleToAllMeansAtOrBelowTheOldestSequence) {
-  VersionGc gc({50, 20, 100}, nullptr);
+TEST(KeyHistoryGcTest, VisibleToAllMeansAtOrBelowTheOldestSequence) {
+  KeyHistoryGc gc({50, 20, 100}, nullptr);
   EXPECT_TRUE(gc.VisibleToAll(20));
   EXPECT_TRUE(gc.VisibleToAll(0));
   EXPECT_FALSE(gc.VisibleToAll(21));
 }
 
-TEST(VersionGcTest, CountsWhatItDrops) {
-  VersionGc gc({100}, [](std::string_view) { return true; });
+TEST(KeyHistoryGcTest, CountsWhatItDrops) {
+  KeyHistoryGc gc({100}, [](std::string_view) { return true; });
   EXPECT_TRUE(gc.Keep({"a", 9, kPut}));
   EXPECT_FALSE(gc.Keep({"a", 8, kPut}));
   EXPECT_FALSE(gc.Keep({"b", 7, kDel}));

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "mvcc/db/memtable_inserter.h"
+
+#include <string_view>
+
+namespace arenakv {
+
+namespace {
+
+// Applies a batch's operations in order, the i-th at sequence first + i.
+class MemTableInserter final : public WriteBatch::Handler {
+ public:
+  MemTableInserter(MemTable* mem, SequenceNumber first) : mem_(mem), sequence_(first) {}
+  void Put(std::string_view key, std::string_view value) override {
+    Add(EntryKind::kPut, key, value);
+  }
+  void Delete(std::string_view key) override { Add(EntryKind::kDelete, key, {}); }
+  Status status() const { return status_; }
+
+ private:
+  void Add(EntryKind kind, std::string_view key, std::string_view value) {
+    if (status_.ok()) status_ = mem_->Add(sequence_, kind, key, value);
+    ++sequence_;
+  }
+  MemTable* const mem_;
+  SequenceNumber sequence_;
+  Status status_;
+};
+
+}  // namespace
+
+Status InsertBatch(MemTable* mem, const WriteBatch& batch) {
+  MemTableInserter inserter(mem, batch.Sequence());
+  Status s = batch.Iterate(inserter);
+  return s.ok() ? inserter.status() : s;
+}
+
+}  // namespace arenakv

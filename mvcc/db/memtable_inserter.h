@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: Apache-2.0
+// InsertBatch: applies a WriteBatch to a memtable, the batch's i-th
+// operation at sequence batch.Sequence() + i. Used by the write path (each
+// member of a write group inserts its own batch, concurrently with the
+// others: MemTable::Add is thread-safe) and by WAL replay at Open.
+#ifndef ARENAKV_MVCC_DB_MEMTABLE_INSERTER_H_
+#define ARENAKV_MVCC_DB_MEMTABLE_INSERTER_H_
+
+#include <arenakv/mvcc/status.h>
+#include <arenakv/mvcc/write_batch.h>
+
+#include "mvcc/memtable/memtable.h"
+
+namespace arenakv {
+
+// The first error of the memtable (MemoryLimit when its arena is full, or
+// InvalidArgument for a key it cannot hold) or of the batch's encoding.
+// Operations after a failed one are not applied.
+Status InsertBatch(MemTable* mem, const WriteBatch& batch);
+
+}  // namespace arenakv
+
+#endif  // ARENAKV_MVCC_DB_MEMTABLE_INSERTER_H_

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "mvcc/db/write_queue.h"
+
+#include <algorithm>
+
+namespace arenakv {
+
+void WriteQueue::Writer::Wake() {
+  wakeups.fetch_add(1, std::memory_order_release);
+  cv.Signal();
+}
+
+void WriteQueue::Join(Writer* w, Mutex* mu) {
+  writers_.push_back(w);
+  w->Await(mu, [&] { return w->done || w->insert || writers_.front() == w; });
+}
+
+void WriteQueue::FormGroup(Writer* leader, std::size_t max_bytes, Group* group) {
+  group->members.push_back(leader);
+  if (leader->batch == nullptr) return;
+  std::size_t bytes = leader->batch->ApproximateSize();
+  for (auto it = writers_.begin() + 1; it != writers_.end(); ++it) {
+    Writer* m = *it;
+    if (m->batch == nullptr || m->disable_wal != leader->disable_wal ||
+        bytes + m->batch->ApproximateSize() > std::max(max_bytes, bytes)) {
+      break;
+    }
+    bytes += m->batch->ApproximateSize();
+    group->members.push_back(m);
+  }
+}
+
+void WriteQueue::FinishEarly(Group* group, Writer* leader, const Status& s) {
+  for (Writer* m : group->members) m->status = s;
+  PopAndWake(group, leader);
+}
+
+void WriteQueue::StartInserts(Group* group, Writer* leader) {
+  group->pending = group->members.size();
+  for (Writer* m : group->members) {
+    m->group = group;
+    if (m != leader) {
+      m->insert = true;
+      m->Wake();
+    }
+  }
+}
+
+void WriteQueue::Retire(Group* group, Writer* self) { PopAndWake(group, self); }
+
+void WriteQueue::PopAndWake(Group* group, Writer* self) {
+  for (Writer* m : group->members) {
+    writers_.pop_front();
+    m->done = true;
+    if (m != self) m->Wake();
+  }
+  if (!writers_.empty()) writers_.front()->Wake();
+}
+
+}  // namespace arenakv
