@@ -13,10 +13,13 @@
 //
 // Thread safety: the queue and every Writer in it are guarded by the DB's
 // mutex (DBImpl declares its WriteQueue ARENAKV_GUARDED_BY(mu_)); every call
-// needs it held, and the waiting calls let go of it while they wait and
-// hold it again on return. A Writer lives on its thread's
-// stack; a Group on its leader's, which returns only after the group is
-// retired.
+// needs it held, and the waiting calls let go of it while they wait and hold
+// it again on return. A Writer lives on its thread's stack; a Group on its
+// leader's, which returns only after the group is retired.
+//
+// Memory orders: a Writer's `wakeups` is bumped with release and spun on with
+// acquire, but it only tells a spinning waiter when to take the mutex again;
+// everything the waiter then reads, it reads under the mutex.
 #ifndef ARENAKV_MVCC_DB_WRITE_QUEUE_H_
 #define ARENAKV_MVCC_DB_WRITE_QUEUE_H_
 
@@ -25,7 +28,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -77,7 +79,6 @@ class WriteQueue {
   // Queues `w` and waits until it leads (front of the queue), has been told
   // to insert, or is done.
   void Join(Writer* w, Mutex* mu) ARENAKV_REQUIRES(mu);
-  bool IsLeader(const Writer* w) const { return !writers_.empty() && writers_.front() == w; }
 
   // Leader only: `group` becomes the leader and the writers queued behind it
   // that share its disable_wal choice, while the group's batches stay within

@@ -13,8 +13,9 @@
 //   ARENAKV_NO_THREAD_SAFETY_ANALYSIS   opts a function out (say why beside it)
 //
 // The analysis sees locks through annotated types only: arenakv uses
-// arenakv::Mutex and arenakv::MutexLock (<arenakv/base/mutex.h>), thin
-// wrappers over std::mutex and std::unique_lock that carry the annotations.
+// arenakv::Mutex, MutexLock and CondVar (<arenakv/base/mutex.h>), thin
+// wrappers over std::mutex, std::unique_lock and std::condition_variable
+// that carry the annotations.
 #ifndef ARENAKV_BASE_THREAD_ANNOTATIONS_H_
 #define ARENAKV_BASE_THREAD_ANNOTATIONS_H_
 
