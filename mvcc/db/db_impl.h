@@ -108,6 +108,7 @@ class DBImpl final : public DB {
   Status CompactRange(std::optional<std::string_view> begin,
                       std::optional<std::string_view> end) override;
   bool GetProperty(std::string_view name, std::string* value) override;
+  Status VerifyChecksum() override;
 
  private:
   struct MemTableSlot {

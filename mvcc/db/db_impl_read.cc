@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "mvcc/db/db_impl.h"
+#include "mvcc/env/filename.h"
 #include "mvcc/iter/db_iter.h"
 #include "mvcc/iter/merging_iterator.h"
 #include "mvcc/memtable/memtable_iterator.h"
@@ -101,6 +102,21 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
   auto inner = NewDBIterator(NewMergingIterator(std::move(children)), sequence, options.lower_bound,
                              options.upper_bound);
   return std::make_unique<ViewIterator>(std::move(v), std::move(inner));
+}
+
+Status DBImpl::VerifyChecksum() {
+  const VersionRef version = view()->version;  // keeps every file alive
+  for (const auto& level : version->levels) {
+    for (const TableFileRef& f : level) {
+      Status s = f->table().VerifyAll();
+      if (!s.ok()) {
+        return s.IsCorruption()
+                   ? Status::Corruption(TableFileName(path_, f->meta().number) + ": " + s.message())
+                   : s;
+      }
+    }
+  }
+  return Status::OK();
 }
 
 const Snapshot* DBImpl::GetSnapshot() {

@@ -78,9 +78,11 @@ class VersionSet {
   // snapshot, and CURRENT naming it.
   Status CreateNew();
   // Reads CURRENT and the manifest, opens every table file it names (reading
-  // and checking their footers, indexes, filters and properties; with
-  // paranoid_checks also every data block), and makes that the current
-  // Version. Missing or corrupt files and manifests are Corruption.
+  // and checking their footers, indexes, filters and properties), and makes
+  // that the current Version. Missing or corrupt files and manifests are
+  // Corruption; with paranoid_checks so is a table whose key range is not
+  // the manifest's record of it, and a level >= 1 whose files overlap. No
+  // data block is read.
   Status Recover(bool paranoid_checks);
   // Starts a new manifest holding one snapshot of the current state with
   // `edit` applied, points CURRENT at it, and installs the result. The old
@@ -93,7 +95,7 @@ class VersionSet {
 
   // Opens table file meta.number for reading (data blocks through the block
   // cache), checking its footer, index, filter and properties; with
-  // `paranoid` also every data block.
+  // `paranoid` also that its key range is meta's.
   Status OpenTable(const FileMetaData& meta, bool paranoid, TableFileRef* file);
 
   VersionRef current() const;

@@ -3,7 +3,8 @@
 // a simulated power loss (MemFileSystem::SimulateCrash), with a torn WAL tail,
 // with a corrupt WAL record in the middle of a log (Corruption unless
 // Options::skip_corrupt_wal_records), and with corrupt or missing SST,
-// manifest and CURRENT files (Corruption from Open with paranoid_checks).
+// manifest and CURRENT files (Corruption from Open with paranoid_checks;
+// data blocks from DB::VerifyChecksum).
 //
 // Many tests write test::WriteChain's chain, whose every prefix leaves a
 // state that test::ExpectChainPrefix recognises exactly.
@@ -421,14 +422,26 @@ class DbTableCorruptionTest : public DbRecoveryTest {
   std::vector<std::string> ssts_;
 };
 
-TEST_F(DbTableCorruptionTest, CorruptSstIsCorruptionFromOpenWithParanoidChecks) {
+// Open reads no data block, even with paranoid checks (its time must not
+// grow with the data); VerifyChecksum reads them all and names the file.
+TEST_F(DbTableCorruptionTest, CorruptDataBlockIsFoundByVerifyChecksumNotByOpen) {
   Build();
   std::uint64_t size = 0;
   ASSERT_TRUE(fs_.GetFileSize(ssts_[0], &size).ok());
   ASSERT_TRUE(fs_.CorruptByte(ssts_[0], size / 3).ok());  // a data block
   options_.paranoid_checks = true;
-  Status s = TryOpen();
+  ASSERT_TRUE(TryOpen().ok());
+  Status s = db_->VerifyChecksum();
   EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.ToString().find(ssts_[0]), std::string::npos) << s.ToString();
+}
+
+TEST_F(DbTableCorruptionTest, VerifyChecksumOfAHealthyDbIsOk) {
+  Build();
+  Open();
+  EXPECT_TRUE(db_->VerifyChecksum().ok());
+  ASSERT_TRUE(db_->CompactRange(std::nullopt, std::nullopt).ok());
+  EXPECT_TRUE(db_->VerifyChecksum().ok());
 }
 
 TEST_F(DbTableCorruptionTest, CorruptSstFooterIsCorruptionFromOpen) {

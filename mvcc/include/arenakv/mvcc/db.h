@@ -34,7 +34,13 @@ enum class CompressionType : std::uint8_t { kNone = 0, kLz4 = 1, kZstd = 2 };
 struct Options {
   bool create_if_missing = true;
   bool error_if_exists = false;
-  // Verify every checksum during recovery and refuse to open corrupt files.
+  // At Open, refuse (Corruption) a DB whose metadata is damaged or
+  // inconsistent: each table's footer, index, filter and properties blocks
+  // are read and checksummed, each table's key range must match the
+  // manifest's record of it, and the files of each level >= 1 must be
+  // disjoint. Data blocks are not read (open time does not grow with the
+  // data): DB::VerifyChecksum reads them all. Off: a damaged table is still
+  // refused when its footer or index cannot be read.
   bool paranoid_checks = true;
   // Memtable arena budget; when reached the memtable is rotated and flushed.
   std::size_t write_buffer_size = 64 << 20;
@@ -162,6 +168,12 @@ class DB {
 
   // "arenakv.memtable.arena-stats", "arenakv.stats", "arenakv.num-files-at-level<N>", ...
   virtual bool GetProperty(std::string_view name, std::string* value) = 0;
+
+  // Reads every block of every table file of the DB and checks its checksum
+  // and contents (the bloom filter and properties against the entries).
+  // OK; Corruption naming the first damaged file; or the file system's error.
+  // Safe to call while the DB is in use; the files it checks stay alive.
+  virtual Status VerifyChecksum() = 0;
 };
 
 // Deletes the DB's files and its directory (if then empty).
