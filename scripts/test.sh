@@ -9,6 +9,8 @@
 #   tsan      TSan
 #   layers    scripts/check_layers.py: no include runs against the module layers
 #             (first: it takes a second)
+#   shared    the libraries and tools built shared (BUILD_SHARED_LIBS=ON), then the
+#             packaging tests against them: SONAMEs, RUNPATH, pkg-config, components
 #   thread-safety  the libraries built with clang -Wthread-safety -Werror: every
 #             ARENAKV_GUARDED_BY field touched only under its mutex
 #   clang-tidy     .clang-tidy's checks on the libraries' sources, over the
@@ -35,6 +37,15 @@ tsan_ctest() {
   fi
   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" "${no_aslr[@]}" \
     ctest --test-dir build/tsan --output-on-failure --no-tests=error -j "$JOBS"
+}
+
+# Shared libraries: only what the packaging tests install is built.
+shared_packaging() {
+  cmake -S "$ARENAKV_ROOT" -B build/shared -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DBUILD_SHARED_LIBS=ON -DARENAKV_BUILD_TESTS=ON -DARENAKV_BUILD_BENCH=OFF \
+    -DARENAKV_WITH_ROCKSDB=OFF
+  cmake --build build/shared -j "$JOBS" --target arenakv_alloc arenakv kvbench kvctl
+  ctest --test-dir build/shared -L packaging --output-on-failure --no-tests=error -j "$JOBS"
 }
 
 # The libraries alone (no tests, tools or benchmarks): the lock annotations
@@ -92,6 +103,7 @@ stage tsan-build configure_and_build build/tsan \
   -DARENAKV_BUILD_TESTS=ON -DARENAKV_BUILD_BENCH=OFF -DARENAKV_WITH_ROCKSDB=OFF
 stage tsan-test tsan_ctest
 
+stage shared shared_packaging
 stage thread-safety thread_safety_build
 stage clang-tidy clang_tidy_check
 
