@@ -115,15 +115,7 @@ DBImpl::DBImpl(const Options& options, std::string path)
 }
 
 DBImpl::~DBImpl() {
-  {
-    MutexLock lock(&mu_);
-    shutting_down_ = true;
-    stop_jobs_.store(true, std::memory_order_relaxed);
-  }
-  bg_cv_.SignalAll();
-  for (std::thread& t : bg_threads_) t.join();
-  log_.reset();
-  if (log_file_ != nullptr) (void)log_file_->Close();  // hands buffered writes to the OS
+  (void)Close();  // its error has no one to go to: call Close() to see it
   {
     MutexLock lock(&view_mu_);
     view_.reset();
@@ -132,6 +124,35 @@ DBImpl::~DBImpl() {
   mem_ = {};
   versions_.reset();
   lock_file_.reset();
+}
+
+Status DBImpl::Close() {
+  bool flush = false;
+  {
+    MutexLock lock(&mu_);
+    if (closed_) return Status::OK();
+    flush = unlogged_writes_ && bg_error_.ok() && !bg_threads_.empty();
+  }
+  // Writes made without the WAL exist only in the memtables: a clean close
+  // writes them to tables, as RocksDB does (a crash still loses them).
+  Status s = flush ? Flush() : Status::OK();
+  {
+    MutexLock lock(&mu_);
+    closed_ = true;
+    shutting_down_ = true;
+    stop_jobs_.store(true, std::memory_order_relaxed);
+  }
+  bg_cv_.SignalAll();
+  for (std::thread& t : bg_threads_) t.join();
+  bg_threads_.clear();
+  MutexLock lock(&mu_);
+  log_.reset();
+  if (log_file_ != nullptr) {
+    Status closed = log_file_->Close();  // hands buffered writes to the OS
+    if (s.ok()) s = closed;
+    log_file_.reset();
+  }
+  return s;
 }
 
 Status DBImpl::OpenImpl() {
@@ -365,6 +386,7 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
   w.force_rotate = force_rotate;
 
   MutexLock lock(&mu_);
+  if (closed_) return Status::InvalidArgument("the DB is closed");
   write_queue_.Join(&w, &mu_);
   if (w.done) return w.status;
 
@@ -402,7 +424,10 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
         // The log may end in a torn record now: no write may follow it.
         if (!s.ok()) SetBackgroundError(s);
       }
-      if (s.ok()) last_allocated_ = own.last_sequence;
+      if (s.ok()) {
+        last_allocated_ = own.last_sequence;
+        if (w.disable_wal) unlogged_writes_ = true;  // Close() flushes them
+      }
     }
     if (!s.ok() || batch == nullptr) {
       write_queue_.FinishEarly(&own, &w, s);

@@ -108,6 +108,7 @@ class DBImpl final : public DB {
   Status CompactRange(std::optional<std::string_view> begin,
                       std::optional<std::string_view> end) override;
   bool GetProperty(std::string_view name, std::string* value) override;
+  Status Close() override;
   Status VerifyChecksum() override;
 
  private:
@@ -187,6 +188,9 @@ class DBImpl final : public DB {
   Status bg_error_ ARENAKV_GUARDED_BY(mu_);
   bool flush_running_ ARENAKV_GUARDED_BY(mu_) = false;
   bool shutting_down_ ARENAKV_GUARDED_BY(mu_) = false;
+  bool closed_ ARENAKV_GUARDED_BY(mu_) = false;  // Close() ran: writes are refused
+  // A write skipped the WAL since Open: Close() flushes the memtables.
+  bool unlogged_writes_ ARENAKV_GUARDED_BY(mu_) = false;
   std::atomic<bool> stop_jobs_{false};  // set with shutting_down_; polled by running jobs
   std::multiset<SequenceNumber> snapshots_ ARENAKV_GUARDED_BY(mu_);
   std::unique_ptr<CompactionPicker> picker_ ARENAKV_PT_GUARDED_BY(mu_);

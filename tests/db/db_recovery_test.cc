@@ -268,6 +268,62 @@ TEST_F(DbRecoveryTest, DisableWalWritesAreLostOnCrashWithoutAHole) {
   ExpectChainPrefix(db_.get(), 0);
 }
 
+// Writes made without the WAL live only in the memtable: a clean close
+// (the destructor, or Close) flushes them, so they survive a reopen.
+TEST_F(DbRecoveryTest, DisableWalWritesSurviveACleanClose) {
+  Open();
+  WriteOptions no_wal;
+  no_wal.disable_wal = true;
+  ASSERT_TRUE(db_->Put(no_wal, "nowal", "x").ok());
+  ASSERT_TRUE(db_->Put({}, "wal", "y").ok());
+  db_.reset();
+  Open();
+  EXPECT_EQ(Get("nowal"), "x");
+  EXPECT_EQ(Get("wal"), "y");
+}
+
+TEST_F(DbRecoveryTest, CloseFlushesUnloggedWritesThenRefusesWritesButServesReads) {
+  Open();
+  WriteOptions no_wal;
+  no_wal.disable_wal = true;
+  ASSERT_TRUE(db_->Put(no_wal, "nowal", "x").ok());
+  ASSERT_TRUE(FilesWithSuffix(&fs_, kDir, ".sst").empty());
+
+  ASSERT_TRUE(db_->Close().ok());
+  EXPECT_EQ(FilesWithSuffix(&fs_, kDir, ".sst").size(), 1u);
+  EXPECT_TRUE(db_->Put({}, "late", "z").IsInvalidArgument());
+  EXPECT_TRUE(db_->Flush().IsInvalidArgument());
+  EXPECT_TRUE(db_->CompactRange(std::nullopt, std::nullopt).IsInvalidArgument());
+  EXPECT_EQ(Get("nowal"), "x");
+  EXPECT_TRUE(db_->Close().ok()) << "a second Close is a no-op";
+
+  Open();
+  EXPECT_EQ(Get("nowal"), "x");
+  EXPECT_EQ(Get("late"), "NOT_FOUND");
+}
+
+TEST_F(DbRecoveryTest, CloseWithOnlyLoggedWritesFlushesNothing) {
+  Open();
+  ASSERT_TRUE(db_->Put({}, "wal", "y").ok());
+  ASSERT_TRUE(db_->Close().ok());
+  EXPECT_TRUE(FilesWithSuffix(&fs_, kDir, ".sst").empty()) << "the WAL holds them already";
+  Open();
+  EXPECT_EQ(Get("wal"), "y");
+}
+
+TEST_F(DbRecoveryTest, CloseReportsAFailedFlushOfUnloggedWrites) {
+  Open();
+  WriteOptions no_wal;
+  no_wal.disable_wal = true;
+  ASSERT_TRUE(db_->Put(no_wal, "nowal", "x").ok());
+  fs_.InjectWriteError(true);
+  Status s = db_->Close();
+  EXPECT_FALSE(s.ok()) << "the unlogged write is lost: Close must say so";
+  fs_.ClearFaults();
+  Open();
+  EXPECT_EQ(Get("nowal"), "NOT_FOUND");
+}
+
 // The WAL cut at every byte of its last records (a crash during an append):
 // Open succeeds and yields exactly the records whose bytes all reached the
 // file; later writes go on and survive another reopen.

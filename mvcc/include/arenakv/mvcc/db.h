@@ -146,9 +146,19 @@ class DB {
   DB() = default;
   DB(const DB&) = delete;
   DB& operator=(const DB&) = delete;
-  // Waits for background work; flushes nothing it was not asked to (the WAL
-  // keeps unflushed writes); releases the LOCK file.
+  // Close(), ignoring its Status; then releases the memtables, the files and
+  // the LOCK file.
   virtual ~DB() = default;
+
+  // Closes the DB cleanly: if a write since Open skipped the WAL
+  // (WriteOptions::disable_wal), flushes the memtables to tables first, so a
+  // clean close loses nothing (writes with the WAL stay in it and are
+  // replayed by the next Open); then waits for background work and closes
+  // the WAL. OK, or the error of that flush (the unlogged writes are then
+  // lost) or of closing the WAL. Call it with no other call in flight. Once
+  // closed, writes, Flush and CompactRange return InvalidArgument; reads keep
+  // working until the DB is destroyed. A second Close returns OK.
+  virtual Status Close() = 0;
 
   virtual Status Put(const WriteOptions& options, std::string_view key, std::string_view value) = 0;
   virtual Status Delete(const WriteOptions& options, std::string_view key) = 0;
