@@ -126,6 +126,21 @@ DBImpl::~DBImpl() {
   lock_file_.reset();
 }
 
+// The directory holding `path`: "." for a bare name, "/" for "/name".
+std::string DBImpl::ParentDirectory(const std::string& path) {
+  std::string dir = path;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  const std::size_t slash = dir.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : dir.substr(0, slash);
+}
+
+Status DBImpl::GetDbIdentity(std::string* identity) const {
+  if (identity == nullptr) return Status::InvalidArgument("null identity");
+  *identity = db_id_;
+  return Status::OK();
+}
+
 Status DBImpl::Close() {
   bool flush = false;
   {
@@ -163,6 +178,9 @@ Status DBImpl::OpenImpl() {
       return Status::InvalidArgument(path_ + " does not exist (create_if_missing is false)");
     }
     s = fs_->CreateDirIfMissing(path_);
+    // The new directory's name must survive a crash before any file in it
+    // is relied on.
+    if (s.ok()) s = fs_->SyncDir(ParentDirectory(path_));
   }
   if (!s.ok()) return s;
   s = fs_->LockFile(LockFileName(path_), &lock_file_);

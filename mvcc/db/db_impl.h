@@ -109,6 +109,7 @@ class DBImpl final : public DB {
                       std::optional<std::string_view> end) override;
   bool GetProperty(std::string_view name, std::string* value) override;
   Status Close() override;
+  Status GetDbIdentity(std::string* identity) const override;
   Status VerifyChecksum() override;
 
  private:
@@ -162,6 +163,7 @@ class DBImpl final : public DB {
   void SetBackgroundError(const Status& s) ARENAKV_REQUIRES(mu_);
 
   Status Recover() ARENAKV_EXCLUDES(mu_);
+  static std::string ParentDirectory(const std::string& path);
   bool HoldsData(const std::string& name, FileType type) const;
   Status ReplayLogs(const std::vector<std::uint64_t>& logs, VersionEdit* edit,
                     std::vector<TableFileRef>* added);
@@ -177,6 +179,7 @@ class DBImpl final : public DB {
   std::unique_ptr<VersionSet> versions_;
   std::unique_ptr<FileLock> lock_file_;
   std::shared_ptr<ArenaRegistry> arenas_ = std::make_shared<ArenaRegistry>();
+  std::string db_id_;  // IDENTITY's; set by Open, constant after
 
   Mutex mu_;
   CondVar bg_cv_{&mu_};  // background work queued or finished

@@ -96,6 +96,11 @@ Status DBImpl::Recover() {
     mem_ = {std::move(mem), log_number};
     InstallView();
   }
+  // The DB's id: made once, when the DB (or a DB from before IDENTITY
+  // existed) is first opened. A damaged IDENTITY is Corruption, not a new id.
+  s = ReadIdentityFile(fs_, path_, &db_id_);
+  if (s.IsNotFound()) s = SetIdentityFile(fs_, path_, versions_->NewFileNumber(), &db_id_);
+  if (!s.ok()) return s;
   DeleteObsoleteFiles();
   return Status::OK();
 }

@@ -4,6 +4,9 @@
 #include <cstdio>
 #include <limits>
 #include <memory>
+#include <random>
+#include <string>
+#include <utility>
 
 namespace arenakv {
 namespace {
@@ -11,6 +14,8 @@ namespace {
 constexpr std::string_view kManifestPrefix = "MANIFEST-";
 constexpr std::string_view kCurrentName = "CURRENT";
 constexpr std::string_view kLockName = "LOCK";
+constexpr std::string_view kIdentityName = "IDENTITY";
+constexpr std::size_t kIdentitySize = 36;  // 8-4-4-4-12 hex digits
 constexpr std::string_view kInfoLogName = "LOG";
 constexpr std::string_view kOldInfoLogName = "LOG.old";
 
@@ -70,6 +75,9 @@ std::string CurrentFileName(const std::string& dir) {
   return dir + "/" + std::string(kCurrentName);
 }
 std::string LockFileName(const std::string& dir) { return dir + "/" + std::string(kLockName); }
+std::string IdentityFileName(const std::string& dir) {
+  return dir + "/" + std::string(kIdentityName);
+}
 std::string InfoLogFileName(const std::string& dir) {
   return dir + "/" + std::string(kInfoLogName);
 }
@@ -84,6 +92,7 @@ bool ParseFileName(std::string_view name, std::uint64_t* number, FileType* type)
   };
   static constexpr Fixed kFixed[] = {{kCurrentName, FileType::kCurrent},
                                      {kLockName, FileType::kLock},
+                                     {kIdentityName, FileType::kIdentity},
                                      {kInfoLogName, FileType::kInfoLog},
                                      {kOldInfoLogName, FileType::kInfoLog}};
   for (const Fixed& fixed : kFixed) {
@@ -122,19 +131,15 @@ bool ParseFileName(std::string_view name, std::uint64_t* number, FileType* type)
   return false;
 }
 
-Status SetCurrentFile(FileSystem* fs, const std::string& dir, std::uint64_t manifest_number) {
-  const std::string temp = TempFileName(dir, manifest_number);
-  std::string contents(kManifestPrefix);
-  contents.append(FormatNumber(manifest_number));
-  contents.push_back('\n');
-
+Status WriteFileAtomically(FileSystem* fs, const std::string& dir, const std::string& temp,
+                           const std::string& path, std::string_view contents) {
   std::unique_ptr<WritableFile> file;
   Status s = fs->NewWritableFile(temp, &file);
   if (s.ok()) s = file->Append(contents);
   if (s.ok()) s = file->Sync();
   if (s.ok()) s = file->Close();
   file.reset();
-  if (s.ok()) s = fs->RenameFile(temp, CurrentFileName(dir));
+  if (s.ok()) s = fs->RenameFile(temp, path);
   if (!s.ok()) {
     // Best effort: the first error is the one to report. Also covers a
     // NewWritableFile that failed after creating the file.
@@ -142,6 +147,64 @@ Status SetCurrentFile(FileSystem* fs, const std::string& dir, std::uint64_t mani
     return s;
   }
   return fs->SyncDir(dir);
+}
+
+Status SetCurrentFile(FileSystem* fs, const std::string& dir, std::uint64_t manifest_number) {
+  std::string contents(kManifestPrefix);
+  contents.append(FormatNumber(manifest_number));
+  contents.push_back('\n');
+  return WriteFileAtomically(fs, dir, TempFileName(dir, manifest_number), CurrentFileName(dir),
+                             contents);
+}
+
+Status SetIdentityFile(FileSystem* fs, const std::string& dir, std::uint64_t temp_number,
+                       std::string* id) {
+  // A version-4 UUID: 122 random bits.
+  std::random_device random;
+  std::uniform_int_distribution<int> digit(0, 15);
+  constexpr std::string_view kHex = "0123456789abcdef";
+  std::string text;
+  for (std::size_t i = 0; i < kIdentitySize; ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      text.push_back('-');
+    } else if (i == 14) {
+      text.push_back('4');
+    } else if (i == 19) {
+      text.push_back(kHex[8 + digit(random) % 4]);
+    } else {
+      text.push_back(kHex[static_cast<std::size_t>(digit(random))]);
+    }
+  }
+  Status s = WriteFileAtomically(fs, dir, TempFileName(dir, temp_number), IdentityFileName(dir),
+                                 text + "\n");
+  if (s.ok()) *id = std::move(text);
+  return s;
+}
+
+Status ReadIdentityFile(FileSystem* fs, const std::string& dir, std::string* id) {
+  const std::string path = IdentityFileName(dir);
+  std::uint64_t size = 0;
+  Status s = fs->GetFileSize(path, &size);
+  if (!s.ok()) return s;
+  if (size != kIdentitySize + 1) return Status::Corruption(path + ": not a DB identity");
+  std::unique_ptr<SequentialFile> file;
+  s = fs->NewSequentialFile(path, &file);
+  if (!s.ok()) return s;
+  std::string contents;
+  char scratch[kIdentitySize + 1];
+  while (contents.size() <= kIdentitySize) {
+    std::string_view chunk;
+    s = file->Read(sizeof scratch, &chunk, scratch);
+    if (!s.ok()) return s;
+    if (chunk.empty()) break;
+    contents.append(chunk);
+  }
+  if (contents.size() != kIdentitySize + 1 || contents.back() != '\n') {
+    return Status::Corruption(path + ": not a DB identity");
+  }
+  contents.pop_back();
+  *id = std::move(contents);
+  return Status::OK();
 }
 
 Status ReadCurrentFile(FileSystem* fs, const std::string& dir, std::string* manifest_name) {

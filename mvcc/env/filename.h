@@ -7,6 +7,7 @@
 //   MANIFEST-000005   manifest number 5 (a log of VersionEdit records)
 //   CURRENT           "MANIFEST-000005\n": the live manifest
 //   LOCK              held while a process has the DB open
+//   IDENTITY          the DB's id: 36 characters (a random UUID) and a newline
 //   000007.dbtmp      a file being written before it is renamed into place
 //   LOG, LOG.old      reserved for the info log (not written yet): recognised so
 //                     that the obsolete-file sweep leaves them alone
@@ -29,7 +30,7 @@
 
 namespace arenakv {
 
-enum class FileType { kLog, kTable, kManifest, kCurrent, kLock, kTemp, kInfoLog };
+enum class FileType { kLog, kTable, kManifest, kCurrent, kLock, kTemp, kInfoLog, kIdentity };
 
 // Paths: dir + "/" + name.
 std::string LogFileName(const std::string& dir, std::uint64_t number);       // 000012.log
@@ -38,6 +39,7 @@ std::string ManifestFileName(const std::string& dir, std::uint64_t number);  // 
 std::string TempFileName(const std::string& dir, std::uint64_t number);      // 000012.dbtmp
 std::string CurrentFileName(const std::string& dir);                         // CURRENT
 std::string LockFileName(const std::string& dir);                            // LOCK
+std::string IdentityFileName(const std::string& dir);                        // IDENTITY
 std::string InfoLogFileName(const std::string& dir);                         // LOG
 std::string OldInfoLogFileName(const std::string& dir);                      // LOG.old
 
@@ -49,13 +51,25 @@ std::string OldInfoLogFileName(const std::string& dir);                      // 
 // "0000012.log"), or one above UINT64_MAX.
 bool ParseFileName(std::string_view name, std::uint64_t* number, FileType* type);
 
-// Points CURRENT at MANIFEST-<manifest_number>, atomically and durably: writes
-// "MANIFEST-000005\n" to TempFileName(dir, manifest_number), syncs and closes
-// it, renames it over CURRENT, then syncs `dir`. Returns the first error; if
-// it happens before the rename, the temp file is removed and CURRENT is
-// unchanged. An error from the final SyncDir means CURRENT is replaced but
-// may not survive a crash.
+// Replaces `path` (in `dir`) with `contents`, atomically and durably: writes
+// them to `temp` (in `dir` too), syncs and closes it, renames it over `path`,
+// then syncs `dir`. Returns the first error; if it happens before the rename,
+// the temp file is removed and `path` is unchanged. An error from the final
+// SyncDir means `path` is replaced but may not survive a crash.
+Status WriteFileAtomically(FileSystem* fs, const std::string& dir, const std::string& temp,
+                           const std::string& path, std::string_view contents);
+
+// Points CURRENT at MANIFEST-<manifest_number> with WriteFileAtomically:
+// "MANIFEST-000005\n", through TempFileName(dir, manifest_number).
 Status SetCurrentFile(FileSystem* fs, const std::string& dir, std::uint64_t manifest_number);
+
+// The DB's IDENTITY: SetIdentityFile writes a new random id (through
+// TempFileName(dir, temp_number), atomically and durably) and sets *id;
+// ReadIdentityFile reads it: NotFound if there is none, Corruption if it is
+// not one line of 36 characters.
+Status SetIdentityFile(FileSystem* fs, const std::string& dir, std::uint64_t temp_number,
+                       std::string* id);
+Status ReadIdentityFile(FileSystem* fs, const std::string& dir, std::string* id);
 
 // Reads CURRENT and sets *manifest_name to the manifest's file name (no
 // directory part, e.g. "MANIFEST-000005"). NotFound if there is no CURRENT,

@@ -324,6 +324,52 @@ TEST_F(DbRecoveryTest, CloseReportsAFailedFlushOfUnloggedWrites) {
   EXPECT_EQ(Get("nowal"), "NOT_FOUND");
 }
 
+TEST_F(DbRecoveryTest, CreatingADbSyncsItsParentDirectory) {
+  ASSERT_TRUE(fs_.CreateDirIfMissing("/parent").ok());
+  std::unique_ptr<DB> db;
+  ASSERT_TRUE(DB::Open(options_, "/parent/db", &db).ok());
+  EXPECT_GE(fs_.SyncDirCount("/parent"), 1) << "the new directory's name may not survive a crash";
+}
+
+TEST_F(DbRecoveryTest, DbIdentityIsStableAcrossReopensAndDiffersBetweenDbs) {
+  Open();
+  std::string id;
+  ASSERT_TRUE(db_->GetDbIdentity(&id).ok());
+  EXPECT_EQ(id.size(), 36u) << id;
+  EXPECT_TRUE(fs_.FileExists(std::string(kDir) + "/IDENTITY"));
+  Open();
+  std::string again;
+  ASSERT_TRUE(db_->GetDbIdentity(&again).ok());
+  EXPECT_EQ(again, id);
+
+  std::unique_ptr<DB> other;
+  ASSERT_TRUE(DB::Open(options_, "/other", &other).ok());
+  std::string other_id;
+  ASSERT_TRUE(other->GetDbIdentity(&other_id).ok());
+  EXPECT_NE(other_id, id);
+}
+
+TEST_F(DbRecoveryTest, ADbWithoutIdentityGetsOneAndKeepsItsData) {
+  Open();
+  ASSERT_TRUE(db_->Put({}, "k", "v").ok());
+  db_.reset();
+  ASSERT_TRUE(fs_.RemoveFile(std::string(kDir) + "/IDENTITY").ok());
+  Open();
+  std::string id;
+  ASSERT_TRUE(db_->GetDbIdentity(&id).ok());
+  EXPECT_EQ(id.size(), 36u);
+  EXPECT_TRUE(fs_.FileExists(std::string(kDir) + "/IDENTITY"));
+  EXPECT_EQ(Get("k"), "v");
+}
+
+TEST_F(DbRecoveryTest, DamagedIdentityIsCorruption) {
+  Open();
+  db_.reset();
+  ASSERT_TRUE(test::WriteFile(&fs_, std::string(kDir) + "/IDENTITY", "not an id\n").ok());
+  Status s = TryOpen();
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+}
+
 // The WAL cut at every byte of its last records (a crash during an append):
 // Open succeeds and yields exactly the records whose bytes all reached the
 // file; later writes go on and survive another reopen.

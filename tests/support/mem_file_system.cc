@@ -329,7 +329,14 @@ Status MemFileSystem::SyncDir(const std::string& dir) {
   for (const auto& [path, state] : files_) {
     if (Parent(path) == d) durable_files_[path] = state;
   }
+  ++sync_dir_counts_[d];
   return Status::OK();
+}
+
+int MemFileSystem::SyncDirCount(const std::string& dir) const {
+  std::lock_guard<std::mutex> guard(mu_);
+  auto it = sync_dir_counts_.find(Normalize(dir));
+  return it == sync_dir_counts_.end() ? 0 : it->second;
 }
 
 Status MemFileSystem::LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) {

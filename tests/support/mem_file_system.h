@@ -92,6 +92,9 @@ class MemFileSystem final : public FileSystem {
   void ClearFaults();
   // NotFound if `path` is not a file, InvalidArgument if offset >= its size.
   Status CorruptByte(const std::string& path, std::uint64_t offset);
+  // How many SyncDir calls on `dir` succeeded (directory creation itself is
+  // not modelled as volatile: tests check that the engine syncs the parent).
+  int SyncDirCount(const std::string& dir) const;
 
  private:
   struct FileState {
@@ -122,6 +125,7 @@ class MemFileSystem final : public FileSystem {
   std::map<std::string, FileRef> durable_files_;  // as of each directory's last SyncDir
   std::set<std::string> dirs_;
   std::set<std::string> locked_;
+  std::map<std::string, int> sync_dir_counts_;
   std::uint64_t epoch_ = 0;  // SimulateCrash count; handles from an older epoch are dead
   bool write_error_ = false;
   std::optional<std::uint64_t> byte_budget_;  // FailAfterBytes: bytes still allowed

@@ -160,6 +160,10 @@ class DB {
   // working until the DB is destroyed. A second Close returns OK.
   virtual Status Close() = 0;
 
+  // The DB's id (a random UUID made when the DB was created, kept in its
+  // IDENTITY file): stays the same across reopens, differs between DBs.
+  virtual Status GetDbIdentity(std::string* identity) const = 0;
+
   virtual Status Put(const WriteOptions& options, std::string_view key, std::string_view value) = 0;
   virtual Status Delete(const WriteOptions& options, std::string_view key) = 0;
   // Atomic: all or nothing, also across crashes.
