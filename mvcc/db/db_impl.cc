@@ -65,6 +65,9 @@ Status DB::Open(const Options& options, const std::string& path, std::unique_ptr
   if (options.max_background_jobs < 1) {
     return Status::InvalidArgument("max_background_jobs must be at least 1");
   }
+  if (options.max_manifest_file_size == 0) {
+    return Status::InvalidArgument("max_manifest_file_size must be positive");
+  }
   if (options.block_size == 0 || options.block_restart_interval < 1 ||
       options.bloom_bits_per_key < 0) {
     return Status::InvalidArgument(
@@ -110,7 +113,8 @@ DBImpl::DBImpl(const Options& options, std::string path)
   table_options.block_size = options_.block_size;
   table_options.block_restart_interval = options_.block_restart_interval;
   table_options.bloom_bits_per_key = options_.bloom_bits_per_key;
-  versions_ = std::make_unique<VersionSet>(path_, fs_, table_options, cache_.get());
+  versions_ = std::make_unique<VersionSet>(path_, fs_, table_options, cache_.get(),
+                                           options_.max_manifest_file_size);
   picker_ = std::make_unique<CompactionPicker>(options_);
 }
 

@@ -90,11 +90,12 @@ const TableFile* Version::FileForKey(int level, std::string_view user_key) const
 }
 
 VersionSet::VersionSet(std::string dir, FileSystem* fs, TableOptions table_options,
-                       BlockCache* cache)
+                       BlockCache* cache, std::uint64_t max_manifest_file_size)
     : dir_(std::move(dir)),
       fs_(fs),
       table_options_(table_options),
       cache_(cache),
+      max_manifest_file_size_(max_manifest_file_size),
       current_(std::make_shared<const Version>()) {}
 
 VersionSet::~VersionSet() {
@@ -203,21 +204,28 @@ Status VersionSet::WriteSnapshot(VersionEdit* edit, std::vector<TableFileRef> ad
   VersionRef next;
   Status s = Apply(*current(), *edit, std::move(added), &next);
   if (!s.ok()) return s;
+  MutexLock lock(&manifest_mu_);  // uncontended: Open runs alone
+  s = StartManifest(*next, edit->log_number().value_or(log_number_));
+  if (!s.ok()) return s;
+  Install(next);
+  return Status::OK();
+}
 
+Status VersionSet::StartManifest(const Version& version, std::uint64_t log_number) {
   const std::uint64_t number = NewFileNumber();
   VersionEdit snapshot;
   snapshot.SetComparatorName(kBytewiseComparatorName);
-  snapshot.SetLogNumber(edit->log_number().value_or(log_number_));
+  snapshot.SetLogNumber(log_number);
   FillEdit(&snapshot);
   for (int level = 0; level < kNumLevels; ++level) {
-    for (const TableFileRef& f : next->levels[level]) snapshot.AddFile(level, f->meta());
+    for (const TableFileRef& f : version.levels[level]) snapshot.AddFile(level, f->meta());
   }
   std::string record;
   snapshot.EncodeTo(&record);
 
   const std::string path = ManifestFileName(dir_, number);
   std::unique_ptr<WritableFile> file;
-  s = fs_->NewWritableFile(path, &file);
+  Status s = fs_->NewWritableFile(path, &file);
   if (!s.ok()) return s;
   auto log = std::make_unique<LogWriter>(file.get());
   s = log->AddRecord(record);
@@ -236,16 +244,17 @@ Status VersionSet::WriteSnapshot(VersionEdit* edit, std::vector<TableFileRef> ad
   if (!s.ok()) {
     log.reset();
     (void)file->Close();
+    // CURRENT may name either manifest now: append to neither.
+    manifest_log_.reset();
     return s;
   }
-  MutexLock lock(&manifest_mu_);  // uncontended: Open runs alone
   manifest_log_.reset();
   if (manifest_file_ != nullptr) (void)manifest_file_->Close();
   manifest_file_ = std::move(file);
   manifest_log_ = std::move(log);
+  manifest_bytes_ = record.size();
   manifest_number_ = number;
-  log_number_ = *snapshot.log_number();
-  Install(next);
+  log_number_ = log_number;
   return Status::OK();
 }
 
@@ -256,6 +265,17 @@ Status VersionSet::LogAndApply(VersionEdit* edit, std::vector<TableFileRef> adde
   Status s = Apply(*current(), *edit, std::move(added), &next);
   if (!s.ok()) return s;
   FillEdit(edit);
+  if (manifest_bytes_ >= max_manifest_file_size_) {
+    // A new manifest holding the result instead of one more record. Once
+    // CURRENT names it, durably, the old one is garbage (if this removal
+    // fails, the next Open deletes it).
+    const std::uint64_t old_manifest = manifest_number_;
+    s = StartManifest(*next, edit->log_number().value_or(log_number_));
+    if (!s.ok()) return s;
+    (void)fs_->RemoveFile(ManifestFileName(dir_, old_manifest));
+    Install(next);
+    return Status::OK();
+  }
   std::string record;
   edit->EncodeTo(&record);
   s = manifest_log_->AddRecord(record);
@@ -265,6 +285,7 @@ Status VersionSet::LogAndApply(VersionEdit* edit, std::vector<TableFileRef> adde
     manifest_log_.reset();
     return s;
   }
+  manifest_bytes_ += record.size();
   if (edit->log_number()) log_number_ = *edit->log_number();
   Install(next);
   return Status::OK();

@@ -71,7 +71,10 @@ using VersionRef = std::shared_ptr<const Version>;
 
 class VersionSet {
  public:
-  VersionSet(std::string dir, FileSystem* fs, TableOptions table_options, BlockCache* cache);
+  // max_manifest_file_size: see Options; LogAndApply starts a new manifest
+  // once the current one holds that many bytes of records.
+  VersionSet(std::string dir, FileSystem* fs, TableOptions table_options, BlockCache* cache,
+             std::uint64_t max_manifest_file_size = std::uint64_t{1} << 30);
   ~VersionSet();
 
   // A new DB: a manifest (numbered by NewFileNumber()) holding an empty
@@ -90,7 +93,10 @@ class VersionSet {
   Status WriteSnapshot(VersionEdit* edit, std::vector<TableFileRef> added);
   // Appends `edit` (plus next file number and last sequence) to the manifest,
   // syncs it, and installs the resulting Version. `added` holds the opened
-  // files of edit->new_files(), in the same order.
+  // files of edit->new_files(), in the same order. Once the manifest holds
+  // max_manifest_file_size bytes, writes a new manifest instead, holding a
+  // snapshot of the resulting Version, points CURRENT at it and deletes the
+  // old one.
   Status LogAndApply(VersionEdit* edit, std::vector<TableFileRef> added);
 
   // Opens table file meta.number for reading (data blocks through the block
@@ -119,6 +125,11 @@ class VersionSet {
                VersionRef* result) const;
   void Install(const VersionRef& version);
   void FillEdit(VersionEdit* edit) const;
+  // Writes a new manifest holding a snapshot of `version` (with `log_number`),
+  // points CURRENT at it and makes it the one LogAndApply appends to. The
+  // old manifest file stays (the caller deletes it).
+  Status StartManifest(const Version& version, std::uint64_t log_number)
+      ARENAKV_REQUIRES(manifest_mu_);
 
   const std::string dir_;
   FileSystem* const fs_;
@@ -134,6 +145,8 @@ class VersionSet {
   Mutex manifest_mu_;  // serializes LogAndApply (the manifest and log_number_)
   std::unique_ptr<WritableFile> manifest_file_ ARENAKV_GUARDED_BY(manifest_mu_);
   std::unique_ptr<LogWriter> manifest_log_ ARENAKV_GUARDED_BY(manifest_mu_);
+  std::uint64_t manifest_bytes_ ARENAKV_GUARDED_BY(manifest_mu_) = 0;  // records' bytes
+  const std::uint64_t max_manifest_file_size_;
 
   mutable Mutex mu_;
   VersionRef current_ ARENAKV_GUARDED_BY(mu_);

@@ -370,6 +370,40 @@ TEST_F(DbRecoveryTest, DamagedIdentityIsCorruption) {
   EXPECT_TRUE(s.IsCorruption()) << s.ToString();
 }
 
+TEST_F(DbRecoveryTest, ManifestRollsOverAndTheDbReopensWhole) {
+  options_.max_manifest_file_size = 1024;
+  options_.disable_auto_compactions = true;
+  Open();
+  auto manifests = [this] {
+    std::vector<std::string> names, out;
+    EXPECT_TRUE(fs_.GetChildren(kDir, &names).ok());
+    for (const std::string& n : names) {
+      if (n.starts_with("MANIFEST-")) out.push_back(n);
+    }
+    return out;
+  };
+  const std::vector<std::string> at_open = manifests();
+  ASSERT_EQ(at_open.size(), 1u);
+  Model model;
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(db_->Put({}, KeyFor(i), "v" + std::to_string(i)).ok());
+    model.Put(KeyFor(i), "v" + std::to_string(i));
+    ASSERT_TRUE(db_->Flush().ok());
+  }
+  EXPECT_EQ(FilesWithSuffix(&fs_, kDir, ".sst").size(), 30u);
+  const std::vector<std::string> after = manifests();
+  ASSERT_EQ(after.size(), 1u) << "rolled-over manifests are deleted";
+  EXPECT_NE(after[0], at_open[0]) << "the manifest never rolled over";
+  Crash();
+  Open();
+  ExpectMatches(db_.get(), model);
+}
+
+TEST_F(DbRecoveryTest, ZeroMaxManifestFileSizeIsInvalidArgument) {
+  options_.max_manifest_file_size = 0;
+  EXPECT_TRUE(TryOpen().IsInvalidArgument());
+}
+
 // The WAL cut at every byte of its last records (a crash during an append):
 // Open succeeds and yields exactly the records whose bytes all reached the
 // file; later writes go on and survive another reopen.

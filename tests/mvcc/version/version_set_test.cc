@@ -51,8 +51,18 @@ class VersionSetTest : public ::testing::Test {
     versions_ = NewVersionSet();
   }
 
-  std::unique_ptr<VersionSet> NewVersionSet() {
-    return std::make_unique<VersionSet>(kDir, &fs_, TableOptions{}, nullptr);
+  std::unique_ptr<VersionSet> NewVersionSet(std::uint64_t max_manifest_file_size = 1 << 30) {
+    return std::make_unique<VersionSet>(kDir, &fs_, TableOptions{}, nullptr,
+                                        max_manifest_file_size);
+  }
+
+  std::vector<std::string> Manifests() {
+    std::vector<std::string> names, manifests;
+    EXPECT_TRUE(fs_.GetChildren(kDir, &names).ok());
+    for (const std::string& name : names) {
+      if (name.starts_with("MANIFEST-")) manifests.push_back(name);
+    }
+    return manifests;
   }
 
   // Writes one table file holding a put of each of `user_keys` (ascending)
@@ -287,6 +297,44 @@ TEST_F(VersionSetTest, RecoverReadsNoDataBlock) {
   ASSERT_TRUE(recovered->Recover(/*paranoid_checks=*/true).ok());
   const TableFileRef reopened = recovered->current()->levels[1].front();
   EXPECT_TRUE(reopened->table().VerifyAll().IsCorruption());
+}
+
+TEST_F(VersionSetTest, ManifestRollsOverPastItsMaximumSizeAndKeepsEveryEdit) {
+  versions_ = NewVersionSet(/*max_manifest_file_size=*/512);
+  ASSERT_TRUE(versions_->CreateNew().ok());
+  const std::uint64_t first = versions_->manifest_number();
+  for (int i = 0; i < 40; ++i) {
+    AddTable(0, {"k" + std::to_string(100 + i)}, static_cast<SequenceNumber>(i + 1));
+  }
+  VersionEdit edit;
+  edit.SetLogNumber(77);
+  ASSERT_TRUE(versions_->LogAndApply(&edit, {}).ok());
+
+  EXPECT_GT(versions_->manifest_number(), first) << "the manifest never rolled over";
+  EXPECT_EQ(Manifests(),
+            std::vector<std::string>{ManifestFileName("", versions_->manifest_number()).substr(1)})
+      << "the old manifests are deleted";
+  std::uint64_t size = 0;
+  ASSERT_TRUE(fs_.GetFileSize(CurrentManifest(), &size).ok());
+  EXPECT_LT(size, 4096u);
+
+  auto recovered = NewVersionSet();
+  ASSERT_TRUE(recovered->Recover(/*paranoid_checks=*/true).ok());
+  EXPECT_EQ(Metas(*recovered->current()), Metas(*versions_->current()));
+  EXPECT_EQ(recovered->current()->levels[0].size(), 40u);
+  EXPECT_EQ(recovered->log_number(), 77u);
+}
+
+TEST_F(VersionSetTest, EveryEditSurvivesACrashAcrossManifestRollovers) {
+  versions_ = NewVersionSet(/*max_manifest_file_size=*/300);
+  ASSERT_TRUE(versions_->CreateNew().ok());
+  for (int i = 0; i < 20; ++i) AddTable(1, {"k" + std::to_string(100 + i)}, 1);
+  const auto want = Metas(*versions_->current());
+  fs_.SimulateCrash();
+
+  auto recovered = NewVersionSet();
+  ASSERT_TRUE(recovered->Recover(/*paranoid_checks=*/true).ok());
+  EXPECT_EQ(Metas(*recovered->current()), want);
 }
 
 TEST_F(VersionSetTest, RecoveredTablesAreReadable) {

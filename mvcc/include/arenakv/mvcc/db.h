@@ -56,6 +56,10 @@ struct Options {
   // Threads for flushes and compactions (one flush and up to
   // max_background_jobs - 1 compactions at once; at least one compaction).
   int max_background_jobs = 2;
+  // Once the manifest holds this many bytes, the next flush or compaction
+  // starts a new one holding a snapshot of the file set (and the old one is
+  // deleted), so the manifest does not grow for the life of the process.
+  std::uint64_t max_manifest_file_size = std::uint64_t{1} << 30;
 
   // Leveled compaction. Level 0 holds flushed tables (they may overlap);
   // levels 1..6 are sorted runs whose size targets grow by the multiplier.
