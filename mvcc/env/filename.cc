@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mvcc/env/filename.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <limits>
 #include <memory>
@@ -131,6 +132,37 @@ bool ParseFileName(std::string_view name, std::uint64_t* number, FileType* type)
   return false;
 }
 
+namespace {
+
+// Reads `path`, one line of at most max_size bytes counting its newline,
+// into *line without the newline. The file system's error (NotFound if it is
+// missing); Corruption "<name>: too long" or "<name>: does not end in a
+// newline".
+Status ReadOneLineFile(FileSystem* fs, const std::string& path, std::string_view name,
+                       std::size_t max_size, std::string* line) {
+  std::unique_ptr<SequentialFile> file;
+  Status s = fs->NewSequentialFile(path, &file);
+  if (!s.ok()) return s;
+  std::string contents;
+  char scratch[256];
+  while (contents.size() <= max_size) {
+    std::string_view chunk;
+    s = file->Read(std::min(sizeof scratch, max_size + 1 - contents.size()), &chunk, scratch);
+    if (!s.ok()) return s;
+    if (chunk.empty()) break;
+    contents.append(chunk);
+  }
+  if (contents.size() > max_size) return Status::Corruption(std::string(name) + ": too long");
+  if (contents.empty() || contents.back() != '\n') {
+    return Status::Corruption(std::string(name) + ": does not end in a newline");
+  }
+  contents.pop_back();
+  *line = std::move(contents);
+  return Status::OK();
+}
+
+}  // namespace
+
 Status WriteFileAtomically(FileSystem* fs, const std::string& dir, const std::string& temp,
                            const std::string& path, std::string_view contents) {
   std::unique_ptr<WritableFile> file;
@@ -182,50 +214,20 @@ Status SetIdentityFile(FileSystem* fs, const std::string& dir, std::uint64_t tem
 }
 
 Status ReadIdentityFile(FileSystem* fs, const std::string& dir, std::string* id) {
-  const std::string path = IdentityFileName(dir);
-  std::uint64_t size = 0;
-  Status s = fs->GetFileSize(path, &size);
+  std::string line;
+  Status s = ReadOneLineFile(fs, IdentityFileName(dir), kIdentityName, kIdentitySize + 1, &line);
   if (!s.ok()) return s;
-  if (size != kIdentitySize + 1) return Status::Corruption(path + ": not a DB identity");
-  std::unique_ptr<SequentialFile> file;
-  s = fs->NewSequentialFile(path, &file);
-  if (!s.ok()) return s;
-  std::string contents;
-  char scratch[kIdentitySize + 1];
-  while (contents.size() <= kIdentitySize) {
-    std::string_view chunk;
-    s = file->Read(sizeof scratch, &chunk, scratch);
-    if (!s.ok()) return s;
-    if (chunk.empty()) break;
-    contents.append(chunk);
+  if (line.size() != kIdentitySize) {
+    return Status::Corruption(IdentityFileName(dir) + ": not a DB identity");
   }
-  if (contents.size() != kIdentitySize + 1 || contents.back() != '\n') {
-    return Status::Corruption(path + ": not a DB identity");
-  }
-  contents.pop_back();
-  *id = std::move(contents);
+  *id = std::move(line);
   return Status::OK();
 }
 
 Status ReadCurrentFile(FileSystem* fs, const std::string& dir, std::string* manifest_name) {
-  std::unique_ptr<SequentialFile> file;
-  Status s = fs->NewSequentialFile(CurrentFileName(dir), &file);
-  if (!s.ok()) return s;
-
   std::string contents;
-  char scratch[kMaxCurrentSize + 1];
-  while (contents.size() <= kMaxCurrentSize) {
-    std::string_view chunk;
-    s = file->Read(sizeof(scratch) - contents.size(), &chunk, scratch);
-    if (!s.ok()) return s;
-    if (chunk.empty()) break;
-    contents.append(chunk);
-  }
-  if (contents.size() > kMaxCurrentSize) return Status::Corruption("CURRENT: too long");
-  if (contents.empty() || contents.back() != '\n') {
-    return Status::Corruption("CURRENT: does not end in a newline");
-  }
-  contents.pop_back();
+  Status s = ReadOneLineFile(fs, CurrentFileName(dir), kCurrentName, kMaxCurrentSize, &contents);
+  if (!s.ok()) return s;
   std::uint64_t number = 0;
   FileType type = FileType::kLog;
   if (!ParseFileName(contents, &number, &type) || type != FileType::kManifest) {
