@@ -437,7 +437,16 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
       if (!w.disable_wal) {
         LogWriter* log = log_.get();
         WritableFile* file = log_file_.get();
+        const SequenceNumber first = last_allocated_ + 1;
+        const bool marker = first != wal_last_sequence_ + 1;
         lock.Unlock();  // the WAL is the leader's alone until it hands over
+        if (marker) {
+          // Writes without the WAL took the sequences in between: say so, so
+          // that replay tells them from a lost record.
+          WriteBatch jump;
+          jump.SetSequence(first);
+          s = log->AddRecord(jump.Contents());
+        }
         for (const WriteQueue::Writer* m : own.members) {
           if (s.ok()) s = log->AddRecord(m->batch->Contents());
         }
@@ -448,7 +457,11 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
       }
       if (s.ok()) {
         last_allocated_ = own.last_sequence;
-        if (w.disable_wal) unlogged_writes_ = true;  // Close() flushes them
+        if (w.disable_wal) {
+          unlogged_writes_ = true;  // Close() flushes them
+        } else {
+          wal_last_sequence_ = own.last_sequence;
+        }
       }
     }
     if (!s.ok() || batch == nullptr) {

@@ -89,6 +89,9 @@ struct ReadView {
   VersionRef version;
 };
 
+// "point-in-time", ...: the name "arenakv.recovery" and the OPTIONS file use.
+std::string_view WalRecoveryModeName(WALRecoveryMode mode);
+
 class DBImpl final : public DB {
  public:
   DBImpl(const Options& options, std::string path);
@@ -160,6 +163,8 @@ class DBImpl final : public DB {
   bool BackgroundWorkPending() const ARENAKV_REQUIRES(mu_);
   // The text of "arenakv.stats" for `version`.
   std::string StatsString(const Version& version) const ARENAKV_REQUIRES(mu_);
+  // The text of "arenakv.recovery".
+  std::string RecoveryString() const;
   void SetBackgroundError(const Status& s) ARENAKV_REQUIRES(mu_);
 
   Status Recover() ARENAKV_EXCLUDES(mu_);
@@ -167,6 +172,11 @@ class DBImpl final : public DB {
   bool HoldsData(const std::string& name, FileType type) const;
   Status ReplayLogs(const std::vector<std::uint64_t>& logs, VersionEdit* edit,
                     std::vector<TableFileRef>* added);
+  // Point-in-time recovery stopped in logs[index] at damage at `offset`
+  // (`readable`: a record that passed its checksum): counts what the rest of
+  // that log and the later logs held, none of which is applied.
+  void DropRestOfLogs(const std::vector<std::uint64_t>& logs, std::size_t index,
+                      std::uint64_t offset, bool readable, const std::string& reason);
   // Removes the DB files for which obsolete(type, number) is true.
   void RemoveFiles(const std::function<bool(FileType, std::uint64_t)>& obsolete);
   // At Open only: every table not in the version goes.
@@ -180,6 +190,15 @@ class DBImpl final : public DB {
   std::unique_ptr<FileLock> lock_file_;
   std::shared_ptr<ArenaRegistry> arenas_ = std::make_shared<ArenaRegistry>();
   std::string db_id_;  // IDENTITY's; set by Open, constant after
+  // What Open's WAL replay did ("arenakv.recovery"); set by Open, constant after.
+  struct RecoveryReport {
+    std::uint64_t logs = 0;             // WALs replayed
+    std::uint64_t records = 0;          // batches applied
+    std::uint64_t torn_tail_bytes = 0;  // a torn last record, dropped as a crash leaves it
+    std::uint64_t dropped_records = 0;  // damaged (or, after a stop, unreplayed) records
+    std::uint64_t dropped_bytes = 0;
+    std::string stopped_at;  // point-in-time: where replay stopped, and why
+  } recovery_;
 
   Mutex mu_;
   CondVar bg_cv_{&mu_};  // background work queued or finished
@@ -203,6 +222,10 @@ class DBImpl final : public DB {
   // The sequence of the newest write whose group has fully inserted.
   std::atomic<SequenceNumber> last_sequence_{0};
   SequenceNumber last_allocated_ ARENAKV_GUARDED_BY(mu_) = 0;  // sequences given to groups so far
+  // The last sequence the current WAL accounts for: a group whose first
+  // sequence does not follow it (writes without the WAL came between) first
+  // logs a marker (an empty batch) so that replay can check continuity.
+  SequenceNumber wal_last_sequence_ ARENAKV_GUARDED_BY(mu_) = 0;
 
   mutable Mutex view_mu_;
   std::shared_ptr<const ReadView> view_ ARENAKV_GUARDED_BY(view_mu_);

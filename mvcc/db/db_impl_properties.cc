@@ -58,6 +58,10 @@ bool DBImpl::GetProperty(std::string_view name, std::string* value) {
     *value = std::to_string(total);
     return true;
   }
+  if (name == "arenakv.recovery") {
+    *value = RecoveryString();
+    return true;
+  }
   MutexLock lock(&mu_);
   if (name == "arenakv.compaction-pending") {
     *value = BackgroundWorkPending() ? "1" : "0";
@@ -72,6 +76,34 @@ bool DBImpl::GetProperty(std::string_view name, std::string* value) {
     return true;
   }
   return false;
+}
+
+std::string_view WalRecoveryModeName(WALRecoveryMode mode) {
+  switch (mode) {
+    case WALRecoveryMode::kTolerateCorruptedTailRecords:
+      return "tolerate-corrupted-tail-records";
+    case WALRecoveryMode::kAbsoluteConsistency:
+      return "absolute-consistency";
+    case WALRecoveryMode::kPointInTimeRecovery:
+      return "point-in-time";
+    case WALRecoveryMode::kSkipAnyCorruptedRecords:
+      return "skip-any-corrupted-records";
+  }
+  return "unknown";
+}
+
+// The text of "arenakv.recovery": what Open's WAL replay did.
+std::string DBImpl::RecoveryString() const {
+  const RecoveryReport& r = recovery_;
+  std::string out;
+  out += "wal_recovery_mode: " + std::string(WalRecoveryModeName(options_.wal_recovery_mode));
+  out += "\nlogs_replayed: " + std::to_string(r.logs);
+  out += "\nrecords_replayed: " + std::to_string(r.records);
+  out += "\ntorn_tail_bytes: " + std::to_string(r.torn_tail_bytes);
+  out += "\ndropped_records: " + std::to_string(r.dropped_records);
+  out += "\ndropped_bytes: " + std::to_string(r.dropped_bytes);
+  out += "\nstopped_at: " + (r.stopped_at.empty() ? std::string("-") : r.stopped_at) + "\n";
+  return out;
 }
 
 // The text of "arenakv.stats": DBStats' lines, then the DB's own state.

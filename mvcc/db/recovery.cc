@@ -3,6 +3,7 @@
 // WAL replay, a fresh WAL and manifest), the sweep of obsolete files, and
 // DestroyDB. The class comment is in mvcc/db/db_impl.h.
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -93,6 +94,7 @@ Status DBImpl::Recover() {
   {
     MutexLock lock(&mu_);
     last_allocated_ = versions_->last_sequence();
+    wal_last_sequence_ = last_allocated_;
     mem_ = {std::move(mem), log_number};
     InstallView();
   }
@@ -116,8 +118,13 @@ bool DBImpl::HoldsData(const std::string& name, FileType type) const {
 
 Status DBImpl::ReplayLogs(const std::vector<std::uint64_t>& logs, VersionEdit* edit,
                           std::vector<TableFileRef>* added) {
+  const WALRecoveryMode mode = options_.wal_recovery_mode;
+  const bool skip_any = mode == WALRecoveryMode::kSkipAnyCorruptedRecords;
   MemTableRef mem;
-  SequenceNumber last = versions_->last_sequence();
+  const SequenceNumber manifest_last = versions_->last_sequence();
+  SequenceNumber last = manifest_last;
+  // The last sequence of the previous record; unset before the first.
+  std::optional<SequenceNumber> previous;
   auto flush = [&]() -> Status {
     if (mem == nullptr) return Status::OK();
     TableFileRef file;
@@ -132,25 +139,69 @@ Status DBImpl::ReplayLogs(const std::vector<std::uint64_t>& logs, VersionEdit* e
     mem.reset();
     return s;
   };
-  for (std::uint64_t number : logs) {
-    const std::string path = LogFileName(path_, number);
+  for (std::size_t index = 0; index < logs.size(); ++index) {
+    const std::string path = LogFileName(path_, logs[index]);
     std::unique_ptr<SequentialFile> file;
     Status s = fs_->NewSequentialFile(path, &file);
     if (!s.ok()) return s;
+    ++recovery_.logs;
     LogReplayReporter reporter;
-    LogReader reader(file.get(), &reporter, /*verify_checksums=*/true,
-                     options_.skip_corrupt_wal_records);
+    LogReader reader(file.get(), &reporter, /*verify_checksums=*/true, skip_any);
+    // Damage at `offset`: Corruption, or (point in time) the end of replay.
+    bool stopped = false;
+    // `readable`: the damaged record passed its checksum (its batch is bad).
+    auto damage = [&](std::uint64_t offset, const std::string& reason,
+                      bool readable = false) -> Status {
+      const std::string where = path + " at offset " + std::to_string(offset) + ": " + reason;
+      if (mode != WALRecoveryMode::kPointInTimeRecovery) {
+        return Status::Corruption(where + " (see Options::wal_recovery_mode)");
+      }
+      DropRestOfLogs(logs, index, offset, readable, where);
+      stopped = true;
+      return Status::OK();
+    };
     std::string record;
-    while (reader.ReadRecord(&record)) {
+    std::uint64_t record_start = 0;
+    for (; reader.ReadRecord(&record); record_start = reader.last_record_end()) {
       WriteBatch batch;
       s = WriteBatch::FromContents(record, &batch);
       if (!s.ok()) {
-        if (options_.skip_corrupt_wal_records) {
-          ++reporter.records;
+        if (skip_any) {
+          ++recovery_.dropped_records;
+          recovery_.dropped_bytes += record.size();
           continue;
         }
-        return Status::Corruption(path + ": " + s.message());
+        s = damage(record_start, std::string(s.message()), /*readable=*/true);
+        if (!s.ok() || stopped) break;
       }
+      const SequenceNumber first = batch.Sequence();
+      if (batch.Count() == 0) {
+        // A marker: the sequences before `first` went to writes without the WAL.
+        if (first == 0 || (previous && first <= *previous)) {
+          if (skip_any) continue;
+          s = Status::Corruption(path + ": sequence marker " + std::to_string(first) +
+                                 " does not move forward");
+          break;
+        }
+        previous = first - 1;
+        continue;
+      }
+      // Each record continues the previous one; the first one continues
+      // what the manifest's tables hold (it may repeat some of it).
+      const bool continues = previous ? first == *previous + 1 : first <= manifest_last + 1;
+      if (!continues && skip_any && previous && first <= *previous) {
+        ++recovery_.dropped_records;  // would reuse sequences: salvage what is newer
+        recovery_.dropped_bytes += record.size();
+        continue;
+      }
+      if (!continues && !skip_any) {
+        s = Status::Corruption(path + ": sequence gap: a record starts at " +
+                               std::to_string(first) + " after " +
+                               std::to_string(previous.value_or(manifest_last)) +
+                               " (a log or part of one is missing)");
+        break;
+      }
+      previous = first + batch.Count() - 1;
       const std::size_t need = MemoryNeed(batch);
       if (mem != nullptr && (mem->ShouldFlush() || !HasSpace(*mem, need))) {
         s = flush();
@@ -164,18 +215,66 @@ Status DBImpl::ReplayLogs(const std::vector<std::uint64_t>& logs, VersionEdit* e
       // A checksummed batch the memtable refuses (a sequence out of range, a
       // key over 4 GiB) was not written by this engine.
       if (!s.ok()) return Status::Corruption(path + ": unusable batch: " + s.message());
-      if (batch.Count() > 0) last = std::max(last, batch.Sequence() + batch.Count() - 1);
+      ++recovery_.records;
+      last = std::max(last, *previous);
+    }
+    if (!s.ok()) return s;
+    if (stopped) break;
+    if (skip_any) {
+      recovery_.dropped_records += reporter.records;
+      recovery_.dropped_bytes += reporter.bytes;
     }
     if (!reader.status().ok()) {
-      return reader.status().IsCorruption()
-                 ? Status::Corruption(path + ": " + reader.status().message() +
-                                      " (Options::skip_corrupt_wal_records skips such records)")
-                 : reader.status();
+      if (!reader.status().IsCorruption()) return reader.status();
+      s = damage(reader.last_record_end(), std::string(reader.status().message()));
+      if (!s.ok()) return s;
+      break;  // point in time: stopped
+    }
+    const std::uint64_t torn = reader.bytes_read() - reader.last_record_end();
+    if (torn > 0 && !skip_any) {
+      // A crash during an append, or zero-filled space at the end.
+      if (mode == WALRecoveryMode::kAbsoluteConsistency) {
+        return damage(reader.last_record_end(), "incomplete record at the end of the log");
+      }
+      if (mode == WALRecoveryMode::kPointInTimeRecovery && index + 1 < logs.size()) {
+        // Every log but the last was synced whole before the next one began:
+        // an incomplete end here is lost data, not a torn append.
+        (void)damage(reader.last_record_end(), "incomplete record at the end of a log");
+        break;
+      }
+      if (mode == WALRecoveryMode::kTolerateCorruptedTailRecords && index + 1 < logs.size()) {
+        return damage(reader.last_record_end(), "incomplete record at the end of a log");
+      }
+      recovery_.torn_tail_bytes += torn;
     }
   }
   Status s = flush();
   versions_->SetLastSequence(last);
   return s;
+}
+
+void DBImpl::DropRestOfLogs(const std::vector<std::uint64_t>& logs, std::size_t index,
+                            std::uint64_t offset, bool readable, const std::string& reason) {
+  recovery_.stopped_at = reason;
+  for (std::size_t i = index; i < logs.size(); ++i) {
+    const std::string path = LogFileName(path_, logs[i]);
+    std::uint64_t size = 0;
+    if (fs_->GetFileSize(path, &size).ok()) {
+      recovery_.dropped_bytes += i == index ? size - std::min(size, offset) : size;
+    }
+    // Count what is not applied: the damaged record, then the intact records
+    // a skip-any read finds after it (records that shared a block with a
+    // damaged header cannot be found, so this is a lower bound).
+    std::unique_ptr<SequentialFile> file;
+    if (!fs_->NewSequentialFile(path, &file).ok()) continue;
+    LogReplayReporter reporter;
+    LogReader reader(file.get(), &reporter, /*verify_checksums=*/true, /*skip_corruption=*/true);
+    std::string record;
+    std::uint64_t intact = 0;
+    while (reader.ReadRecord(&record)) intact += i > index || reader.last_record_end() > offset;
+    // A record that failed its checksum is not among them.
+    recovery_.dropped_records += intact + (i == index && !readable ? 1 : 0);
+  }
 }
 
 void DBImpl::RemoveFiles(const std::function<bool(FileType, std::uint64_t)>& obsolete) {

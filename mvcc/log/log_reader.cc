@@ -62,6 +62,7 @@ bool LogReader::ReadRecord(std::string* record) {
           return false;
         }
         record->assign(fragment);
+        last_record_end_ = bytes_read_ - buffer_.size();
         return true;
       case static_cast<unsigned>(LogRecordType::kFirst):
         if (in_fragmented_record &&
@@ -89,6 +90,7 @@ bool LogReader::ReadRecord(std::string* record) {
         }
         scratch_.append(fragment);
         record->swap(scratch_);
+        last_record_end_ = bytes_read_ - buffer_.size();
         return true;
       default: {
         const std::size_t bytes = fragment.size() + (in_fragmented_record ? scratch_.size() : 0);
@@ -120,6 +122,7 @@ unsigned LogReader::ReadFragment(std::string_view* fragment, std::size_t* droppe
       }
       buffer_ = data;
       block_length_ = data.size();
+      bytes_read_ += data.size();
       eof_ = data.size() < kLogBlockSize;
       continue;
     }

@@ -30,6 +30,7 @@
 #include <arenakv/mvcc/status.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -66,6 +67,14 @@ class LogReader {
   // file's read error.
   Status status() const { return status_; }
 
+  // The file offset just past the last record ReadRecord returned (0 before
+  // the first): where the damage or the torn tail starts once reading ends.
+  std::uint64_t last_record_end() const { return last_record_end_; }
+  // Bytes read from the file so far. At the end of a log read with an OK
+  // status(), bytes_read() > last_record_end() means the log ends in a torn
+  // tail (or in zero-filled space) of that many bytes.
+  std::uint64_t bytes_read() const { return bytes_read_; }
+
  private:
   // What ReadFragment found besides a fragment of type 1..4 (or an unknown
   // type, which ReadRecord reports).
@@ -91,7 +100,9 @@ class LogReader {
   // The unread rest of the current block; points into block_.
   std::string_view buffer_;
   std::size_t block_length_ = 0;  // bytes the last read put into block_
-  bool eof_ = false;              // the last read returned a short block
+  std::uint64_t bytes_read_ = 0;  // file offset just past block_'s bytes
+  std::uint64_t last_record_end_ = 0;
+  bool eof_ = false;  // the last read returned a short block
   // Bytes of zero-filled space seen since the last record: a torn tail if the
   // log ends before the next record, corruption if a record follows.
   std::size_t pending_zero_bytes_ = 0;

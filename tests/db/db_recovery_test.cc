@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // DB recovery, black-box on a MemFileSystem: reopen after a clean close, after
-// a simulated power loss (MemFileSystem::SimulateCrash), with a torn WAL tail,
-// with a corrupt WAL record in the middle of a log (Corruption unless
-// Options::skip_corrupt_wal_records), and with corrupt or missing SST,
-// manifest and CURRENT files (Corruption from Open with paranoid_checks;
-// data blocks from DB::VerifyChecksum).
+// a simulated power loss (MemFileSystem::SimulateCrash), and with corrupt or
+// missing SST, manifest and CURRENT files (Corruption from Open with
+// paranoid_checks; data blocks from DB::VerifyChecksum). Damaged WALs and the
+// recovery modes: db_wal_recovery_test.cc.
 //
 // Many tests write test::WriteChain's chain, whose every prefix leaves a
 // state that test::ExpectChainPrefix recognises exactly.
@@ -20,110 +19,24 @@
 
 #include "arenakv/mvcc/db.h"
 #include "gtest/gtest.h"
+#include "tests/support/db_files.h"
 #include "tests/support/db_test_util.h"
 #include "tests/support/mem_file_system.h"
 
 namespace arenakv {
 namespace {
 
+using test::Capture;
 using test::ExpectChainPrefix;
 using test::FilesWithSuffix;
+using test::Image;
 using test::KeyFor;
 using test::Model;
+using test::Restore;
 using test::ScanForward;
 using test::WriteChain;
 
 constexpr const char* kDir = "/db";
-
-// A copy of every file of a DB directory: name -> contents.
-using Image = std::map<std::string, std::string>;
-
-Image Capture(FileSystem* fs, const std::string& dir) {
-  Image image;
-  std::vector<std::string> names;
-  EXPECT_TRUE(fs->GetChildren(dir, &names).ok());
-  for (const auto& name : names) {
-    EXPECT_TRUE(test::ReadFile(fs, dir + "/" + name, &image[name]).ok()) << name;
-  }
-  return image;
-}
-
-void Restore(const Image& image, FileSystem* fs, const std::string& dir) {
-  ASSERT_TRUE(fs->CreateDirIfMissing(dir).ok());
-  for (const auto& [name, contents] : image) {
-    ASSERT_TRUE(test::WriteFile(fs, dir + "/" + name, contents).ok()) << name;
-  }
-  ASSERT_TRUE(fs->SyncDir(dir).ok());
-}
-
-// The name of the one file in `image` whose name ends with `suffix` and that
-// is largest (the WAL holding the test's records, the SST holding its data).
-std::string Largest(const Image& image, std::string_view suffix) {
-  std::string best;
-  for (const auto& [name, contents] : image) {
-    if (name.ends_with(suffix) && (best.empty() || contents.size() > image.at(best).size())) {
-      best = name;
-    }
-  }
-  return best;
-}
-
-// Where each record lands in a log written from offset 0, following
-// docs/FORMATS.md "Write-ahead log": 32 KiB blocks, 7-byte fragment headers,
-// block trailers of fewer than 7 bytes zero-filled.
-struct LogPlacement {
-  std::uint64_t start = 0;          // offset of the record's first fragment header
-  std::uint64_t first_payload = 0;  // offset of the record's first payload byte
-  std::uint64_t end = 0;            // offset just past its last fragment
-};
-
-std::vector<LogPlacement> PlaceLogRecords(const std::vector<std::size_t>& sizes) {
-  constexpr std::uint64_t kBlock = 32768;
-  constexpr std::uint64_t kHeader = 7;
-  std::vector<LogPlacement> out;
-  std::uint64_t p = 0;
-  for (std::size_t size : sizes) {
-    LogPlacement placement;
-    std::uint64_t remaining = size;
-    bool first = true;
-    bool started = false;
-    do {
-      std::uint64_t left = kBlock - p % kBlock;
-      if (left < kHeader) {
-        p += left;
-        left = kBlock;
-      }
-      if (!started) {
-        placement.start = p;
-        started = true;
-      }
-      const std::uint64_t fragment = std::min(left - kHeader, remaining);
-      if (first && fragment > 0) {
-        placement.first_payload = p + kHeader;
-        first = false;
-      }
-      p += kHeader + fragment;
-      remaining -= fragment;
-    } while (remaining > 0);
-    placement.end = p;
-    out.push_back(placement);
-  }
-  return out;
-}
-
-std::size_t VarintLength(std::uint64_t v) {
-  std::size_t n = 1;
-  while (v >= 128) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
-// Encoded size of a batch holding one Put (docs/FORMATS.md "Write batch").
-std::size_t PutBatchSize(std::size_t key, std::size_t value) {
-  return 12 + 1 + VarintLength(key) + key + VarintLength(value) + value;
-}
 
 class DbRecoveryTest : public ::testing::Test {
  protected:
@@ -402,144 +315,6 @@ TEST_F(DbRecoveryTest, ManifestRollsOverAndTheDbReopensWhole) {
 TEST_F(DbRecoveryTest, ZeroMaxManifestFileSizeIsInvalidArgument) {
   options_.max_manifest_file_size = 0;
   EXPECT_TRUE(TryOpen().IsInvalidArgument());
-}
-
-// The WAL cut at every byte of its last records (a crash during an append):
-// Open succeeds and yields exactly the records whose bytes all reached the
-// file; later writes go on and survive another reopen.
-TEST_F(DbRecoveryTest, TornWalTailIsDroppedCleanly) {
-  Open();
-  constexpr int kRecords = 40;
-  std::vector<std::size_t> sizes;
-  for (int i = 0; i < kRecords; ++i) {
-    const std::string value(static_cast<std::size_t>(10 + i * 3), static_cast<char>('a' + i % 26));
-    ASSERT_TRUE(db_->Put({}, KeyFor(i), value).ok());
-    sizes.push_back(PutBatchSize(KeyFor(i).size(), value.size()));
-  }
-  db_.reset();
-  const Image image = Capture(&fs_, kDir);
-  const std::string log = Largest(image, ".log");
-  ASSERT_FALSE(log.empty());
-  const std::string& wal = image.at(log);
-  const std::vector<LogPlacement> placement = PlaceLogRecords(sizes);
-  ASSERT_EQ(wal.size(), placement.back().end) << "the WAL is not one record per write";
-
-  // Every cut in the last record and the bytes before it; every 13th before that.
-  const std::uint64_t every_byte_from = placement[kRecords - 2].end - 3;
-  for (std::uint64_t cut = placement[kRecords - 8].end; cut <= wal.size();
-       cut += cut < every_byte_from ? 13 : test::kScale) {
-    SCOPED_TRACE("cut at " + std::to_string(cut) + " of " + std::to_string(wal.size()));
-    int complete = 0;
-    while (complete < kRecords && placement[static_cast<std::size_t>(complete)].end <= cut) {
-      ++complete;
-    }
-    MemFileSystem fs;
-    Image torn = image;
-    torn[log].resize(cut);
-    Restore(torn, &fs, kDir);
-    Options options = options_;
-    options.file_system = &fs;
-    std::unique_ptr<DB> db;
-    Status s = DB::Open(options, kDir, &db);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    auto scanned = ScanForward(db.get());
-    ASSERT_EQ(scanned.size(), static_cast<std::size_t>(complete));
-    for (int i = 0; i < complete; ++i) EXPECT_EQ(scanned[i].first, KeyFor(i));
-    // Only a few cuts: also check that the DB goes on cleanly after the torn tail.
-    if (cut % 7 == 0 || cut == wal.size()) {
-      ASSERT_TRUE(db->Put({}, "after", "torn").ok());
-      db.reset();
-      s = DB::Open(options, kDir, &db);
-      ASSERT_TRUE(s.ok()) << s.ToString();
-      EXPECT_EQ(ScanForward(db.get()).size(), static_cast<std::size_t>(complete) + 1);
-    }
-  }
-}
-
-class DbWalCorruptionTest : public DbRecoveryTest {
- protected:
-  static constexpr int kRecords = 250;  // about 60 KiB: the log spans 2 blocks
-
-  // Writes kRecords puts of ~230 bytes, closes the DB, and returns its files,
-  // the WAL's name and where each record lies in it.
-  void Build(Image* image, std::string* log, std::vector<LogPlacement>* placement) {
-    Open();
-    std::vector<std::size_t> sizes;
-    for (int i = 0; i < kRecords; ++i) {
-      const std::string value = Value(i);
-      ASSERT_TRUE(db_->Put({}, KeyFor(i), value).ok());
-      sizes.push_back(PutBatchSize(KeyFor(i).size(), value.size()));
-    }
-    db_.reset();
-    *image = Capture(&fs_, kDir);
-    *log = Largest(*image, ".log");
-    ASSERT_FALSE(log->empty());
-    *placement = PlaceLogRecords(sizes);
-    ASSERT_EQ(image->at(*log).size(), placement->back().end)
-        << "the WAL is not one record per write";
-    ASSERT_GT(placement->back().end, 32768u);
-  }
-  static std::string Value(int i) { return std::string(230, static_cast<char>('A' + i % 26)); }
-};
-
-TEST_F(DbWalCorruptionTest, CorruptRecordInTheMiddleIsCorruption) {
-  Image image;
-  std::string log;
-  std::vector<LogPlacement> placement;
-  Build(&image, &log, &placement);
-  const int bad = 10;
-  image[log][placement[bad].first_payload + 20] ^= 0x5a;  // inside the record's key
-  Restore(image, &fs_, kDir);
-  Status s = TryOpen();
-  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
-  // A refused open changed nothing: the same Open fails again the same way.
-  s = TryOpen();
-  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
-}
-
-TEST_F(DbWalCorruptionTest, CorruptHeaderInTheMiddleIsCorruption) {
-  Image image;
-  std::string log;
-  std::vector<LogPlacement> placement;
-  Build(&image, &log, &placement);
-  const int bad = 40;
-  image[log][placement[bad].first_payload - 3] ^= 0xff;  // the fragment's length field
-  Restore(image, &fs_, kDir);
-  Status s = TryOpen();
-  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
-}
-
-TEST_F(DbWalCorruptionTest, SkipCorruptWalRecordsRecoversTheRest) {
-  Image image;
-  std::string log;
-  std::vector<LogPlacement> placement;
-  Build(&image, &log, &placement);
-  const int bad = 10;
-  const std::uint64_t offset = placement[bad].first_payload + 20;
-  image[log][offset] ^= 0x5a;
-  Restore(image, &fs_, kDir);
-  options_.skip_corrupt_wal_records = true;
-  Open();
-  // Records before the bad one and records starting in a later block are
-  // back; the bad one is not; any other record is either absent or intact.
-  const std::uint64_t bad_block = offset / 32768;
-  for (int i = 0; i < kRecords; ++i) {
-    const std::string got = Get(KeyFor(i));
-    const auto start_block = placement[i].start / 32768;
-    if (i < bad || start_block > bad_block) {
-      EXPECT_EQ(got, Value(i)) << i;
-    } else if (i == bad) {
-      EXPECT_EQ(got, "NOT_FOUND");
-    } else if (got != "NOT_FOUND") {
-      EXPECT_EQ(got, Value(i)) << i;
-    }
-  }
-  // The recovered DB is whole: it takes writes and reopens without the option.
-  ASSERT_TRUE(db_->Put({}, "after", "x").ok());
-  options_.skip_corrupt_wal_records = false;
-  Open();
-  EXPECT_EQ(Get("after"), "x");
-  EXPECT_EQ(Get(KeyFor(0)), Value(0));
 }
 
 class DbTableCorruptionTest : public DbRecoveryTest {

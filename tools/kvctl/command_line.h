@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "arenakv/mvcc/db.h"
+
 namespace arenakv::kvctl {
 
 // kvctl's exit statuses: scripts branch on these.
@@ -29,6 +31,8 @@ struct CommandLine {
   std::optional<std::string> to;       // scan: end key (exclusive)
   std::optional<std::uint64_t> limit;  // scan: at most this many entries
   std::string file;                    // dump-wal, dump-sst, dump-manifest: a file path
+  // --wal-recovery-mode: how opening the DB treats a damaged WAL.
+  WALRecoveryMode wal_recovery_mode = WALRecoveryMode::kPointInTimeRecovery;
 };
 
 }  // namespace arenakv::kvctl

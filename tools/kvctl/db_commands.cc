@@ -22,6 +22,7 @@ int OpenDb(const CommandLine& line, bool create, std::unique_ptr<DB>* db) {
   if (line.db.empty()) return ReportUsage("--db DIR is required for this command");
   Options options;
   options.create_if_missing = create;
+  options.wal_recovery_mode = line.wal_recovery_mode;
   // A kvctl process lives for one command: an automatic compaction it set
   // off would be cut short at exit, and what the next command shows would
   // depend on how far it got. `kvctl compact` compacts explicitly.

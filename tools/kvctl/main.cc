@@ -10,6 +10,7 @@
 // main and become exit code 2.
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <map>
 #include <string>
 
 #include "tools/kvctl/command_line.h"
@@ -39,6 +40,15 @@ int Main(int argc, char** argv) {
 
   CLI::App app("kvctl: inspect, dump and verify an arenakv DB", "kvctl");
   app.add_option("--db", line.db, "the DB directory");
+  const std::map<std::string, WALRecoveryMode> modes = {
+      {"point-in-time", WALRecoveryMode::kPointInTimeRecovery},
+      {"tolerate-tail", WALRecoveryMode::kTolerateCorruptedTailRecords},
+      {"absolute", WALRecoveryMode::kAbsoluteConsistency},
+      {"skip-any", WALRecoveryMode::kSkipAnyCorruptedRecords}};
+  app.add_option("--wal-recovery-mode", line.wal_recovery_mode,
+                 "how opening the DB treats a damaged WAL (default point-in-time: keep the "
+                 "records before the damage, drop the rest)")
+      ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case));
   app.require_subcommand(1);
   app.fallthrough();  // --db may also follow the command name
 

@@ -251,6 +251,32 @@ TEST(LogTest, RecoversPrefixAfterTornTailAtEveryByte) {
   }
 }
 
+// last_record_end() is where each record ends in the file, and once reading
+// is done, bytes_read() - last_record_end() is the torn tail: what recovery
+// reports as dropped (and absolute consistency refuses).
+TEST(LogTest, OffsetsLocateEachRecordAndTheTornTail) {
+  std::vector<std::string> records;
+  for (std::size_t i = 0; i < 40; ++i) records.push_back(MakeRecord(i * 977 % 9000, i));
+  Log log = WriteLog(records);
+  for (std::size_t cut :
+       {log.contents.size(), log.contents.size() - 1, log.ends[30] + 3, log.ends[12]}) {
+    SCOPED_TRACE("cut at " + std::to_string(cut));
+    StringSource source(log.contents.substr(0, cut));
+    LogReader reader(&source, nullptr, /*verify_checksums=*/true);
+    EXPECT_EQ(reader.last_record_end(), 0u);
+    std::string record;
+    std::size_t n = 0;
+    while (reader.ReadRecord(&record)) {
+      ASSERT_EQ(reader.last_record_end(), log.ends[n]);
+      ++n;
+    }
+    ASSERT_TRUE(reader.status().ok());
+    ASSERT_GT(n, 0u);
+    EXPECT_EQ(reader.bytes_read(), cut);
+    EXPECT_EQ(reader.bytes_read() - reader.last_record_end(), cut - log.ends[n - 1]);
+  }
+}
+
 TEST(LogTest, RecoversPrefixAfterTornTailAcrossBlocks) {
   // Records spanning blocks, one ending exactly at a block boundary, one
   // leaving a 3-byte trailer, an empty one.

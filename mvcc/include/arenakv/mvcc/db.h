@@ -31,6 +31,28 @@ namespace arenakv {
 // A block is kept uncompressed when compression would save less than 1/8.
 enum class CompressionType : std::uint8_t { kNone = 0, kLz4 = 1, kZstd = 2 };
 
+// How recovery treats damage in the write-ahead logs (RocksDB's meanings).
+// "Torn tail": the last log ends in a record cut short by a crash during an
+// append (a header or payload cut short, or zero-filled space at the end).
+// "Damage": any other bad record (a checksum mismatch, a bad length or type,
+// an undecodable batch), wherever it is. In every mode but the last, a gap in
+// the sequence numbers between records (a lost log or region) is Corruption.
+enum class WALRecoveryMode : std::uint8_t {
+  // A torn tail is dropped; damage anywhere is Corruption (Open fails).
+  kTolerateCorruptedTailRecords = 0,
+  // A torn tail or damage anywhere is Corruption: for DBs whose every write is
+  // synced and that want to hear about any loss at all.
+  kAbsoluteConsistency = 1,
+  // Replay stops at the first torn or damaged record: everything before it is
+  // recovered, nothing after it is applied (also not from later logs), and
+  // Open succeeds. The default: a power loss can leave a damaged tail.
+  kPointInTimeRecovery = 2,
+  // Damaged records are skipped and replay goes on with the next intact one,
+  // across sequence gaps: salvage, not consistency (a batch may be lost
+  // while later ones are kept).
+  kSkipAnyCorruptedRecords = 3,
+};
+
 struct Options {
   bool create_if_missing = true;
   bool error_if_exists = false;
@@ -59,7 +81,7 @@ struct Options {
   // Once the manifest holds this many bytes, the next flush or compaction
   // starts a new one holding a snapshot of the file set (and the old one is
   // deleted), so the manifest does not grow for the life of the process.
-  std::uint64_t max_manifest_file_size = std::uint64_t{1} << 30;
+  std::size_t max_manifest_file_size = std::size_t{1} << 30;
 
   // Leveled compaction. Level 0 holds flushed tables (they may overlap);
   // levels 1..6 are sorted runs whose size targets grow by the multiplier.
@@ -82,10 +104,9 @@ struct Options {
   CompressionType compression = CompressionType::kNone;
   std::vector<CompressionType> compression_per_level;
 
-  // Recovery: a WAL record that fails its checksum in the middle of a log is
-  // Corruption (Open fails) unless this is set; then it is skipped and
-  // counted. A torn tail (a crash during a write) is always dropped cleanly.
-  bool skip_corrupt_wal_records = false;
+  // What Open does with a damaged write-ahead log (see WALRecoveryMode). What
+  // was dropped is reported by GetProperty("arenakv.recovery").
+  WALRecoveryMode wal_recovery_mode = WALRecoveryMode::kPointInTimeRecovery;
 
   // All I/O goes through this; nullptr means FileSystem::Default() (POSIX).
   // Must outlive the DB.
@@ -184,7 +205,8 @@ class DB {
   virtual Status CompactRange(std::optional<std::string_view> begin,
                               std::optional<std::string_view> end) = 0;
 
-  // "arenakv.memtable.arena-stats", "arenakv.stats", "arenakv.num-files-at-level<N>", ...
+  // "arenakv.memtable.arena-stats", "arenakv.stats", "arenakv.num-files-at-level<N>",
+  // "arenakv.recovery" (what Open's WAL replay kept and dropped), ...
   virtual bool GetProperty(std::string_view name, std::string* value) = 0;
 
   // Reads every block of every table file of the DB and checks its checksum
