@@ -8,6 +8,7 @@
 
 #include "mvcc/db/memtable_inserter.h"
 #include "mvcc/env/filename.h"
+#include "mvcc/util/sync_point.h"
 
 namespace arenakv {
 
@@ -451,6 +452,8 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
           if (s.ok()) s = log->AddRecord(m->batch->Contents());
         }
         if (s.ok()) s = sync ? file->Sync() : file->Flush();
+        // The group is in the WAL (if s is OK) and in no memtable yet.
+        ARENAKV_SYNC_POINT("DBImpl::WriteImpl:WalWritten");
         lock.Lock();
         // The log may end in a torn record now: no write may follow it.
         if (!s.ok()) SetBackgroundError(s);
@@ -473,14 +476,18 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
 
   // Every member inserts its own batch, concurrently with the others.
   lock.Unlock();
+  ARENAKV_SYNC_POINT_CALLBACK("DBImpl::WriteImpl:BeforeInsert", w.batch);  // arg: WriteBatch*
   Status s = InsertBatch(group->mem.get(), *w.batch);
+  ARENAKV_SYNC_POINT_CALLBACK("DBImpl::WriteImpl:AfterInsert", &s);  // arg: Status*
   lock.Lock();
   w.status = s;
   // The WAL has the batch but the memtable refused it: only a reopen (which
   // replays the WAL) can make them agree again.
   if (!s.ok()) {
+    const Status error = Status::MemoryLimit("memtable insert failed: " + s.message());
+    if (!group->failed) group->error = error;
     group->failed = true;
-    SetBackgroundError(Status::MemoryLimit("memtable insert failed: " + s.message()));
+    SetBackgroundError(error);
   }
   if (write_queue_.InsertDone(&w)) {
     // A failed group stays invisible: publishing its sequence would show part

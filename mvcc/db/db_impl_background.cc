@@ -8,6 +8,7 @@
 #include "mvcc/compaction/compaction_job.h"
 #include "mvcc/compaction/flush_job.h"
 #include "mvcc/db/db_impl.h"
+#include "mvcc/util/sync_point.h"
 
 namespace arenakv {
 
@@ -123,6 +124,9 @@ Status DBImpl::RunCompaction(const Compaction& c) {
     // failed sync): the outputs must stay. An edit that did not persist
     // leaves them unreferenced, and the next Open deletes them.
     s = versions_->LogAndApply(&edit, std::move(added));
+    // The outputs are installed; the inputs are still on disk until the
+    // last reference to them (this job's among them) goes.
+    if (s.ok()) ARENAKV_SYNC_POINT("DBImpl::RunCompaction:Installed");
   }
   const std::uint64_t micros = MicrosSince(start);
   mu_.Lock();
@@ -192,6 +196,8 @@ Status DBImpl::FlushOldest() {
   Status s = FlushJob(versions_.get(), TableOptionsForLevel(0), slot.mem, std::move(sequences))
                  .Run(&file, &meta);
   const std::uint64_t bytes = file != nullptr ? meta.file_size : 0;
+  // The table is written and synced; no manifest edit refers to it yet.
+  if (s.ok()) ARENAKV_SYNC_POINT("DBImpl::FlushOldest:TableWritten");
   if (s.ok()) {
     VersionEdit edit;
     std::vector<TableFileRef> added;

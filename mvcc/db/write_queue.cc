@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "mvcc/util/sync_point.h"
+
 namespace arenakv {
 
 void WriteQueue::Writer::Wake() {
@@ -12,6 +14,9 @@ void WriteQueue::Writer::Wake() {
 
 void WriteQueue::Join(Writer* w, Mutex* mu) {
   writers_.push_back(w);
+  // Arg: the Writer. Reached with the DB mutex held: for callbacks that do
+  // not block, never as a dependency's successor.
+  if (writers_.front() != w) ARENAKV_SYNC_POINT_CALLBACK("WriteQueue::Join:Queued", w);
   w->Await(mu, [&] { return w->done || w->insert || writers_.front() == w; });
 }
 
@@ -46,7 +51,15 @@ void WriteQueue::StartInserts(Group* group, Writer* leader) {
   }
 }
 
-void WriteQueue::Retire(Group* group, Writer* self) { PopAndWake(group, self); }
+void WriteQueue::Retire(Group* group, Writer* self) {
+  if (group->failed) {
+    // Nothing of the group becomes visible: no member may hear OK.
+    for (Writer* m : group->members) {
+      if (m->status.ok()) m->status = group->error;
+    }
+  }
+  PopAndWake(group, self);
+}
 
 void WriteQueue::PopAndWake(Group* group, Writer* self) {
   for (Writer* m : group->members) {

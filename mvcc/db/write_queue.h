@@ -74,6 +74,7 @@ class WriteQueue {
     SequenceNumber last_sequence = 0;
     std::size_t pending = 0;  // members still inserting
     bool failed = false;      // an insert failed: the group's sequence is never published
+    Status error;             // when failed: what every member whose insert worked hears
   };
 
   // Queues `w` and waits until it leads (front of the queue), has been told
@@ -93,7 +94,8 @@ class WriteQueue {
   // Member `w` has inserted; true if it was the last of its group (the
   // caller then publishes the group's sequence and calls Retire).
   bool InsertDone(Writer* w) { return --w->group->pending == 0; }
-  // Every member of `group` becomes done; the next leader is woken.
+  // Every member of `group` becomes done (with group->error if the group
+  // failed and its own insert worked); the next leader is woken.
   void Retire(Group* group, Writer* self);
 
  private:

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: Apache-2.0
+// Races and crashes placed exactly, with SyncPoint (mvcc/util/sync_point.h):
+// a write group in which one member's memtable insert fails, a power loss
+// between a flush's table and its manifest edit, and one between a
+// compaction's install and the deletion of its inputs. Black-box on a
+// MemFileSystem, apart from the named points.
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "arenakv/mvcc/db.h"
+#include "gtest/gtest.h"
+#include "mvcc/util/sync_point.h"
+#include "tests/support/db_test_util.h"
+#include "tests/support/mem_file_system.h"
+
+namespace arenakv {
+namespace {
+
+using test::FilesWithSuffix;
+using test::KeyFor;
+
+constexpr const char* kDir = "/db";
+
+class DbSyncPointTest : public ::testing::Test {
+ protected:
+  DbSyncPointTest() { options_.file_system = &fs_; }
+  ~DbSyncPointTest() override {
+    // Before db_ and fs_ die: no callback may run against them any more.
+    SyncPoint::Get()->DisableProcessing();
+    SyncPoint::Get()->ClearAll();
+  }
+
+  void Open() {
+    db_.reset();
+    Status s = DB::Open(options_, kDir, &db_);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  std::string Get(std::string_view key) { return test::GetOrNotFound(db_.get(), key); }
+
+  MemFileSystem fs_;  // outlives db_
+  Options options_;
+  std::unique_ptr<DB> db_;
+};
+
+// Spins until `done()` or about 20 s; false on timeout.
+template <typename Done>
+bool WaitFor(Done done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+// Two writers form one group behind a first writer; the memtable refuses
+// one member's batch. The group's sequence is never published, so the other
+// member's write is invisible too: it must not hear OK (it did before).
+TEST_F(DbSyncPointTest, EveryMemberOfAGroupWithAFailedInsertHearsAnError) {
+  Open();
+  std::atomic<int> queued{0};
+  std::atomic<bool> first_wal{true};
+  std::atomic<bool> timed_out{false};
+  std::atomic<int> inserting_in_group{0};
+  SyncPoint* sp = SyncPoint::Get();
+  sp->SetCallBack("WriteQueue::Join:Queued", [&](void*) { queued.fetch_add(1); });
+  // The first writer holds its group open (WAL written, not inserted) until
+  // both others queue behind it; they then form the next group together.
+  sp->SetCallBack("DBImpl::WriteImpl:WalWritten", [&](void*) {
+    if (first_wal.exchange(false) && !WaitFor([&] { return queued.load() >= 2; })) {
+      timed_out = true;
+    }
+  });
+  thread_local const WriteBatch* inserting = nullptr;
+  sp->SetCallBack("DBImpl::WriteImpl:BeforeInsert", [&](void* arg) {
+    inserting = static_cast<const WriteBatch*>(arg);
+    if (inserting->Contents().find("member") != std::string_view::npos) {
+      inserting_in_group.fetch_add(1);
+    }
+  });
+  sp->SetCallBack("DBImpl::WriteImpl:AfterInsert", [&](void* arg) {
+    if (inserting->Contents().find("bad-member") != std::string_view::npos) {
+      *static_cast<Status*>(arg) = Status::MemoryLimit("injected by the test");
+    }
+  });
+  sp->EnableProcessing();
+
+  Status first, good, bad;
+  std::thread t1([&] { first = db_->Put({}, "first", "1"); });
+  ASSERT_TRUE(WaitFor([&] { return !first_wal.load(); }));  // t1 leads and waits
+  std::thread t2([&] { good = db_->Put({}, "good-member", "2"); });
+  std::thread t3([&] { bad = db_->Put({}, "bad-member", "3"); });
+  t1.join();
+  t2.join();
+  t3.join();
+  sp->DisableProcessing();
+  ASSERT_FALSE(timed_out.load()) << "the two writers never queued behind the first";
+  ASSERT_EQ(inserting_in_group.load(), 2);
+
+  EXPECT_TRUE(first.ok()) << first.ToString();
+  EXPECT_TRUE(bad.IsMemoryLimit()) << bad.ToString();
+  EXPECT_TRUE(good.IsMemoryLimit()) << "a member of a failed group heard " << good.ToString();
+  EXPECT_EQ(Get("first"), "1");
+  EXPECT_EQ(Get("good-member"), "NOT_FOUND");
+  EXPECT_EQ(Get("bad-member"), "NOT_FOUND");
+  // The error is sticky until a reopen, which replays the WAL: a write that
+  // failed this way may be applied then (as after any failed write).
+  EXPECT_FALSE(db_->Put({}, "later", "x").ok());
+  Open();
+  EXPECT_EQ(Get("first"), "1");
+  EXPECT_EQ(Get("good-member"), "2");
+  EXPECT_EQ(Get("bad-member"), "3");
+}
+
+// Power loss after a flush wrote its table and before the manifest names it:
+// the WAL still holds the data (it was synced when the memtable rotated), the
+// reopened DB has every write, and the orphan table is gone.
+TEST_F(DbSyncPointTest, CrashBetweenFlushTableAndManifestEditLosesNothing) {
+  Open();
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(db_->Put({}, KeyFor(i), "v").ok());
+  std::atomic<int> crashes{0};
+  SyncPoint::Get()->SetCallBack("DBImpl::FlushOldest:TableWritten", [&](void*) {
+    if (crashes.fetch_add(1) == 0) fs_.SimulateCrash();
+  });
+  SyncPoint::Get()->EnableProcessing();
+  EXPECT_FALSE(db_->Flush().ok());  // the manifest write after the crash fails
+  SyncPoint::Get()->DisableProcessing();
+  ASSERT_EQ(crashes.load(), 1);
+  db_.reset();
+  Open();
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(Get(KeyFor(i)), "v") << i;
+  std::string files;
+  ASSERT_TRUE(db_->GetProperty("arenakv.num-files-at-level0", &files));
+  EXPECT_EQ(FilesWithSuffix(&fs_, kDir, ".sst").size(), std::stoul(files));
+}
+
+// Power loss after a compaction's outputs were installed and before its
+// inputs were deleted: the reopened DB reads the outputs, and the inputs
+// (no longer in the manifest) are deleted by the Open.
+TEST_F(DbSyncPointTest, CrashBetweenCompactionInstallAndInputDeletion) {
+  options_.disable_auto_compactions = true;
+  Open();
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 300; ++i) {
+      ASSERT_TRUE(db_->Put({}, KeyFor(i), "v" + std::to_string(round)).ok());
+    }
+    ASSERT_TRUE(db_->Flush().ok());
+  }
+  ASSERT_EQ(FilesWithSuffix(&fs_, kDir, ".sst").size(), 3u);
+  std::atomic<int> reached{0};
+  std::size_t tables_at_install = 0;
+  SyncPoint::Get()->SetCallBack("DBImpl::RunCompaction:Installed", [&](void*) {
+    if (reached.fetch_add(1) > 0) return;
+    tables_at_install = FilesWithSuffix(&fs_, kDir, ".sst").size();
+    fs_.SimulateCrash();
+  });
+  SyncPoint::Get()->EnableProcessing();
+  (void)db_->CompactRange(std::nullopt, std::nullopt);
+  SyncPoint::Get()->DisableProcessing();
+  ASSERT_EQ(reached.load(), 1);
+  EXPECT_EQ(tables_at_install, 4u);  // the three inputs and the output
+  db_.reset();
+  Open();
+  for (int i = 0; i < 300; ++i) ASSERT_EQ(Get(KeyFor(i)), "v2") << i;
+  EXPECT_EQ(test::FilesAtLevel(db_.get(), 0), 0u);
+  EXPECT_EQ(FilesWithSuffix(&fs_, kDir, ".sst").size(), 1u);
+}
+
+// A dependency makes one thread wait at a point until another has passed
+// another point; a callback sees the point's argument.
+TEST(SyncPointTest, DependencyOrdersTwoThreads) {
+  SyncPoint* sp = SyncPoint::Get();
+  SyncPoint::Scope scope;
+  sp->LoadDependency({{"test:first", "test:second"}});
+  std::vector<int> order;
+  std::atomic<bool> second_waiting{false};
+  sp->SetCallBack("test:second", [&](void* arg) { order.push_back(*static_cast<int*>(arg)); });
+  std::thread waiter([&] {
+    int two = 2;
+    second_waiting = true;
+    ARENAKV_SYNC_POINT_CALLBACK("test:second", &two);
+  });
+  ASSERT_TRUE(WaitFor([&] { return second_waiting.load(); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(order.empty());  // still waiting for test:first
+  order.push_back(1);
+  ARENAKV_SYNC_POINT("test:first");
+  waiter.join();
+  EXPECT_EQ(order, (std::vector<int>{1, 2}));
+}
+
+}  // namespace
+}  // namespace arenakv
