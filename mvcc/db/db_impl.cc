@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mvcc/db/db_impl.h"
 
+#include <arenakv/version.h>
+
 #include <algorithm>
 #include <chrono>
 #include <thread>
@@ -172,6 +174,8 @@ Status DBImpl::Close() {
     if (s.ok()) s = closed;
     log_file_.reset();
   }
+  ARENAKV_LOG(info_log_, "Close: %s%s", s.ToString().c_str(),
+              flush ? " (flushed the writes made without the WAL)" : "");
   return s;
 }
 
@@ -190,8 +194,15 @@ Status DBImpl::OpenImpl() {
   if (!s.ok()) return s;
   s = fs_->LockFile(LockFileName(path_), &lock_file_);
   if (!s.ok()) return s;
+  // Without a LOG the DB still works; the operator loses the record.
+  (void)InfoLog::Open(fs_, path_, options_.max_log_file_size, options_.keep_log_file_num,
+                      &info_log_);
+  ARENAKV_LOG(info_log_, "Open: arenakv %s at %s", ARENAKV_VERSION_STRING, path_.c_str());
   s = Recover();
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    ARENAKV_LOG(info_log_, "Open failed: %s", s.ToString().c_str());
+    return s;
+  }
   for (int i = 0; i < options_.max_background_jobs; ++i) {
     bg_threads_.emplace_back([this] { BackgroundLoop(); });
   }
@@ -297,7 +308,15 @@ Status DBImpl::MakeRoom(std::size_t need, bool force_rotate) {
     } else {
       bg_cv_.Wait();
     }
-    stats_.stall_micros += MicrosSince(start);
+    const std::uint64_t micros = MicrosSince(start);
+    stats_.stall_micros += micros;
+    // Waits, not the 1 ms slowdowns (there can be thousands): file I/O under
+    // mu_, but a writer that waited for a flush can afford a line.
+    if (counter != &stats_.l0_slowdowns) {
+      ARENAKV_LOG(info_log_, "Stall: writes waited %llu us for %s",
+                  static_cast<unsigned long long>(micros),
+                  counter == &stats_.l0_stops ? "level-0 compactions" : "a memtable flush");
+    }
   };
   for (;;) {
     if (!bg_error_.ok()) return bg_error_;
@@ -368,7 +387,10 @@ std::shared_ptr<const ReadView> DBImpl::ViewAt(const ReadOptions& options,
 }
 
 void DBImpl::SetBackgroundError(const Status& s) {
-  if (bg_error_.ok()) bg_error_ = s;
+  if (bg_error_.ok()) {
+    bg_error_ = s;
+    ARENAKV_LOG(info_log_, "Background error (writes stop until reopen): %s", s.ToString().c_str());
+  }
   bg_cv_.SignalAll();
 }
 

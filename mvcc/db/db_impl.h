@@ -75,6 +75,7 @@
 #include "mvcc/db/db_stats.h"
 #include "mvcc/db/write_queue.h"
 #include "mvcc/env/filename.h"
+#include "mvcc/env/info_log.h"
 #include "mvcc/log/log_writer.h"
 #include "mvcc/memtable/memtable.h"
 #include "mvcc/table/block_cache.h"
@@ -190,6 +191,10 @@ class DBImpl final : public DB {
   std::unique_ptr<FileLock> lock_file_;
   std::shared_ptr<ArenaRegistry> arenas_ = std::make_shared<ArenaRegistry>();
   std::string db_id_;  // IDENTITY's; set by Open, constant after
+  // The info log (LOG); set by Open before recovery, constant after; null if
+  // it could not be created. Thread-safe.
+  std::unique_ptr<InfoLog> info_log_;
+  std::uint64_t options_file_number_ = 0;  // OPTIONS-<n>; set by Open, constant after
   // What Open's WAL replay did ("arenakv.recovery"); set by Open, constant after.
   struct RecoveryReport {
     std::uint64_t logs = 0;             // WALs replayed

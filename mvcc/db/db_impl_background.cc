@@ -129,6 +129,21 @@ Status DBImpl::RunCompaction(const Compaction& c) {
     if (s.ok()) ARENAKV_SYNC_POINT("DBImpl::RunCompaction:Installed");
   }
   const std::uint64_t micros = MicrosSince(start);
+  if (s.ok()) {
+    const CompactionJobStats& js = job.stats();
+    ARENAKV_LOG(info_log_,
+                "Compaction%s: L%d (%zu files) + L%d (%zu files) -> L%d: %llu files, %llu bytes "
+                "written, %llu entries dropped, in %llu us",
+                c.trivial_move ? " (trivial move)" : (c.manual ? " (manual)" : ""), c.level,
+                c.inputs.size(), c.output_level, c.output_inputs.size(), c.output_level,
+                static_cast<unsigned long long>(js.files_written),
+                static_cast<unsigned long long>(js.bytes_written),
+                static_cast<unsigned long long>(js.dropped_hidden + js.dropped_tombstones),
+                static_cast<unsigned long long>(micros));
+  } else if (!s.IsBusy()) {
+    ARENAKV_LOG(info_log_, "Compaction L%d -> L%d failed: %s", c.level, c.output_level,
+                s.ToString().c_str());
+  }
   mu_.Lock();
   picker_->Release(c);
   if (s.ok()) {
@@ -214,12 +229,22 @@ Status DBImpl::FlushOldest() {
       return type == FileType::kLog && number < next_log;
     });
   }
+  const std::uint64_t micros = MicrosSince(start);
+  if (s.ok()) {
+    ARENAKV_LOG(info_log_, "Flush: %llu entries of log #%llu -> %s (%llu bytes) in %llu us",
+                static_cast<unsigned long long>(slot.mem->num_entries()),
+                static_cast<unsigned long long>(slot.log_number),
+                bytes > 0 ? ("table #" + std::to_string(meta.number)).c_str() : "no table",
+                static_cast<unsigned long long>(bytes), static_cast<unsigned long long>(micros));
+  } else {
+    ARENAKV_LOG(info_log_, "Flush failed: %s", s.ToString().c_str());
+  }
   mu_.Lock();
   if (s.ok()) {
     imm_.pop_back();
     ++stats_.flushes;
     stats_.flush_bytes_written += bytes;
-    stats_.flush_micros += MicrosSince(start);
+    stats_.flush_micros += micros;
     InstallView();
   }
   return s;

@@ -10,6 +10,7 @@
 #include "mvcc/compaction/flush_job.h"
 #include "mvcc/db/db_impl.h"
 #include "mvcc/db/memtable_inserter.h"
+#include "mvcc/db/options_file.h"
 #include "mvcc/env/filename.h"
 #include "mvcc/log/log_reader.h"
 
@@ -72,6 +73,19 @@ Status DBImpl::Recover() {
   VersionEdit edit;
   std::vector<TableFileRef> added;
   s = ReplayLogs(logs, &edit, &added);
+  if (info_log_ != nullptr) {
+    const RecoveryReport& r = recovery_;
+    info_log_->Log(
+        "Recovery (%s): %s; %llu logs, %llu records replayed, %llu torn-tail bytes dropped, "
+        "%llu damaged records (%llu bytes) dropped%s%s",
+        std::string(WalRecoveryModeName(options_.wal_recovery_mode)).c_str(),
+        s.ok() ? "OK" : s.ToString().c_str(), static_cast<unsigned long long>(r.logs),
+        static_cast<unsigned long long>(r.records),
+        static_cast<unsigned long long>(r.torn_tail_bytes),
+        static_cast<unsigned long long>(r.dropped_records),
+        static_cast<unsigned long long>(r.dropped_bytes),
+        r.stopped_at.empty() ? "" : "; replay stopped at ", r.stopped_at.c_str());
+  }
   if (!s.ok()) return s;
 
   // A fresh WAL (never append to one that may end torn) and a fresh manifest
@@ -103,6 +117,15 @@ Status DBImpl::Recover() {
   s = ReadIdentityFile(fs_, path_, &db_id_);
   if (s.IsNotFound()) s = SetIdentityFile(fs_, path_, versions_->NewFileNumber(), &db_id_);
   if (!s.ok()) return s;
+  // The options this Open runs with, for whoever reads the DB later.
+  options_file_number_ = versions_->NewFileNumber();
+  s = WriteFileAtomically(fs_, path_, TempFileName(path_, versions_->NewFileNumber()),
+                          OptionsFileName(path_, options_file_number_), OptionsToString(options_));
+  if (!s.ok()) return s;
+  ARENAKV_LOG(info_log_, "Opened DB %s: last sequence %llu, %zu tables, options in OPTIONS-%06llu",
+              db_id_.c_str(), static_cast<unsigned long long>(versions_->last_sequence()),
+              static_cast<std::size_t>(versions_->current()->NumFiles()),
+              static_cast<unsigned long long>(options_file_number_));
   DeleteObsoleteFiles();
   return Status::OK();
 }
@@ -311,6 +334,8 @@ void DBImpl::DeleteObsoleteFiles() {
         return number != versions_->manifest_number();
       case FileType::kTemp:
         return true;
+      case FileType::kOptions:
+        return number != options_file_number_;
       default:
         return false;
     }

@@ -19,6 +19,8 @@ constexpr std::string_view kIdentityName = "IDENTITY";
 constexpr std::size_t kIdentitySize = 36;  // 8-4-4-4-12 hex digits
 constexpr std::string_view kInfoLogName = "LOG";
 constexpr std::string_view kOldInfoLogName = "LOG.old";
+constexpr std::string_view kOldInfoLogPrefix = "LOG.old.";
+constexpr std::string_view kOptionsPrefix = "OPTIONS-";
 
 // Longer than any valid CURRENT ("MANIFEST-" + 20 digits + '\n' = 30 bytes):
 // reading stops there, so a huge file is refused without being read whole.
@@ -82,8 +84,11 @@ std::string IdentityFileName(const std::string& dir) {
 std::string InfoLogFileName(const std::string& dir) {
   return dir + "/" + std::string(kInfoLogName);
 }
-std::string OldInfoLogFileName(const std::string& dir) {
-  return dir + "/" + std::string(kOldInfoLogName);
+std::string OldInfoLogFileName(const std::string& dir, std::uint64_t micros) {
+  return dir + "/" + std::string(kOldInfoLogPrefix) + FormatNumber(micros);
+}
+std::string OptionsFileName(const std::string& dir, std::uint64_t number) {
+  return dir + "/" + std::string(kOptionsPrefix) + FormatNumber(number);
 }
 
 bool ParseFileName(std::string_view name, std::uint64_t* number, FileType* type) {
@@ -105,11 +110,20 @@ bool ParseFileName(std::string_view name, std::uint64_t* number, FileType* type)
   }
 
   std::uint64_t value = 0;
-  if (name.starts_with(kManifestPrefix)) {
-    if (!ParseNumber(name.substr(kManifestPrefix.size()), &value)) return false;
-    *number = value;
-    *type = FileType::kManifest;
-    return true;
+  struct Prefix {
+    std::string_view prefix;
+    FileType type;
+  };
+  static constexpr Prefix kPrefixes[] = {{kManifestPrefix, FileType::kManifest},
+                                         {kOptionsPrefix, FileType::kOptions},
+                                         {kOldInfoLogPrefix, FileType::kInfoLog}};
+  for (const Prefix& known : kPrefixes) {
+    if (name.starts_with(known.prefix)) {
+      if (!ParseNumber(name.substr(known.prefix.size()), &value)) return false;
+      *number = value;
+      *type = known.type;
+      return true;
+    }
   }
 
   struct Suffix {
@@ -140,19 +154,10 @@ namespace {
 // newline".
 Status ReadOneLineFile(FileSystem* fs, const std::string& path, std::string_view name,
                        std::size_t max_size, std::string* line) {
-  std::unique_ptr<SequentialFile> file;
-  Status s = fs->NewSequentialFile(path, &file);
-  if (!s.ok()) return s;
   std::string contents;
-  char scratch[256];
-  while (contents.size() <= max_size) {
-    std::string_view chunk;
-    s = file->Read(std::min(sizeof scratch, max_size + 1 - contents.size()), &chunk, scratch);
-    if (!s.ok()) return s;
-    if (chunk.empty()) break;
-    contents.append(chunk);
-  }
-  if (contents.size() > max_size) return Status::Corruption(std::string(name) + ": too long");
+  Status s = ReadSmallFile(fs, path, max_size, &contents);
+  if (s.IsCorruption()) return Status::Corruption(std::string(name) + ": too long");
+  if (!s.ok()) return s;
   if (contents.empty() || contents.back() != '\n') {
     return Status::Corruption(std::string(name) + ": does not end in a newline");
   }
@@ -162,6 +167,25 @@ Status ReadOneLineFile(FileSystem* fs, const std::string& path, std::string_view
 }
 
 }  // namespace
+
+Status ReadSmallFile(FileSystem* fs, const std::string& path, std::size_t max_size,
+                     std::string* contents) {
+  std::unique_ptr<SequentialFile> file;
+  Status s = fs->NewSequentialFile(path, &file);
+  if (!s.ok()) return s;
+  std::string read;
+  char scratch[4096];
+  while (read.size() <= max_size) {
+    std::string_view chunk;
+    s = file->Read(std::min(sizeof scratch, max_size + 1 - read.size()), &chunk, scratch);
+    if (!s.ok()) return s;
+    if (chunk.empty()) break;
+    read.append(chunk);
+  }
+  if (read.size() > max_size) return Status::Corruption(path + ": too long");
+  *contents = std::move(read);
+  return Status::OK();
+}
 
 Status WriteFileAtomically(FileSystem* fs, const std::string& dir, const std::string& temp,
                            const std::string& path, std::string_view contents) {

@@ -9,8 +9,11 @@
 //   LOCK              held while a process has the DB open
 //   IDENTITY          the DB's id: 36 characters (a random UUID) and a newline
 //   000007.dbtmp      a file being written before it is renamed into place
-//   LOG, LOG.old      reserved for the info log (not written yet): recognised so
-//                     that the obsolete-file sweep leaves them alone
+//   OPTIONS-000009    the options of the latest Open (INI-like text)
+//   LOG               the info log (mvcc/env/info_log.h)
+//   LOG.old.1765019242123456   an older info log, renamed at the microsecond
+//                     (since the epoch) it was replaced; "LOG.old" is also
+//                     recognised, so that the obsolete-file sweep leaves it alone
 //
 // Numbers are decimal, zero-padded to at least 6 digits, and share one
 // counter (the manifest's next file number), so every numbered name is unique.
@@ -30,18 +33,29 @@
 
 namespace arenakv {
 
-enum class FileType { kLog, kTable, kManifest, kCurrent, kLock, kTemp, kInfoLog, kIdentity };
+enum class FileType {
+  kLog,
+  kTable,
+  kManifest,
+  kCurrent,
+  kLock,
+  kTemp,
+  kInfoLog,  // number: 0 for LOG and LOG.old, the microseconds of LOG.old.<n>
+  kIdentity,
+  kOptions,
+};
 
 // Paths: dir + "/" + name.
-std::string LogFileName(const std::string& dir, std::uint64_t number);       // 000012.log
-std::string TableFileName(const std::string& dir, std::uint64_t number);     // 000012.sst
-std::string ManifestFileName(const std::string& dir, std::uint64_t number);  // MANIFEST-000012
-std::string TempFileName(const std::string& dir, std::uint64_t number);      // 000012.dbtmp
-std::string CurrentFileName(const std::string& dir);                         // CURRENT
-std::string LockFileName(const std::string& dir);                            // LOCK
-std::string IdentityFileName(const std::string& dir);                        // IDENTITY
-std::string InfoLogFileName(const std::string& dir);                         // LOG
-std::string OldInfoLogFileName(const std::string& dir);                      // LOG.old
+std::string LogFileName(const std::string& dir, std::uint64_t number);         // 000012.log
+std::string TableFileName(const std::string& dir, std::uint64_t number);       // 000012.sst
+std::string ManifestFileName(const std::string& dir, std::uint64_t number);    // MANIFEST-000012
+std::string TempFileName(const std::string& dir, std::uint64_t number);        // 000012.dbtmp
+std::string CurrentFileName(const std::string& dir);                           // CURRENT
+std::string LockFileName(const std::string& dir);                              // LOCK
+std::string IdentityFileName(const std::string& dir);                          // IDENTITY
+std::string InfoLogFileName(const std::string& dir);                           // LOG
+std::string OldInfoLogFileName(const std::string& dir, std::uint64_t micros);  // LOG.old.<micros>
+std::string OptionsFileName(const std::string& dir, std::uint64_t number);     // OPTIONS-000012
 
 // Parses a file name (no directory part) exactly as the builders above write
 // it. True and sets *number (0 for unnumbered types) and *type; false, with
@@ -50,6 +64,11 @@ std::string OldInfoLogFileName(const std::string& dir);                      // 
 // (fewer than 6 digits, or a leading zero beyond the padding: "12.log",
 // "0000012.log"), or one above UINT64_MAX.
 bool ParseFileName(std::string_view name, std::uint64_t* number, FileType* type);
+
+// Reads all of `path` into *contents: the file system's error, or Corruption
+// "<path>: too long" past max_size bytes (read no further).
+Status ReadSmallFile(FileSystem* fs, const std::string& path, std::size_t max_size,
+                     std::string* contents);
 
 // Replaces `path` (in `dir`) with `contents`, atomically and durably: writes
 // them to `temp` (in `dir` too), syncs and closes it, renames it over `path`,

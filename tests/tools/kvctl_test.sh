@@ -48,6 +48,7 @@ expect_contains "missing DB message" "$ERR" "no DB at $DB"
 [[ ! -e "$DB" ]] || fail "get created $DB"
 run 3 --db "$DB" scan
 run 3 --db "$DB" stats
+run 3 --db "$DB" options
 [[ ! -e "$DB" ]] || fail "scan/stats created $DB"
 
 # --- usage errors
@@ -139,6 +140,11 @@ expect_contains "stats" "$OUT" "[files per level]"
 SSTS=("$DB"/*.sst)
 ((${#SSTS[@]} == 2)) || fail "want the compacted table and a level-0 one, got ${SSTS[*]}"
 expect_contains "stats arena" "$OUT" "allocated_bytes"
+expect_contains "stats recovery" "$OUT" "[arenakv.recovery]"
+run 0 --db "$DB" options
+expect_contains "options section" "$OUT" "[DBOptions]"
+expect_contains "options mode" "$OUT" "wal_recovery_mode=point-in-time"
+[[ -s "$DB/LOG" ]] || fail "no info LOG in $DB"
 
 # --- a DB held by another process: open fails, verify still works
 python3 - "$DB/LOCK" "$WORK/locked" <<'PY' &

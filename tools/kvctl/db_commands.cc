@@ -7,6 +7,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "mvcc/env/filename.h"
 #include "mvcc/version/version_edit.h"
@@ -124,7 +125,7 @@ int RunStats(const CommandLine& line) {
   std::unique_ptr<DB> db;
   if (const int rc = OpenExistingDb(line, &db); rc != kExitOk) return rc;
   std::string value;
-  for (const char* name : {"arenakv.stats", "arenakv.memtable.arena-stats"}) {
+  for (const char* name : {"arenakv.stats", "arenakv.memtable.arena-stats", "arenakv.recovery"}) {
     if (db->GetProperty(name, &value)) std::cout << "[" << name << "]\n" << value;
   }
   std::cout << "[files per level]\n";
@@ -132,6 +133,34 @@ int RunStats(const CommandLine& line) {
     const std::string name = "arenakv.num-files-at-level" + std::to_string(level);
     if (db->GetProperty(name, &value)) std::cout << "L" << level << ": " << value << "\n";
   }
+  return kExitOk;
+}
+
+int RunOptions(const CommandLine& line) {
+  if (line.db.empty()) return ReportUsage("--db DIR is required for this command");
+  FileSystem* fs = FileSystem::Default();
+  std::vector<std::string> names;
+  Status s = fs->GetChildren(line.db, &names);
+  if (!s.ok()) return ReportError("cannot list " + line.db, s);
+  std::uint64_t newest = 0;
+  bool found = false;
+  for (const std::string& name : names) {
+    std::uint64_t number;
+    FileType type;
+    if (ParseFileName(name, &number, &type) && type == FileType::kOptions &&
+        (!found || number > newest)) {
+      newest = number;
+      found = true;
+    }
+  }
+  if (!found) {
+    return ReportError("no OPTIONS file in " + line.db,
+                       Status::NotFound("written at every Open since arenakv 0.1"));
+  }
+  std::string contents;
+  s = ReadSmallFile(fs, OptionsFileName(line.db, newest), 1 << 20, &contents);
+  if (!s.ok()) return ReportError("cannot read the OPTIONS file", s);
+  std::cout << contents;
   return kExitOk;
 }
 

@@ -28,6 +28,8 @@ int RunScan(const CommandLine& line);
 int RunStats(const CommandLine& line);
 // CompactRange over the whole key range.
 int RunCompact(const CommandLine& line);
+// Prints the newest OPTIONS file: the options the DB was last opened with.
+int RunOptions(const CommandLine& line);
 
 }  // namespace arenakv::kvctl
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // kvctl: inspect and repair an arenakv DB from the command line.
 //
-//   kvctl --db DIR get|put|delete|scan|stats|compact|verify|dump-manifest ...
+//   kvctl --db DIR get|put|delete|scan|stats|options|compact|verify|dump-manifest ...
 //   kvctl dump-wal FILE | dump-sst FILE
 //
 // This file only parses the command line (CLI11) and dispatches; each
@@ -75,6 +75,8 @@ int Main(int argc, char** argv) {
   AddHexFlag(scan, &line, "--from/--to are hex; print keys and values in hex");
 
   AddCommand(app, "stats", "print engine statistics and files per level", RunStats, &selected);
+  AddCommand(app, "options", "print the options the DB was last opened with (its OPTIONS file)",
+             RunOptions, &selected);
   AddCommand(app, "compact", "compact the whole key range", RunCompact, &selected);
   AddCommand(app, "verify",
              "check every SST, WAL and manifest in the DB directory without opening the DB "

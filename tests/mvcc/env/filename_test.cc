@@ -27,7 +27,8 @@ TEST(FileNameTest, BuildersWriteZeroPaddedNames) {
   EXPECT_EQ(CurrentFileName("/db"), "/db/CURRENT");
   EXPECT_EQ(LockFileName("/db"), "/db/LOCK");
   EXPECT_EQ(InfoLogFileName("/db"), "/db/LOG");
-  EXPECT_EQ(OldInfoLogFileName("/db"), "/db/LOG.old");
+  EXPECT_EQ(OldInfoLogFileName("/db", 1765019242123456), "/db/LOG.old.1765019242123456");
+  EXPECT_EQ(OptionsFileName("/db", 9), "/db/OPTIONS-000009");
   EXPECT_EQ(LogFileName("d", 0), "d/000000.log");
   EXPECT_EQ(TableFileName("d", 1234567), "d/1234567.sst");
   EXPECT_EQ(LogFileName("d", std::numeric_limits<std::uint64_t>::max()),
@@ -43,6 +44,8 @@ TEST(FileNameTest, ParsesWhatTheBuildersWrite) {
         {TableFileName("d", n), FileType::kTable},
         {ManifestFileName("d", n), FileType::kManifest},
         {TempFileName("d", n), FileType::kTemp},
+        {OptionsFileName("d", n), FileType::kOptions},
+        {OldInfoLogFileName("d", n), FileType::kInfoLog},
     };
     for (const auto& [path, expected_type] : cases) {
       const std::string name = path.substr(2);  // drop "d/"
@@ -97,6 +100,11 @@ TEST(FileNameTest, RejectsEverythingElse) {
       "LOCK2",                          //
       "LOG.old.old",                    //
       "LOG.1",                          //
+      "LOG.old.",                       // no number
+      "LOG.old.5",                      // not padded
+      "OPTIONS-",                       //
+      "OPTIONS-5",                      //
+      "OPTIONS-000005.bak",             //
       std::string("000012\0.log", 11),  // NUL inside
       "dir/000012.log",                 // a path, not a name
   };

@@ -108,6 +108,14 @@ struct Options {
   // was dropped is reported by GetProperty("arenakv.recovery").
   WALRecoveryMode wal_recovery_mode = WALRecoveryMode::kPointInTimeRecovery;
 
+  // The info log, LOG in the DB directory (open, recovery, flushes,
+  // compactions, stalls, background errors; docs/API.md "Operating"): it is
+  // renamed to LOG.old.<microseconds> at each Open and once it reaches
+  // max_log_file_size bytes (0: no limit), and only the newest
+  // keep_log_file_num old ones are kept.
+  std::size_t max_log_file_size = 64 << 20;
+  std::size_t keep_log_file_num = 10;
+
   // All I/O goes through this; nullptr means FileSystem::Default() (POSIX).
   // Must outlive the DB.
   FileSystem* file_system = nullptr;
