@@ -54,8 +54,9 @@ class SizeChecker final : public WriteBatch::Handler {
 
 // ---------------------------------------------------------------- open/close
 
-Status DB::Open(const Options& options, const std::string& path, std::unique_ptr<DB>* db) {
-  db->reset();
+namespace {
+
+Status ValidateOptions(const Options& options) {
   if (options.write_buffer_size == 0) {
     return Status::InvalidArgument("write_buffer_size must be positive");
   }
@@ -99,16 +100,37 @@ Status DB::Open(const Options& options, const std::string& path, std::unique_ptr
                    valid_compression)) {
     return Status::InvalidArgument("unknown CompressionType");
   }
+  return Status::OK();
+}
+
+Status OpenDb(const Options& options, const std::string& path, bool read_only,
+              std::unique_ptr<DB>* db) {
+  if (db == nullptr) return Status::InvalidArgument("null db");
+  db->reset();
+  Status s = ValidateOptions(options);
+  if (!s.ok()) return s;
   if (path.empty()) return Status::InvalidArgument("empty DB path");
-  auto impl = std::make_unique<DBImpl>(options, path);
-  Status s = impl->OpenImpl();
+  auto impl = std::make_unique<DBImpl>(options, path, read_only);
+  s = impl->OpenImpl();
   if (s.ok()) *db = std::move(impl);
   return s;
 }
 
-DBImpl::DBImpl(const Options& options, std::string path)
+}  // namespace
+
+Status DB::Open(const Options& options, const std::string& path, std::unique_ptr<DB>* db) {
+  return OpenDb(options, path, /*read_only=*/false, db);
+}
+
+Status DB::OpenForReadOnly(const Options& options, const std::string& path,
+                           std::unique_ptr<DB>* db) {
+  return OpenDb(options, path, /*read_only=*/true, db);
+}
+
+DBImpl::DBImpl(const Options& options, std::string path, bool read_only)
     : options_(options),
       path_(std::move(path)),
+      read_only_(read_only),
       fs_(options.file_system != nullptr ? options.file_system : FileSystem::Default()) {
   if (options_.block_cache_size > 0)
     cache_ = std::make_unique<BlockCache>(options_.block_cache_size);
@@ -180,6 +202,13 @@ Status DBImpl::Close() {
 }
 
 Status DBImpl::OpenImpl() {
+  if (read_only_) {
+    Status s = fs_->CheckDirectory(path_);
+    if (s.IsNotFound()) return Status::InvalidArgument(path_ + " does not exist");
+    if (s.IsInvalidArgument()) return Status::InvalidArgument(path_ + " is not a directory");
+    if (!s.ok()) return s;
+    return Recover();  // no LOCK, no LOG, no background threads
+  }
   Status s = fs_->CheckDirectory(path_);
   if (s.IsInvalidArgument()) return Status::InvalidArgument(path_ + " is not a directory");
   if (s.IsNotFound()) {
@@ -430,6 +459,7 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
   w.disable_wal = options.disable_wal;
   w.force_rotate = force_rotate;
 
+  if (read_only_) return Status::NotSupported("the DB is open read-only");
   MutexLock lock(&mu_);
   if (closed_) return Status::InvalidArgument("the DB is closed");
   write_queue_.Join(&w, &mu_);

@@ -95,7 +95,7 @@ std::string_view WalRecoveryModeName(WALRecoveryMode mode);
 
 class DBImpl final : public DB {
  public:
-  DBImpl(const Options& options, std::string path);
+  DBImpl(const Options& options, std::string path, bool read_only);
   ~DBImpl() override;
 
   // Opens or creates the DB: lock, recover, replay the WALs, start a new WAL.
@@ -115,6 +115,7 @@ class DBImpl final : public DB {
   Status Close() override;
   Status GetDbIdentity(std::string* identity) const override;
   Status VerifyChecksum() override;
+  using DB::VerifyChecksum;
 
  private:
   struct MemTableSlot {
@@ -169,10 +170,13 @@ class DBImpl final : public DB {
   void SetBackgroundError(const Status& s) ARENAKV_REQUIRES(mu_);
 
   Status Recover() ARENAKV_EXCLUDES(mu_);
+  Status FinishReadOnlyOpen(std::vector<MemTableRef> kept) ARENAKV_EXCLUDES(mu_);
   static std::string ParentDirectory(const std::string& path);
   bool HoldsData(const std::string& name, FileType type) const;
+  // Replays `logs` into memtables. A full memtable is flushed to a table
+  // (added to *edit and *added) or, read-only, kept in *kept.
   Status ReplayLogs(const std::vector<std::uint64_t>& logs, VersionEdit* edit,
-                    std::vector<TableFileRef>* added);
+                    std::vector<TableFileRef>* added, std::vector<MemTableRef>* kept);
   // Point-in-time recovery stopped in logs[index] at damage at `offset`
   // (`readable`: a record that passed its checksum): counts what the rest of
   // that log and the later logs held, none of which is applied.
@@ -185,6 +189,7 @@ class DBImpl final : public DB {
 
   const Options options_;
   const std::string path_;
+  const bool read_only_;  // DB::OpenForReadOnly: no LOCK, nothing written
   FileSystem* const fs_;
   std::unique_ptr<BlockCache> cache_;
   std::unique_ptr<VersionSet> versions_;

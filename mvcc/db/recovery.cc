@@ -36,7 +36,8 @@ class LogReplayReporter final : public LogReader::Reporter {
 
 Status DBImpl::Recover() {
   const bool exists = fs_->FileExists(CurrentFileName(path_));
-  if (exists && options_.error_if_exists) {
+  if (read_only_ && !exists) return Status::InvalidArgument(path_ + " holds no DB");
+  if (exists && options_.error_if_exists && !read_only_) {
     return Status::InvalidArgument(path_ + " exists (error_if_exists is true)");
   }
   if (!exists && !options_.create_if_missing) {
@@ -54,7 +55,8 @@ Status DBImpl::Recover() {
   for (const std::string& name : names) {
     std::uint64_t number;
     FileType type;
-    if (!ParseFileName(name, &number, &type)) continue;
+    // Old info logs are numbered by a timestamp, not by the file counter.
+    if (!ParseFileName(name, &number, &type) || type == FileType::kInfoLog) continue;
     if (!exists && HoldsData(name, type)) {
       // Data without CURRENT: a damaged DB, not an empty directory. Creating
       // a new DB here would delete those files.
@@ -72,7 +74,8 @@ Status DBImpl::Recover() {
 
   VersionEdit edit;
   std::vector<TableFileRef> added;
-  s = ReplayLogs(logs, &edit, &added);
+  std::vector<MemTableRef> kept;
+  s = ReplayLogs(logs, &edit, &added, read_only_ ? &kept : nullptr);
   if (info_log_ != nullptr) {
     const RecoveryReport& r = recovery_;
     info_log_->Log(
@@ -87,6 +90,7 @@ Status DBImpl::Recover() {
         r.stopped_at.empty() ? "" : "; replay stopped at ", r.stopped_at.c_str());
   }
   if (!s.ok()) return s;
+  if (read_only_) return FinishReadOnlyOpen(std::move(kept));
 
   // A fresh WAL (never append to one that may end torn) and a fresh manifest
   // holding the recovered state.
@@ -130,6 +134,24 @@ Status DBImpl::Recover() {
   return Status::OK();
 }
 
+// The replayed memtables become the immutable ones (nothing flushes them),
+// under an empty active memtable no write will reach.
+Status DBImpl::FinishReadOnlyOpen(std::vector<MemTableRef> kept) {
+  last_sequence_.store(versions_->last_sequence(), std::memory_order_release);
+  MemTableRef mem;
+  Status s = NewMemTable(0, &mem);
+  if (!s.ok()) return s;
+  // A DB from before IDENTITY existed has none; it is not made here.
+  s = ReadIdentityFile(fs_, path_, &db_id_);
+  if (!s.ok() && !s.IsNotFound()) return s;
+  MutexLock lock(&mu_);
+  last_allocated_ = versions_->last_sequence();
+  mem_ = {std::move(mem), 0};
+  for (MemTableRef& m : kept) imm_.push_front({std::move(m), 0});  // newest first
+  InstallView();
+  return Status::OK();
+}
+
 // A table, or a WAL with records in it. (A failed first Open can leave an
 // empty WAL or a manifest behind; neither holds a write anyone was told about.)
 bool DBImpl::HoldsData(const std::string& name, FileType type) const {
@@ -140,7 +162,7 @@ bool DBImpl::HoldsData(const std::string& name, FileType type) const {
 }
 
 Status DBImpl::ReplayLogs(const std::vector<std::uint64_t>& logs, VersionEdit* edit,
-                          std::vector<TableFileRef>* added) {
+                          std::vector<TableFileRef>* added, std::vector<MemTableRef>* kept) {
   const WALRecoveryMode mode = options_.wal_recovery_mode;
   const bool skip_any = mode == WALRecoveryMode::kSkipAnyCorruptedRecords;
   MemTableRef mem;
@@ -150,6 +172,11 @@ Status DBImpl::ReplayLogs(const std::vector<std::uint64_t>& logs, VersionEdit* e
   std::optional<SequenceNumber> previous;
   auto flush = [&]() -> Status {
     if (mem == nullptr) return Status::OK();
+    if (kept != nullptr) {
+      mem->MarkImmutable();
+      kept->push_back(std::move(mem));
+      return Status::OK();
+    }
     TableFileRef file;
     FileMetaData meta;
     // No reader exists yet: only each key's newest version matters.

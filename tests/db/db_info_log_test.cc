@@ -71,6 +71,24 @@ TEST_F(DbInfoLogTest, LogRecordsOpenRecoveryFlushCompactionAndClose) {
   EXPECT_EQ(Read("LOG").find("Flush:"), std::string::npos);
 }
 
+// Old info logs are named by a timestamp: that number is not a file number
+// (it once moved the file counter to ~10^15 at the next Open).
+TEST_F(DbInfoLogTest, OldLogNamesDoNotMoveTheFileCounter) {
+  Open();
+  Open();
+  ASSERT_EQ(Named("LOG.old.").size(), 1u);
+  Open();
+  ASSERT_TRUE(db_->Put({}, "k", "v").ok());
+  ASSERT_TRUE(db_->Flush().ok());
+  const std::vector<std::string> tables = test::FilesWithSuffix(&fs_, kDir, ".sst");
+  ASSERT_EQ(tables.size(), 1u);
+  std::uint64_t number = 0;
+  FileType type;
+  const std::string name = tables[0].substr(tables[0].rfind('/') + 1);
+  ASSERT_TRUE(ParseFileName(name, &number, &type)) << name;
+  EXPECT_LT(number, 100u) << name;
+}
+
 TEST_F(DbInfoLogTest, PointInTimeRecoveryReportsWhatItDropped) {
   Open();
   for (int i = 0; i < 50; ++i) ASSERT_TRUE(db_->Put({}, KeyFor(i), std::string(100, 'v')).ok());

@@ -133,20 +133,27 @@ run 0 --db "$DB" dump-manifest
 expect_contains "dump-manifest header" "$OUT" "manifest: $DB/MANIFEST-"
 expect_contains "dump-manifest edit" "$OUT" "comparator: arenakv.bytewise"
 expect_contains "dump-manifest file" "$OUT" "add_file: L1"
-# one more table beside the compacted one: the next open flushes this write
+# one more write: it stays in the WAL (stats opens read-only and flushes
+# nothing) until the next writable open flushes it to a level-0 table
 run 0 --db "$DB" put "late key" "late value"
 run 0 --db "$DB" stats
 expect_contains "stats" "$OUT" "[files per level]"
 SSTS=("$DB"/*.sst)
-((${#SSTS[@]} == 2)) || fail "want the compacted table and a level-0 one, got ${SSTS[*]}"
+((${#SSTS[@]} == 1)) || fail "a read-only open wrote a table: ${SSTS[*]}"
 expect_contains "stats arena" "$OUT" "allocated_bytes"
 expect_contains "stats recovery" "$OUT" "[arenakv.recovery]"
+run 0 --db "$DB" put "later key" "later value"
+SSTS=("$DB"/*.sst)
+((${#SSTS[@]} == 2)) || fail "want the compacted table and a level-0 one, got ${SSTS[*]}"
+for sst in "${SSTS[@]}"; do
+  [[ "$(basename "$sst")" =~ ^[0-9]{6}\.sst$ ]] || fail "table number out of the file counter: $sst"
+done
 run 0 --db "$DB" options
 expect_contains "options section" "$OUT" "[DBOptions]"
 expect_contains "options mode" "$OUT" "wal_recovery_mode=point-in-time"
 [[ -s "$DB/LOG" ]] || fail "no info LOG in $DB"
 
-# --- a DB held by another process: open fails, verify still works
+# --- a DB held by another process: reads work (read-only, no LOCK), writes fail
 python3 - "$DB/LOCK" "$WORK/locked" <<'PY' &
 import fcntl, os, sys, time
 fd = os.open(sys.argv[1], os.O_RDWR)
@@ -159,8 +166,12 @@ for _ in range(600):  # until the test removes the flag file (at most 60 s)
 PY
 HOLDER=$!
 for _ in $(seq 100); do [[ -e "$WORK/locked" ]] && break; sleep 0.1; done
-run 3 --db "$DB" get apple
+run 3 --db "$DB" put apple green
 expect_contains "locked message" "$ERR" "locked by another process"
+run 0 --db "$DB" get apple
+expect_contains "read-only get beside a holder" "$OUT" "red"
+run 0 --db "$DB" scan
+run 0 --db "$DB" stats
 run 0 --db "$DB" verify
 rm -f "$WORK/locked"
 wait "$HOLDER"
@@ -213,8 +224,12 @@ expect_contains "verify names the WAL" "$OUT" "CORRUPT $(basename "$WAL")"
 run 3 --db "$DB2" --wal-recovery-mode absolute get walkey
 expect_contains "WAL corruption at open" "$ERR" "corruption"
 run 2 --db "$DB2" --wal-recovery-mode sometimes get walkey
-# The default, point in time, drops the damaged record (the only one) and opens.
+# The default, point in time, drops the damaged record (the only one) and
+# opens; read-only, so the damaged WAL stays for a later writable Open.
+WAL_BEFORE=$(sha256sum "$WAL")
 run 1 --db "$DB2" get walkey
+[[ "$(sha256sum "$WAL")" == "$WAL_BEFORE" ]] || fail "a read-only get changed $WAL"
+run 3 --db "$DB2" --wal-recovery-mode absolute get walkey
 
 if [[ $FAILED -ne 0 ]]; then
   echo "kvctl_test: FAILED" >&2

@@ -17,21 +17,29 @@
 namespace arenakv::kvctl {
 namespace {
 
-// Opens the DB at line.db, creating it only if `create`. Returns kExitOk and
-// sets *db, or reports why not and returns the exit code.
-int OpenDb(const CommandLine& line, bool create, std::unique_ptr<DB>* db) {
+enum class OpenMode {
+  kReadOnly,  // get, scan, stats: DB::OpenForReadOnly, no LOCK, nothing written
+  kWrite,     // compact: the DB must exist
+  kCreate,    // put, delete: the DB is created if missing
+};
+
+// Opens the DB at line.db. Returns kExitOk and sets *db, or reports why not
+// and returns the exit code.
+int OpenDb(const CommandLine& line, OpenMode mode, std::unique_ptr<DB>* db) {
   if (line.db.empty()) return ReportUsage("--db DIR is required for this command");
   Options options;
-  options.create_if_missing = create;
+  options.create_if_missing = mode == OpenMode::kCreate;
   options.wal_recovery_mode = line.wal_recovery_mode;
   // A kvctl process lives for one command: an automatic compaction it set
   // off would be cut short at exit, and what the next command shows would
   // depend on how far it got. `kvctl compact` compacts explicitly.
   options.disable_auto_compactions = true;
-  const Status s = DB::Open(options, line.db, db);
+  const Status s = mode == OpenMode::kReadOnly ? DB::OpenForReadOnly(options, line.db, db)
+                                               : DB::Open(options, line.db, db);
   if (s.ok()) return kExitOk;
   FileSystem* fs = FileSystem::Default();
-  if (!create && s.IsInvalidArgument() && !fs->FileExists(CurrentFileName(line.db))) {
+  if (mode != OpenMode::kCreate && s.IsInvalidArgument() &&
+      !fs->FileExists(CurrentFileName(line.db))) {
     return ReportError("no DB at " + line.db, s);
   }
   return ReportError("cannot open DB at " + line.db, s);
@@ -46,10 +54,6 @@ bool ArgumentBytes(const std::string& arg, bool hex, std::string* out) {
   return DecodeHex(arg, out);
 }
 
-int OpenExistingDb(const CommandLine& line, std::unique_ptr<DB>* db) {
-  return OpenDb(line, /*create=*/false, db);
-}
-
 int BadHex(std::string_view what, const std::string& arg) {
   return ReportUsage(std::string(what) + " is not valid hex: '" + EscapeBytes(arg) + "'");
 }
@@ -60,7 +64,7 @@ int RunGet(const CommandLine& line) {
   std::string key;
   if (!ArgumentBytes(line.key, line.hex, &key)) return BadHex("KEY", line.key);
   std::unique_ptr<DB> db;
-  if (const int rc = OpenExistingDb(line, &db); rc != kExitOk) return rc;
+  if (const int rc = OpenDb(line, OpenMode::kReadOnly, &db); rc != kExitOk) return rc;
   std::string value;
   const Status s = db->Get(ReadOptions(), key, &value);
   if (s.IsNotFound()) {
@@ -77,7 +81,7 @@ int RunPut(const CommandLine& line) {
   if (!ArgumentBytes(line.key, line.hex, &key)) return BadHex("KEY", line.key);
   if (!ArgumentBytes(line.value, line.hex, &value)) return BadHex("VALUE", line.value);
   std::unique_ptr<DB> db;
-  if (const int rc = OpenDb(line, /*create=*/true, &db); rc != kExitOk) return rc;
+  if (const int rc = OpenDb(line, OpenMode::kCreate, &db); rc != kExitOk) return rc;
   WriteOptions options;
   options.sync = true;  // the process exits right after: make the write durable
   const Status s = db->Put(options, key, value);
@@ -89,7 +93,7 @@ int RunDelete(const CommandLine& line) {
   std::string key;
   if (!ArgumentBytes(line.key, line.hex, &key)) return BadHex("KEY", line.key);
   std::unique_ptr<DB> db;
-  if (const int rc = OpenDb(line, /*create=*/true, &db); rc != kExitOk) return rc;
+  if (const int rc = OpenDb(line, OpenMode::kCreate, &db); rc != kExitOk) return rc;
   WriteOptions options;
   options.sync = true;
   const Status s = db->Delete(options, key);
@@ -109,7 +113,7 @@ int RunScan(const CommandLine& line) {
     options.upper_bound = bound;
   }
   std::unique_ptr<DB> db;
-  if (const int rc = OpenExistingDb(line, &db); rc != kExitOk) return rc;
+  if (const int rc = OpenDb(line, OpenMode::kReadOnly, &db); rc != kExitOk) return rc;
   std::unique_ptr<Iterator> it = db->NewIterator(options);
   std::uint64_t shown = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -123,7 +127,7 @@ int RunScan(const CommandLine& line) {
 
 int RunStats(const CommandLine& line) {
   std::unique_ptr<DB> db;
-  if (const int rc = OpenExistingDb(line, &db); rc != kExitOk) return rc;
+  if (const int rc = OpenDb(line, OpenMode::kReadOnly, &db); rc != kExitOk) return rc;
   std::string value;
   for (const char* name : {"arenakv.stats", "arenakv.memtable.arena-stats", "arenakv.recovery"}) {
     if (db->GetProperty(name, &value)) std::cout << "[" << name << "]\n" << value;
@@ -166,7 +170,7 @@ int RunOptions(const CommandLine& line) {
 
 int RunCompact(const CommandLine& line) {
   std::unique_ptr<DB> db;
-  if (const int rc = OpenExistingDb(line, &db); rc != kExitOk) return rc;
+  if (const int rc = OpenDb(line, OpenMode::kWrite, &db); rc != kExitOk) return rc;
   const Status s = db->CompactRange(std::nullopt, std::nullopt);
   if (!s.ok()) return ReportError("compact", s);
   return kExitOk;

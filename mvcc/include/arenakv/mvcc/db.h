@@ -175,6 +175,18 @@ class Iterator {
 class DB {
  public:
   static Status Open(const Options& options, const std::string& path, std::unique_ptr<DB>* db);
+  // Opens an existing DB for reading only: it takes no LOCK (so it works
+  // while another process has the DB open) and writes nothing: no new WAL,
+  // table, manifest, LOG or OPTIONS file, no file deleted. It reads the
+  // manifest's tables and replays the WALs into memory (per
+  // wal_recovery_mode), so it sees what the writer had written to its files
+  // when this Open ran, never anything later. Put, Delete, Write, Flush and
+  // CompactRange return NotSupported; reads, snapshots, iterators, GetProperty
+  // and VerifyChecksum work. InvalidArgument if there is no DB at `path`.
+  // (A writer in another process may delete tables this DB has not opened
+  // yet; reads of them then fail with IOError. Reopen to catch up.)
+  static Status OpenForReadOnly(const Options& options, const std::string& path,
+                                std::unique_ptr<DB>* db);
 
   DB() = default;
   DB(const DB&) = delete;
@@ -222,6 +234,12 @@ class DB {
   // OK; Corruption naming the first damaged file; or the file system's error.
   // Safe to call while the DB is in use; the files it checks stay alive.
   virtual Status VerifyChecksum() = 0;
+  // The same; the API contract's spelling (every block is read and checked
+  // whatever `options` says).
+  Status VerifyChecksum(const ReadOptions& options) {
+    (void)options;
+    return VerifyChecksum();
+  }
 };
 
 // Deletes the DB's files and its directory (if then empty).
