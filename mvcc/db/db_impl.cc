@@ -294,12 +294,12 @@ Status DBImpl::NewLog(std::uint64_t* number) {
     s = log_file_->Sync();
     if (!s.ok()) {
       (void)fs_->RemoveFile(LogFileName(path_, *number));
-      SetBackgroundError(s);
+      SetBackgroundError(s, ErrorSeverity::kFatal);
       return s;
     }
     log_.reset();
     s = log_file_->Close();
-    if (!s.ok()) SetBackgroundError(s);
+    if (!s.ok()) SetBackgroundError(s, ErrorSeverity::kFatal);
   }
   log_file_ = std::move(file);
   log_ = std::make_unique<LogWriter>(log_file_.get());
@@ -415,14 +415,6 @@ std::shared_ptr<const ReadView> DBImpl::ViewAt(const ReadOptions& options,
   return view_;
 }
 
-void DBImpl::SetBackgroundError(const Status& s) {
-  if (bg_error_.ok()) {
-    bg_error_ = s;
-    ARENAKV_LOG(info_log_, "Background error (writes stop until reopen): %s", s.ToString().c_str());
-  }
-  bg_cv_.SignalAll();
-}
-
 // ---------------------------------------------------------------- writes
 
 Status DBImpl::Put(const WriteOptions& options, std::string_view key, std::string_view value) {
@@ -508,7 +500,7 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
         ARENAKV_SYNC_POINT("DBImpl::WriteImpl:WalWritten");
         lock.Lock();
         // The log may end in a torn record now: no write may follow it.
-        if (!s.ok()) SetBackgroundError(s);
+        if (!s.ok()) SetBackgroundError(s, ErrorSeverity::kFatal);
       }
       if (s.ok()) {
         last_allocated_ = own.last_sequence;
@@ -539,7 +531,7 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
     const Status error = Status::MemoryLimit("memtable insert failed: " + s.message());
     if (!group->failed) group->error = error;
     group->failed = true;
-    SetBackgroundError(error);
+    SetBackgroundError(error, ErrorSeverity::kFatal);
   }
   if (write_queue_.InsertDone(&w)) {
     // A failed group stays invisible: publishing its sequence would show part

@@ -59,12 +59,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -115,6 +117,7 @@ class DBImpl final : public DB {
   Status Close() override;
   Status GetDbIdentity(std::string* identity) const override;
   Status VerifyChecksum() override;
+  Status Resume() override;
   using DB::VerifyChecksum;
 
  private:
@@ -167,7 +170,21 @@ class DBImpl final : public DB {
   std::string StatsString(const Version& version) const ARENAKV_REQUIRES(mu_);
   // The text of "arenakv.recovery".
   std::string RecoveryString() const;
-  void SetBackgroundError(const Status& s) ARENAKV_REQUIRES(mu_);
+  // How bad a background error is (RocksDB's ErrorHandler severities; the
+  // rules are in mvcc/db/error_handler.cc).
+  enum class ErrorSeverity : std::uint8_t { kNone, kRetryable, kFatal };
+  // Records `s` unless an error at least as severe is already recorded;
+  // schedules an automatic resume for NoSpace.
+  void SetBackgroundError(const Status& s, ErrorSeverity severity) ARENAKV_REQUIRES(mu_);
+  // The severity of a flush's or compaction's error from before its manifest
+  // edit (after it, the manifest may be damaged: kFatal).
+  static ErrorSeverity JobErrorSeverity(const Status& s);
+  static const char* SeverityName(ErrorSeverity severity);
+  // Clears a retryable error (`automatic`: the NoSpace backoff ran out).
+  void ClearBackgroundError(bool automatic) ARENAKV_REQUIRES(mu_);
+  // BackgroundLoop, with an error recorded: clears it if its automatic
+  // resume is due (true), else waits until it is or something changes.
+  bool AutoResumeOrWait() ARENAKV_REQUIRES(mu_);
 
   Status Recover() ARENAKV_EXCLUDES(mu_);
   Status FinishReadOnlyOpen(std::vector<MemTableRef> kept) ARENAKV_EXCLUDES(mu_);
@@ -218,6 +235,11 @@ class DBImpl final : public DB {
   std::unique_ptr<WritableFile> log_file_ ARENAKV_GUARDED_BY(mu_);
   std::unique_ptr<LogWriter> log_ ARENAKV_GUARDED_BY(mu_);
   Status bg_error_ ARENAKV_GUARDED_BY(mu_);
+  ErrorSeverity bg_error_severity_ ARENAKV_GUARDED_BY(mu_) = ErrorSeverity::kNone;
+  // NoSpace: automatic resumes since the last success, and when the next is due.
+  int auto_resumes_ ARENAKV_GUARDED_BY(mu_) = 0;
+  std::optional<std::chrono::steady_clock::time_point> auto_resume_at_ ARENAKV_GUARDED_BY(mu_);
+  std::uint64_t resumes_ ARENAKV_GUARDED_BY(mu_) = 0;  // errors cleared, by Resume or automatically
   bool flush_running_ ARENAKV_GUARDED_BY(mu_) = false;
   bool shutting_down_ ARENAKV_GUARDED_BY(mu_) = false;
   bool closed_ ARENAKV_GUARDED_BY(mu_) = false;  // Close() ran: writes are refused

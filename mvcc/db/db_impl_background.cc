@@ -85,17 +85,20 @@ void DBImpl::BackgroundLoop() {
   MutexLock lock(&mu_);
   for (;;) {
     if (shutting_down_) return;  // unflushed memtables stay in their WALs
-    if (bg_error_.ok() && !imm_.empty() && !flush_running_) {
+    if (!bg_error_.ok()) {
+      (void)AutoResumeOrWait();  // waits unless an automatic resume is due
+      continue;
+    }
+    if (!imm_.empty() && !flush_running_) {
       flush_running_ = true;
-      Status s = FlushOldest();
+      (void)FlushOldest();  // a failure is the background error now
       flush_running_ = false;
-      if (!s.ok()) SetBackgroundError(s);
       bg_cv_.SignalAll();
       continue;
     }
     // While CompactRange runs, no new automatic compaction starts: it could
     // keep taking the files the manual one waits for, without end.
-    if (bg_error_.ok() && !options_.disable_auto_compactions && manual_compactions_ == 0 &&
+    if (!options_.disable_auto_compactions && manual_compactions_ == 0 &&
         picker_->running() < MaxCompactions()) {
       std::optional<Compaction> c = picker_->Pick(versions_->current());
       if (c) {
@@ -117,6 +120,7 @@ Status DBImpl::RunCompaction(const Compaction& c) {
   VersionEdit edit;
   std::vector<TableFileRef> added;
   Status s = job.Run(&edit, &added);
+  bool manifest_failed = false;
   if (!s.ok()) {
     job.Abandon();
   } else {
@@ -124,6 +128,7 @@ Status DBImpl::RunCompaction(const Compaction& c) {
     // failed sync): the outputs must stay. An edit that did not persist
     // leaves them unreferenced, and the next Open deletes them.
     s = versions_->LogAndApply(&edit, std::move(added));
+    manifest_failed = !s.ok();
     // The outputs are installed; the inputs are still on disk until the
     // last reference to them (this job's among them) goes.
     if (s.ok()) ARENAKV_SYNC_POINT("DBImpl::RunCompaction:Installed");
@@ -162,8 +167,9 @@ Status DBImpl::RunCompaction(const Compaction& c) {
       stats.dropped_entries += job_stats.dropped_hidden + job_stats.dropped_tombstones;
     }
   } else if (!s.IsBusy()) {
-    SetBackgroundError(s);
+    SetBackgroundError(s, manifest_failed ? ErrorSeverity::kFatal : JobErrorSeverity(s));
   }
+  if (s.ok()) auto_resumes_ = 0;
   bg_cv_.SignalAll();
   return s;
 }
@@ -213,6 +219,7 @@ Status DBImpl::FlushOldest() {
   const std::uint64_t bytes = file != nullptr ? meta.file_size : 0;
   // The table is written and synced; no manifest edit refers to it yet.
   if (s.ok()) ARENAKV_SYNC_POINT("DBImpl::FlushOldest:TableWritten");
+  ErrorSeverity severity = JobErrorSeverity(s);
   if (s.ok()) {
     VersionEdit edit;
     std::vector<TableFileRef> added;
@@ -223,6 +230,7 @@ Status DBImpl::FlushOldest() {
     edit.SetLogNumber(next_log);
     versions_->SetLastSequence(last_sequence_.load(std::memory_order_acquire));
     s = versions_->LogAndApply(&edit, std::move(added));
+    severity = ErrorSeverity::kFatal;  // if that failed: the manifest may hold the edit
   }
   if (s.ok()) {
     RemoveFiles([next_log](FileType type, std::uint64_t number) {
@@ -240,7 +248,9 @@ Status DBImpl::FlushOldest() {
     ARENAKV_LOG(info_log_, "Flush failed: %s", s.ToString().c_str());
   }
   mu_.Lock();
+  if (!s.ok()) SetBackgroundError(s, severity);
   if (s.ok()) {
+    auto_resumes_ = 0;
     imm_.pop_back();
     ++stats_.flushes;
     stats_.flush_bytes_written += bytes;

@@ -71,6 +71,12 @@ bool DBImpl::GetProperty(std::string_view name, std::string* value) {
     *value = std::to_string(picker_->running());
     return true;
   }
+  if (name == "arenakv.background-error") {
+    *value = std::string("severity: ") + SeverityName(bg_error_severity_) +
+             "\nerror: " + bg_error_.ToString() + "\nresumes: " + std::to_string(resumes_) +
+             "\nautomatic_resume_attempts: " + std::to_string(auto_resumes_) + "\n";
+    return true;
+  }
   if (name == "arenakv.stats") {
     *value = StatsString(*v->version);
     return true;

@@ -132,6 +132,8 @@ const std::vector<Field>& Fields() {
       MakeField("compression", &Options::compression),
       MakeField("compression_per_level", &Options::compression_per_level),
       MakeField("wal_recovery_mode", &Options::wal_recovery_mode),
+      MakeField("max_bgerror_resume_count", &Options::max_bgerror_resume_count),
+      MakeField("bgerror_resume_retry_interval", &Options::bgerror_resume_retry_interval),
       MakeField("max_log_file_size", &Options::max_log_file_size),
       MakeField("keep_log_file_num", &Options::keep_log_file_num),
   };

@@ -44,6 +44,7 @@ Status PosixError(const std::string& path, int error) {
   // The message of std::generic_category(): strerror's text, thread-safe.
   std::string msg = path + ": " + std::generic_category().message(error);
   if (error == ENOENT) return Status::NotFound(msg);
+  if (error == ENOSPC || error == EDQUOT) return Status::NoSpace(msg);
   return Status::IOError(msg);
 }
 

@@ -15,7 +15,7 @@ std::string Status::ToString() const {
       name = "Corruption";
       break;
     case Code::kIOError:
-      name = "IO error";
+      name = no_space_ ? "IO error (no space)" : "IO error";
       break;
     case Code::kInvalidArgument:
       name = "Invalid argument";

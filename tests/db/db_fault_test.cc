@@ -79,18 +79,31 @@ TEST_F(DbFaultTest, WalWriteErrorFailsTheWriteAndStaysSticky) {
   EXPECT_EQ(Get("after-reopen"), "ok");
 }
 
+// The WAL's fsync alone fails, after the record reached the page cache: the
+// write fails and so does every later one (fsyncgate: a retried fsync would
+// claim data that may be gone), and a power loss then loses neither an
+// acknowledged synced write nor shows the failed one as anything but absent
+// or whole.
 TEST_F(DbFaultTest, SyncErrorFailsTheWrite) {
   Open();
   Fill(0, 10);
-  fs_.InjectWriteError(true);
   WriteOptions sync;
   sync.sync = true;
+  ASSERT_TRUE(db_->Put(sync, "synced", "y").ok());
+  model_.Put("synced", "y");
+  const int fault = fs_.AddFault({.op = MemFileSystem::Op::kSync, .file = ".log"});
   Status s = db_->Put(sync, "failed", "x");
   EXPECT_TRUE(s.IsIOError()) << s.ToString();
-  fs_.ClearFaults();
-  s = db_->Put(sync, "later", "x");
+  EXPECT_EQ(fs_.Fired(fault), 1) << "the WAL's Sync never failed";
+  s = db_->Put(sync, "later", "x");  // the fault is spent, the DB still refuses
   EXPECT_FALSE(s.ok());
+  EXPECT_TRUE(db_->Resume().IsIOError()) << "a WAL sync failure is not resumable";
   test::ExpectMatches(db_.get(), model_);
+  fs_.SimulateCrash();
+  Open();
+  EXPECT_EQ(Get("synced"), "y");
+  EXPECT_EQ(Get("failed"), "NOT_FOUND");  // its bytes were doomed by the failed fsync
+  EXPECT_EQ(Get("later"), "NOT_FOUND");
 }
 
 TEST_F(DbFaultTest, TornWalAppendFailsAndRecoversThePrefix) {

@@ -2,6 +2,7 @@
 #include "tests/support/mem_file_system.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
@@ -48,7 +49,7 @@ class MemFileSystem::MemWritableFile final : public WritableFile {
     std::lock_guard<std::mutex> guard(fs_->mu_);
     if (Status s = fs_->CheckOpen(epoch_, path_); !s.ok()) return s;
     if (fs_->write_error_) return Status::IOError(path_ + ": injected flush error");
-    return Status::OK();
+    return fs_->InjectedFault(Op::kFlush, path_);
   }
 
   Status Sync() override {
@@ -56,7 +57,11 @@ class MemFileSystem::MemWritableFile final : public WritableFile {
     std::lock_guard<std::mutex> guard(fs_->mu_);
     if (Status s = fs_->CheckOpen(epoch_, path_); !s.ok()) return s;
     if (fs_->write_error_) return Status::IOError(path_ + ": injected sync error");
-    file_->synced = file_->data.size();
+    if (Status s = fs_->InjectedFault(Op::kSync, path_); !s.ok()) {
+      if (!file_->doomed_from) file_->doomed_from = file_->synced;
+      return s;
+    }
+    file_->synced = std::min(file_->data.size(), file_->doomed_from.value_or(SIZE_MAX));
     return Status::OK();
   }
 
@@ -85,6 +90,7 @@ class MemFileSystem::MemSequentialFile final : public SequentialFile {
     std::lock_guard<std::mutex> guard(fs_->mu_);
     *result = {};
     if (Status s = fs_->CheckOpen(epoch_, path_); !s.ok()) return s;
+    if (Status s = fs_->InjectedFault(Op::kRead, path_); !s.ok()) return s;
     const std::string& data = file_->data;
     const std::size_t got =
         pos_ >= data.size() ? 0 : std::min<std::uint64_t>(n, data.size() - pos_);
@@ -119,6 +125,7 @@ class MemFileSystem::MemRandomAccessFile final : public RandomAccessFile {
     std::lock_guard<std::mutex> guard(fs_->mu_);
     *result = {};
     if (Status s = fs_->CheckOpen(epoch_, path_); !s.ok()) return s;
+    if (Status s = fs_->InjectedFault(Op::kRead, path_); !s.ok()) return s;
     const std::string& data = file_->data;
     const std::size_t got =
         offset >= data.size() ? 0 : std::min<std::uint64_t>(n, data.size() - offset);
@@ -183,6 +190,7 @@ Status MemFileSystem::AppendTo(std::uint64_t epoch, const std::string& path, Fil
   *written = 0;
   if (Status s = CheckOpen(epoch, path); !s.ok()) return s;
   if (write_error_) return Status::IOError(path + ": injected write error");
+  if (Status s = InjectedFault(Op::kAppend, path); !s.ok()) return s;
   if (byte_budget_.has_value() && data.size() > *byte_budget_) {
     const std::size_t kept = static_cast<std::size_t>(*byte_budget_);
     file->data.append(data.substr(0, kept));
@@ -202,6 +210,7 @@ Status MemFileSystem::NewWritableFile(const std::string& path,
   std::lock_guard<std::mutex> guard(mu_);
   if (dirs_.count(p) != 0) return Status::IOError(p + ": Is a directory");
   if (Status s = CheckParent(p); !s.ok()) return s;
+  if (Status s = InjectedFault(Op::kCreate, p); !s.ok()) return s;
   FileRef& state = files_[p];
   if (state == nullptr) {
     state = std::make_shared<FileState>();
@@ -209,6 +218,7 @@ Status MemFileSystem::NewWritableFile(const std::string& path,
     // Truncation changes the file, not the directory: durable at once.
     state->data.clear();
     state->synced = 0;
+    state->doomed_from.reset();
   }
   *file = std::make_unique<MemWritableFile>(this, p, state, epoch_);
   return Status::OK();
@@ -277,6 +287,7 @@ Status MemFileSystem::RemoveFile(const std::string& path) {
   std::lock_guard<std::mutex> guard(mu_);
   FileRef state;
   if (Status s = FindFile(p, &state); !s.ok()) return s;
+  if (Status s = InjectedFault(Op::kRemove, p); !s.ok()) return s;
   files_.erase(p);  // durable_files_ keeps it until SyncDir of its directory
   return Status::OK();
 }
@@ -315,6 +326,7 @@ Status MemFileSystem::RenameFile(const std::string& from, const std::string& to)
   if (Status s = FindFile(f, &state); !s.ok()) return s;
   if (dirs_.count(t) != 0) return Status::IOError(t + ": Is a directory");
   if (Status s = CheckParent(t); !s.ok()) return s;
+  if (Status s = InjectedFault(Op::kRename, t); !s.ok()) return s;
   if (f == t) return Status::OK();
   files_[t] = std::move(state);
   files_.erase(f);
@@ -325,6 +337,7 @@ Status MemFileSystem::SyncDir(const std::string& dir) {
   const std::string d = Normalize(dir);
   std::lock_guard<std::mutex> guard(mu_);
   if (Status s = ExpectDir(d, d); !s.ok()) return s;
+  if (Status s = InjectedFault(Op::kSyncDir, d); !s.ok()) return s;
   std::erase_if(durable_files_, [&d](const auto& e) { return Parent(e.first) == d; });
   for (const auto& [path, state] : files_) {
     if (Parent(path) == d) durable_files_[path] = state;
@@ -376,6 +389,32 @@ void MemFileSystem::ClearFaults() {
   std::lock_guard<std::mutex> guard(mu_);
   write_error_ = false;
   byte_budget_.reset();
+  faults_.clear();
+}
+
+int MemFileSystem::AddFault(FaultRule rule) {
+  std::lock_guard<std::mutex> guard(mu_);
+  faults_.push_back({std::move(rule), 0, 0});
+  return static_cast<int>(faults_.size()) - 1;
+}
+
+int MemFileSystem::Fired(int id) const {
+  std::lock_guard<std::mutex> guard(mu_);
+  if (id < 0 || static_cast<std::size_t>(id) >= faults_.size()) return 0;
+  return faults_[static_cast<std::size_t>(id)].fired;
+}
+
+Status MemFileSystem::InjectedFault(Op op, const std::string& path) {
+  const std::string name = BaseName(Normalize(path));
+  for (Fault& fault : faults_) {
+    const FaultRule& rule = fault.rule;
+    if (rule.op != op || name.find(rule.file) == std::string::npos) continue;
+    if (fault.seen++ < rule.skip) continue;
+    if (rule.times >= 0 && fault.fired >= rule.times) continue;
+    ++fault.fired;
+    return rule.error.ok() ? Status::IOError(path + ": injected fault") : rule.error;
+  }
+  return Status::OK();
 }
 
 Status MemFileSystem::CorruptByte(const std::string& path, std::uint64_t offset) {

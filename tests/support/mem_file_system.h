@@ -41,6 +41,15 @@
 //   (over all files) succeed; the Append that crosses n keeps its first part
 //   (a torn write) and fails with IOError, as do all later appends.
 //   CorruptByte(path, offset) flips every bit of one byte.
+//   AddFault(rule): one kind of call (create, append, flush, sync, read,
+//   rename, remove, sync-dir) on files whose name contains rule.file fails
+//   with rule.error (IOError, or NoSpace) once rule.skip matching calls have
+//   passed, rule.times times (-1: every one from then on); a failing call
+//   changes nothing. Fired(id) says how many failures the rule dealt, so a
+//   test can assert that its fault fired where it says. A failed Sync leaves
+//   the appended bytes in the "page cache" and dooms them (Linux's
+//   "fsyncgate"): a later Sync of the same file succeeds, but a crash still
+//   cuts the file back to where the failed Sync found it synced.
 //
 // Thread safety: every method, including those of the files it returns, takes
 // one mutex; the MemFileSystem must outlive every file and lock it returns.
@@ -90,6 +99,18 @@ class MemFileSystem final : public FileSystem {
   void InjectWriteError(bool enabled);
   void FailAfterBytes(std::uint64_t n);
   void ClearFaults();
+
+  enum class Op { kCreate, kAppend, kFlush, kSync, kRead, kRename, kRemove, kSyncDir };
+  struct FaultRule {
+    Op op = Op::kAppend;
+    std::string file;  // a part of the file's (or, for kSyncDir, the directory's) name; "": any
+    int skip = 0;      // matching calls that still succeed first
+    int times = 1;     // failures dealt then; -1: every later matching call fails
+    Status error = Status::IOError("injected fault");
+  };
+  // Returns the rule's id, for Fired().
+  int AddFault(FaultRule rule);
+  int Fired(int id) const;
   // NotFound if `path` is not a file, InvalidArgument if offset >= its size.
   Status CorruptByte(const std::string& path, std::uint64_t offset);
   // How many SyncDir calls on `dir` succeeded (directory creation itself is
@@ -100,6 +121,14 @@ class MemFileSystem final : public FileSystem {
   struct FileState {
     std::string data;
     std::size_t synced = 0;  // <= data.size(); bytes that survive a crash
+    // A Sync failed with only this many bytes synced: no later Sync makes
+    // more of the file durable.
+    std::optional<std::size_t> doomed_from;
+  };
+  struct Fault {
+    FaultRule rule;
+    int seen = 0;   // matching calls so far
+    int fired = 0;  // failures dealt
   };
   using FileRef = std::shared_ptr<FileState>;
   class MemWritableFile;
@@ -119,6 +148,8 @@ class MemFileSystem final : public FileSystem {
   Status FindFile(const std::string& path, FileRef* file) const;
   Status AppendTo(std::uint64_t epoch, const std::string& path, FileState* file,
                   std::string_view data, std::uint64_t* written);
+  // The error of the first fault rule that fires for `op` on `path`, or OK.
+  Status InjectedFault(Op op, const std::string& path);
 
   mutable std::mutex mu_;
   std::map<std::string, FileRef> files_;          // live: path -> file
@@ -129,6 +160,7 @@ class MemFileSystem final : public FileSystem {
   std::uint64_t epoch_ = 0;  // SimulateCrash count; handles from an older epoch are dead
   bool write_error_ = false;
   std::optional<std::uint64_t> byte_budget_;  // FailAfterBytes: bytes still allowed
+  std::vector<Fault> faults_;                 // AddFault's rules, by id
 };
 
 }  // namespace arenakv

@@ -36,6 +36,8 @@ TEST(OptionsFileTest, EverySettingRoundTrips) {
   options.compression_per_level = {CompressionType::kNone, CompressionType::kLz4,
                                    CompressionType::kZstd};
   options.wal_recovery_mode = WALRecoveryMode::kAbsoluteConsistency;
+  options.max_bgerror_resume_count = 3;
+  options.bgerror_resume_retry_interval = 5000;
   options.max_log_file_size = 1 << 10;
   options.keep_log_file_num = 2;
   const std::string text = OptionsToString(options);

@@ -433,6 +433,65 @@ TEST_F(MemFileSystemTest, InjectedWriteErrorFailsAppendFlushAndSync) {
   EXPECT_EQ(Contents("/db/wal"), "abcd");
 }
 
+// A fault rule fails only its kind of call on matching files, after `skip`
+// matching calls, `times` times, and counts what it dealt.
+TEST_F(MemFileSystemTest, FaultRulesFireWhereTheySayAndCount) {
+  using Op = MemFileSystem::Op;
+  auto wal = Create("/db/000001.log", "a", "");
+  auto sst = Create("/db/000002.sst", "b", "");
+  const int append = fs_.AddFault({.op = Op::kAppend, .file = ".log", .skip = 1, .times = 2});
+  EXPECT_TRUE(sst->Append("x").ok());  // another file
+  EXPECT_TRUE(wal->Append("1").ok());  // skipped
+  EXPECT_TRUE(wal->Append("2").IsIOError());
+  EXPECT_TRUE(wal->Sync().ok());  // another kind of call
+  EXPECT_TRUE(wal->Append("3").IsIOError());
+  EXPECT_TRUE(wal->Append("4").ok());  // spent
+  EXPECT_EQ(fs_.Fired(append), 2);
+  EXPECT_EQ(Contents("/db/000001.log"), "a14");
+
+  const int sticky = fs_.AddFault(
+      {.op = Op::kRename, .file = "CURRENT", .times = -1, .error = Status::NoSpace("full")});
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(fs_.RenameFile("/db/000002.sst", "/db/CURRENT").IsNoSpace());
+  }
+  EXPECT_EQ(fs_.Fired(sticky), 3);
+  EXPECT_TRUE(fs_.FileExists("/db/000002.sst"));
+
+  const int create = fs_.AddFault({.op = Op::kCreate, .file = "MANIFEST"});
+  std::unique_ptr<WritableFile> file;
+  EXPECT_TRUE(fs_.NewWritableFile("/db/MANIFEST-000003", &file).IsIOError());
+  EXPECT_FALSE(fs_.FileExists("/db/MANIFEST-000003"));
+  EXPECT_EQ(fs_.Fired(create), 1);
+
+  const int sync_dir = fs_.AddFault({.op = Op::kSyncDir, .file = "db"});
+  EXPECT_TRUE(fs_.SyncDir("/db").IsIOError());
+  EXPECT_EQ(fs_.Fired(sync_dir), 1);
+
+  const int read = fs_.AddFault({.op = Op::kRead, .file = ".sst"});
+  std::unique_ptr<SequentialFile> in;
+  ASSERT_TRUE(fs_.NewSequentialFile("/db/000002.sst", &in).ok());
+  char scratch[8];
+  std::string_view got;
+  EXPECT_TRUE(in->Read(8, &got, scratch).IsIOError());
+  EXPECT_TRUE(in->Read(8, &got, scratch).ok());
+  EXPECT_EQ(fs_.Fired(read), 1);
+  fs_.ClearFaults();
+  EXPECT_TRUE(fs_.RenameFile("/db/000002.sst", "/db/CURRENT").ok());
+}
+
+// After a failed Sync the unsynced bytes are doomed: a later Sync "succeeds"
+// but a crash still loses them (Linux drops the dirty pages: fsyncgate).
+TEST_F(MemFileSystemTest, AFailedSyncDoomsTheUnsyncedBytes) {
+  auto file = Create("/db/000001.log", "durable", "-doomed");
+  fs_.AddFault({.op = MemFileSystem::Op::kSync, .file = ".log"});
+  EXPECT_TRUE(file->Sync().IsIOError());
+  ASSERT_TRUE(file->Append("-later").ok());
+  EXPECT_TRUE(file->Sync().ok());
+  EXPECT_EQ(Contents("/db/000001.log"), "durable-doomed-later");
+  fs_.SimulateCrash();
+  EXPECT_EQ(Contents("/db/000001.log"), "durable");
+}
+
 TEST_F(MemFileSystemTest, CorruptByteFlipsOneByte) {
   Create("/db/sst", "abc", "");
   ASSERT_TRUE(fs_.CorruptByte("/db/sst", 1).ok());

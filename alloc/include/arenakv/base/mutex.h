@@ -19,6 +19,7 @@
 #ifndef ARENAKV_BASE_MUTEX_H_
 #define ARENAKV_BASE_MUTEX_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 
@@ -68,6 +69,12 @@ class CondVar {
     std::unique_lock<std::mutex> lock(mu_->native(), std::adopt_lock);
     cv_.wait(lock);
     lock.release();  // still held: the caller's to let go
+  }
+  // As Wait(), but returns after `timeout` at the latest.
+  void WaitFor(std::chrono::microseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_->native(), std::adopt_lock);
+    cv_.wait_for(lock, timeout);
+    lock.release();
   }
   void Signal() { cv_.notify_one(); }
   void SignalAll() { cv_.notify_all(); }

@@ -108,6 +108,14 @@ struct Options {
   // was dropped is reported by GetProperty("arenakv.recovery").
   WALRecoveryMode wal_recovery_mode = WALRecoveryMode::kPointInTimeRecovery;
 
+  // Background errors (docs/API.md "Errors you can recover from"): a flush or
+  // compaction that hit NoSpace is retried automatically up to this many
+  // times, the first after bgerror_resume_retry_interval microseconds, each
+  // next one after twice as long (at most a minute); 0 turns it off.
+  // DB::Resume() retries at once.
+  int max_bgerror_resume_count = 16;
+  std::uint64_t bgerror_resume_retry_interval = 1000000;
+
   // The info log, LOG in the DB directory (open, recovery, flushes,
   // compactions, stalls, background errors; docs/API.md "Operating"): it is
   // renamed to LOG.old.<microseconds> at each Open and once it reaches
@@ -204,6 +212,16 @@ class DB {
   // closed, writes, Flush and CompactRange return InvalidArgument; reads keep
   // working until the DB is destroyed. A second Close returns OK.
   virtual Status Close() = 0;
+
+  // Clears a retryable background error and retries the work that failed:
+  // a flush or compaction whose output could not be written (an IOError,
+  // NoSpace included, before its manifest edit) stops writes until then.
+  // Waits for the memtables waiting to be flushed, and returns OK, or the
+  // error that stopped them again. A fatal error (a WAL or manifest write or
+  // sync failed, a memtable insert failed, Corruption) is not cleared: it is
+  // returned as it is, and the DB stays read-only until it is reopened.
+  // OK if there is no background error.
+  virtual Status Resume() = 0;
 
   // The DB's id (a random UUID made when the DB was created, kept in its
   // IDENTITY file): stays the same across reopens, differs between DBs.

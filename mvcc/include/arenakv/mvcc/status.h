@@ -36,6 +36,14 @@ class [[nodiscard]] Status {
   static Status Busy(std::string_view msg) { return {Code::kBusy, msg}; }
   static Status NotSupported(std::string_view msg) { return {Code::kNotSupported, msg}; }
   static Status MemoryLimit(std::string_view msg) { return {Code::kMemoryLimit, msg}; }
+  // An IOError because the disk (or quota) is full: IsIOError() and
+  // IsNoSpace() are both true. A DB retries the work that hit it (see
+  // Options::max_bgerror_resume_count).
+  static Status NoSpace(std::string_view msg) {
+    Status s(Code::kIOError, msg);
+    s.no_space_ = true;
+    return s;
+  }
 
   bool ok() const { return code_ == Code::kOk; }
   bool IsNotFound() const { return code_ == Code::kNotFound; }
@@ -45,6 +53,7 @@ class [[nodiscard]] Status {
   bool IsBusy() const { return code_ == Code::kBusy; }
   bool IsNotSupported() const { return code_ == Code::kNotSupported; }
   bool IsMemoryLimit() const { return code_ == Code::kMemoryLimit; }
+  bool IsNoSpace() const { return no_space_; }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
 
@@ -55,6 +64,7 @@ class [[nodiscard]] Status {
   Status(Code code, std::string_view msg) : code_(code), message_(msg) {}
 
   Code code_ = Code::kOk;
+  bool no_space_ = false;  // an IOError from ENOSPC / EDQUOT
   std::string message_;
 };
 
