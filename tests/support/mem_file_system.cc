@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <random>
 #include <utility>
 
 namespace arenakv {
@@ -365,14 +366,47 @@ Status MemFileSystem::LockFile(const std::string& path, std::unique_ptr<FileLock
   return Status::OK();
 }
 
-void MemFileSystem::SimulateCrash() {
+void MemFileSystem::SimulateCrash() { SimulateCrash(TailLoss::kDropAll, 0); }
+
+void MemFileSystem::SimulateCrash(TailLoss loss, std::uint64_t seed,
+                                  std::string_view garbage_only_in) {
+  constexpr std::size_t kPage = 4096;
   std::lock_guard<std::mutex> guard(mu_);
   ++epoch_;
   locked_.clear();
   std::erase_if(durable_files_,
                 [this](const auto& e) { return dirs_.count(Parent(e.first)) == 0; });
   files_ = durable_files_;
-  for (auto& [path, state] : files_) state->data.resize(state->synced);
+  std::mt19937_64 rng(seed);
+  for (auto& [path, state] : files_) {
+    std::string& data = state->data;
+    const std::size_t synced = std::min(state->synced, state->doomed_from.value_or(SIZE_MAX));
+    TailLoss mode = loss;
+    if (mode == TailLoss::kMixed) mode = static_cast<TailLoss>(rng() % 4);
+    if (mode == TailLoss::kGarbagePage && !garbage_only_in.empty() &&
+        BaseName(path).find(garbage_only_in) == std::string::npos) {
+      mode = TailLoss::kZeroPage;
+    }
+    if (mode == TailLoss::kDropAll || data.size() <= synced) {
+      data.resize(synced);
+    } else {
+      // A page boundary in [synced, data.size()] (or synced itself): what
+      // reached the disk; the page after it was allocated but not written.
+      std::vector<std::size_t> cuts = {synced};
+      for (std::size_t p = (synced / kPage + 1) * kPage; p <= data.size(); p += kPage) {
+        cuts.push_back(p);
+      }
+      const std::size_t keep = cuts[rng() % cuts.size()];
+      const std::size_t end = std::min(data.size(), (keep / kPage + 1) * kPage);
+      for (std::size_t i = keep; i < end; ++i) {
+        if (mode == TailLoss::kZeroPage) data[i] = '\0';
+        if (mode == TailLoss::kGarbagePage) data[i] = static_cast<char>(rng());
+      }
+      data.resize(mode == TailLoss::kKeepPages ? keep : end);
+    }
+    state->synced = data.size();
+    state->doomed_from.reset();
+  }
 }
 
 void MemFileSystem::InjectWriteError(bool enabled) {
@@ -402,6 +436,12 @@ int MemFileSystem::Fired(int id) const {
   std::lock_guard<std::mutex> guard(mu_);
   if (id < 0 || static_cast<std::size_t>(id) >= faults_.size()) return 0;
   return faults_[static_cast<std::size_t>(id)].fired;
+}
+
+int MemFileSystem::Seen(int id) const {
+  std::lock_guard<std::mutex> guard(mu_);
+  if (id < 0 || static_cast<std::size_t>(id) >= faults_.size()) return 0;
+  return faults_[static_cast<std::size_t>(id)].seen;
 }
 
 Status MemFileSystem::InjectedFault(Op op, const std::string& path) {

@@ -96,6 +96,18 @@ class MemFileSystem final : public FileSystem {
 
   // Power loss and restart: see "Crash model" above.
   void SimulateCrash();
+  // What a power loss leaves of each file's unsynced tail, as real disks do
+  // (synced bytes always survive; directory entries as in SimulateCrash()):
+  enum class TailLoss {
+    kDropAll,    // cut back to the synced length: SimulateCrash()
+    kKeepPages,  // the unsynced bytes up to a random 4 KiB page boundary survive
+    kZeroPage,   // ... and the page after them reads as zeros to its end
+    kGarbagePage,  // ... or as random bytes
+    kMixed,        // each file draws one of the above
+  };
+  // garbage_only_in: if not empty, files whose name does not contain it get
+  // kZeroPage where kGarbagePage was asked for.
+  void SimulateCrash(TailLoss loss, std::uint64_t seed, std::string_view garbage_only_in = {});
   void InjectWriteError(bool enabled);
   void FailAfterBytes(std::uint64_t n);
   void ClearFaults();
@@ -111,6 +123,8 @@ class MemFileSystem final : public FileSystem {
   // Returns the rule's id, for Fired().
   int AddFault(FaultRule rule);
   int Fired(int id) const;
+  // Calls the rule matched so far (fired or not; a rule with times = 0 only counts).
+  int Seen(int id) const;
   // NotFound if `path` is not a file, InvalidArgument if offset >= its size.
   Status CorruptByte(const std::string& path, std::uint64_t offset);
   // How many SyncDir calls on `dir` succeeded (directory creation itself is
