@@ -99,9 +99,9 @@ class MemFileSystem final : public FileSystem {
   // What a power loss leaves of each file's unsynced tail, as real disks do
   // (synced bytes always survive; directory entries as in SimulateCrash()):
   enum class TailLoss {
-    kDropAll,    // cut back to the synced length: SimulateCrash()
-    kKeepPages,  // the unsynced bytes up to a random 4 KiB page boundary survive
-    kZeroPage,   // ... and the page after them reads as zeros to its end
+    kDropAll,      // cut back to the synced length: SimulateCrash()
+    kKeepPages,    // the unsynced bytes up to a random 4 KiB page boundary survive
+    kZeroPage,     // ... and the page after them reads as zeros to its end
     kGarbagePage,  // ... or as random bytes
     kMixed,        // each file draws one of the above
   };
