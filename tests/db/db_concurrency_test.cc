@@ -140,9 +140,13 @@ TEST(DbConcurrencyTest, WritersReadersIteratorsAndFlushesAgree) {
   std::atomic<int> writers_running{kWriters};
   Failures failures;
 
+  // The writers start once the readers and the scanner run, so that they
+  // overlap (on two cores the writers could otherwise finish first).
+  std::atomic<int> readers_started{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kWriters; ++t) {
     threads.emplace_back([&, t] {
+      while (readers_started.load(std::memory_order_acquire) < 3) std::this_thread::yield();
       for (int round = 1; round <= kRounds && failures.count() == 0; ++round) {
         for (int j = 0; j < kKeysPerWriter;) {
           Status s;
@@ -166,10 +170,19 @@ TEST(DbConcurrencyTest, WritersReadersIteratorsAndFlushesAgree) {
     });
   }
   auto writing = [&] { return writers_running.load(std::memory_order_acquire) > 0; };
+  auto writes_done = [&] {
+    std::int64_t total = 0;
+    for (const auto& done : done_writes) total += done.load(std::memory_order_acquire);
+    return total;
+  };
+  // Reads and scans during which a write completed: the test is only worth
+  // something if readers really ran beside the writers.
+  std::atomic<std::int64_t> overlapped_reads{0}, overlapped_scans{0};
 
   // Get readers: never older than what a writer had finished before the Get.
   for (int r = 0; r < 2; ++r) {
     threads.emplace_back([&, r] {
+      readers_started.fetch_add(1, std::memory_order_release);
       std::mt19937 rng(static_cast<unsigned>(r) + 1);
       std::int64_t reads = 0;
       while ((writing() || reads < 100) && failures.count() == 0) {
@@ -179,7 +192,9 @@ TEST(DbConcurrencyTest, WritersReadersIteratorsAndFlushesAgree) {
         const std::int64_t done = done_writes[t].load(std::memory_order_acquire);
         const std::int64_t at_least = done / kKeysPerWriter + (done % kKeysPerWriter > j ? 1 : 0);
         std::string value;
+        const std::int64_t before = writes_done();
         Status s = db->Get({}, Key(t, j), &value);
+        if (writes_done() > before) overlapped_reads.fetch_add(1, std::memory_order_relaxed);
         if (s.IsNotFound()) {
           if (at_least > 0) failures.Add("Get " + Key(t, j) + ": NotFound after a write");
           continue;
@@ -200,11 +215,14 @@ TEST(DbConcurrencyTest, WritersReadersIteratorsAndFlushesAgree) {
 
   // Iterators and snapshots, with explicit flushes between.
   threads.emplace_back([&] {
+    readers_started.fetch_add(1, std::memory_order_release);
     int scans = 0;
     while ((writing() || scans < 3) && failures.count() == 0) {
       ++scans;
+      const std::int64_t before = writes_done();
       std::unique_ptr<Iterator> it = db->NewIterator({});
       CheckView(Scan(it.get()), &failures, "iterator");
+      if (writes_done() > before) overlapped_scans.fetch_add(1, std::memory_order_relaxed);
       if (!it->status().ok()) failures.Add("iterator: " + it->status().ToString());
 
       const Snapshot* snapshot = db->GetSnapshot();
@@ -239,6 +257,8 @@ TEST(DbConcurrencyTest, WritersReadersIteratorsAndFlushesAgree) {
 
   for (auto& thread : threads) thread.join();
   ASSERT_EQ(failures.count(), 0) << failures.Report();
+  EXPECT_GT(overlapped_reads.load(), 0) << "no Get ever ran while a write completed";
+  EXPECT_GT(overlapped_scans.load(), 0) << "no scan ever ran while a write completed";
   std::string arena_stats;
   ASSERT_TRUE(db->GetProperty("arenakv.memtable.arena-stats", &arena_stats));
   EXPECT_GE(test::ParseProperty(arena_stats)["released_arenas"], 3u)

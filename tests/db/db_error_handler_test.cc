@@ -195,5 +195,36 @@ TEST_F(DbErrorHandlerTest, ReadErrorsFailTheReadNotTheDb) {
   ASSERT_TRUE(db_->Put({}, "write", "ok").ok());
 }
 
+// A scan across tables whose read fails stops with the error (never skipping
+// the table and going on as if it were empty); a new iterator, or a Seek of
+// the same one, opens the table again and reads it all.
+TEST_F(DbErrorHandlerTest, IteratorStopsAtAReadErrorAndASeekReadsAgain) {
+  options_.block_cache_size = 0;
+  options_.disable_auto_compactions = true;
+  Open();
+  const std::string value(100, 'i');  // 300 keys: about ten 4 KiB data blocks
+  for (int round = 0; round < 3; ++round) {
+    Fill(round * 100, round * 100 + 100, value);
+    ASSERT_TRUE(db_->Flush().ok());
+  }
+  ASSERT_TRUE(db_->CompactRange(std::nullopt, std::nullopt).ok());  // one run at level 1
+  const int fault = fs_.AddFault({.op = Op::kRead, .file = ".sst", .skip = 3});
+  std::unique_ptr<Iterator> it = db_->NewIterator({});
+  int seen = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    ASSERT_EQ(it->key(), KeyFor(seen)) << "a key was skipped";
+    ++seen;
+  }
+  ASSERT_EQ(fs_.Fired(fault), 1);
+  EXPECT_TRUE(it->status().IsIOError()) << it->status().ToString();
+  EXPECT_LT(seen, 300);
+  it->SeekToFirst();
+  seen = 0;
+  for (; it->Valid(); it->Next()) ++seen;
+  EXPECT_TRUE(it->status().ok()) << it->status().ToString();
+  EXPECT_EQ(seen, 300);
+  EXPECT_EQ(test::ScanForward(db_.get()).size(), 300u);
+}
+
 }  // namespace
 }  // namespace arenakv
