@@ -279,3 +279,60 @@ TEST_F(MemTableConcurrencyTest, ReadersSeeStableSnapshotsAndSortedVersionsWhileW
 
 }  // namespace
 }  // namespace arenakv
+
+namespace arenakv {
+namespace {
+
+// The arena fills up while several writers insert: every Add either is
+// acknowledged and then fully there, or is refused with MemoryLimit and left
+// no trace (no entry, no half-linked node), whichever writer hit the wall.
+TEST(MemTableExhaustionTest, ConcurrentWritersHittingAFullArenaKeepExactlyTheAcknowledged) {
+  constexpr std::size_t kCapacity = 1 << 20;
+  constexpr int kThreads = 4;
+  MemTableRef table = MemTable::Create(kCapacity, kCapacity);
+  // (key, sequence) -> value of every acknowledged Add, per writer.
+  std::vector<std::map<std::pair<std::string, SequenceNumber>, std::string>> acked(kThreads);
+  std::vector<int> refused(kThreads, 0);
+  std::vector<std::thread> writers;
+  for (int t = 0; t < kThreads; ++t) {
+    writers.emplace_back([&, t] {
+      for (std::uint64_t i = 0; i < 200000 && refused[t] < 100; ++i) {
+        const SequenceNumber seq = i * kThreads + static_cast<std::uint64_t>(t) + 1;
+        const std::string key =
+            "key" + std::to_string(1000 + (i * 7 + static_cast<std::uint64_t>(t)) % 4000);
+        const std::string value(i % 3 == 0 ? 200 : 16, static_cast<char>('a' + t));
+        const Status s = table->Add(seq, EntryKind::kPut, key, value);
+        if (s.ok()) {
+          acked[t][{key, seq}] = value;
+        } else {
+          EXPECT_TRUE(s.IsMemoryLimit()) << s.ToString();
+          ++refused[t];
+        }
+      }
+    });
+  }
+  for (std::thread& w : writers) w.join();
+  std::map<std::pair<std::string, SequenceNumber>, std::string> all;
+  int total_refused = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    all.insert(acked[t].begin(), acked[t].end());
+    total_refused += refused[t];
+  }
+  ASSERT_GT(total_refused, 0) << "the arena never filled up";
+  EXPECT_EQ(table->num_entries(), all.size());
+  std::map<std::pair<std::string, SequenceNumber>, std::string> found;
+  MemTable::EntryIterator it(table);
+  for (it.SeekToFirst(); it.Valid(); it.Next()) {
+    found[{std::string(it.key()), it.sequence()}] = std::string(it.value());
+  }
+  EXPECT_EQ(found.size(), all.size());
+  EXPECT_TRUE(found == all) << "the table holds other versions than the acknowledged ones";
+  std::string value;
+  for (const auto& [key_seq, expected] : all) {
+    ASSERT_EQ(table->Get(key_seq.first, key_seq.second, &value), MemTable::LookupResult::kFound);
+    ASSERT_EQ(value, expected);
+  }
+}
+
+}  // namespace
+}  // namespace arenakv
