@@ -77,11 +77,12 @@ class LogReader {
 
  private:
   // What ReadFragment found besides a fragment of type 1..4 (or an unknown
-  // type, which ReadRecord reports).
+  // type, which ReadRecord reports). Above any type byte (0..255), so that no
+  // fragment's type reads as one of these.
   enum : unsigned {
-    kEof = kMaxLogRecordType + 1,  // end of file (or a read error in status_)
-    kBadFragment,                  // corrupt; already reported
-    kZeroRegion,                   // zero-filled space; *dropped bytes skipped
+    kEof = 0x100,  // end of file (or a read error in status_)
+    kBadFragment,  // corrupt; already reported
+    kZeroRegion,   // zero-filled space; *dropped bytes skipped
   };
 
   unsigned ReadFragment(std::string_view* fragment, std::size_t* dropped);

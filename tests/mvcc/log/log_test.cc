@@ -467,6 +467,28 @@ TEST(LogTest, UnknownFragmentTypeIsCorruption) {
   EXPECT_EQ(skipping.records, (std::vector<std::string>{"ok", "after"}));
 }
 
+// Types 5..7 once collided with the reader's own markers (end of file, bad
+// fragment, zero-filled space): a type-5 fragment ended the log silently, as
+// if it were a torn tail, and dropped every record after it (found by
+// tests/fuzz/log_reader_fuzz).
+TEST(LogTest, FragmentTypesPastTheKnownOnesAreCorruption) {
+  for (const unsigned type : {5u, 6u, 7u, 255u}) {
+    SCOPED_TRACE(type);
+    std::string contents;
+    AppendFragment(&contents, LogRecordType::kFull, "ok");
+    AppendFragment(&contents, static_cast<LogRecordType>(type), "future");
+    AppendFragment(&contents, LogRecordType::kFull, "after");
+    CountingReporter reporter;
+    const ReadResult strict = ReadLog(contents, &reporter);
+    EXPECT_TRUE(strict.status.IsCorruption()) << strict.status.ToString();
+    EXPECT_EQ(strict.records, (std::vector<std::string>{"ok"}));
+    EXPECT_EQ(reporter.reports, 1);
+    const ReadResult skipping = ReadLog(contents, nullptr, /*skip_corruption=*/true);
+    EXPECT_TRUE(skipping.status.ok());
+    EXPECT_EQ(skipping.records, (std::vector<std::string>{"ok", "after"}));
+  }
+}
+
 TEST(LogTest, ZeroFilledSpaceFollowedByRecordsIsCorruption) {
   StringSink sink;
   {
