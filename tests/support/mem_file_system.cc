@@ -191,12 +191,21 @@ Status MemFileSystem::AppendTo(std::uint64_t epoch, const std::string& path, Fil
   *written = 0;
   if (Status s = CheckOpen(epoch, path); !s.ok()) return s;
   if (write_error_) return Status::IOError(path + ": injected write error");
-  if (Status s = InjectedFault(Op::kAppend, path); !s.ok()) return s;
+  std::size_t keep = 0;
+  if (Status s = InjectedFault(Op::kAppend, path, &keep); !s.ok()) {
+    if (keep > 0) {
+      *written = std::min(keep, data.size());
+      file->data.append(data.substr(0, *written));
+      if (torn_file_.empty()) torn_file_ = BaseName(path);
+    }
+    return s;
+  }
   if (byte_budget_.has_value() && data.size() > *byte_budget_) {
     const std::size_t kept = static_cast<std::size_t>(*byte_budget_);
     file->data.append(data.substr(0, kept));
     *written = kept;
     byte_budget_ = 0;
+    if (torn_file_.empty()) torn_file_ = BaseName(path);
     return Status::IOError(path + ": injected torn write");
   }
   if (byte_budget_.has_value()) *byte_budget_ -= data.size();
@@ -426,6 +435,11 @@ void MemFileSystem::ClearFaults() {
   faults_.clear();
 }
 
+std::string MemFileSystem::TornFile() const {
+  std::lock_guard<std::mutex> guard(mu_);
+  return torn_file_;
+}
+
 int MemFileSystem::AddFault(FaultRule rule) {
   std::lock_guard<std::mutex> guard(mu_);
   faults_.push_back({std::move(rule), 0, 0});
@@ -444,7 +458,7 @@ int MemFileSystem::Seen(int id) const {
   return faults_[static_cast<std::size_t>(id)].seen;
 }
 
-Status MemFileSystem::InjectedFault(Op op, const std::string& path) {
+Status MemFileSystem::InjectedFault(Op op, const std::string& path, std::size_t* keep) {
   const std::string name = BaseName(Normalize(path));
   for (Fault& fault : faults_) {
     const FaultRule& rule = fault.rule;
@@ -452,6 +466,7 @@ Status MemFileSystem::InjectedFault(Op op, const std::string& path) {
     if (fault.seen++ < rule.skip) continue;
     if (rule.times >= 0 && fault.fired >= rule.times) continue;
     ++fault.fired;
+    if (keep != nullptr) *keep = rule.keep;
     return rule.error.ok() ? Status::IOError(path + ": injected fault") : rule.error;
   }
   return Status::OK();

@@ -110,6 +110,9 @@ class MemFileSystem final : public FileSystem {
   void SimulateCrash(TailLoss loss, std::uint64_t seed, std::string_view garbage_only_in = {});
   void InjectWriteError(bool enabled);
   void FailAfterBytes(std::uint64_t n);
+  // The name (no directory) of the file whose Append crossed FailAfterBytes'
+  // budget (the torn write); empty while none did.
+  std::string TornFile() const;
   void ClearFaults();
 
   enum class Op { kCreate, kAppend, kFlush, kSync, kRead, kRename, kRemove, kSyncDir };
@@ -119,6 +122,9 @@ class MemFileSystem final : public FileSystem {
     int skip = 0;      // matching calls that still succeed first
     int times = 1;     // failures dealt then; -1: every later matching call fails
     Status error = Status::IOError("injected fault");
+    // kAppend only: the failing Append first writes this many bytes of its
+    // data (a torn write; TornFile() names the file).
+    std::size_t keep = 0;
   };
   // Returns the rule's id, for Fired().
   int AddFault(FaultRule rule);
@@ -162,8 +168,9 @@ class MemFileSystem final : public FileSystem {
   Status FindFile(const std::string& path, FileRef* file) const;
   Status AppendTo(std::uint64_t epoch, const std::string& path, FileState* file,
                   std::string_view data, std::uint64_t* written);
-  // The error of the first fault rule that fires for `op` on `path`, or OK.
-  Status InjectedFault(Op op, const std::string& path);
+  // The error of the first fault rule that fires for `op` on `path`, or OK
+  // (*keep: the rule's keep, where asked for).
+  Status InjectedFault(Op op, const std::string& path, std::size_t* keep = nullptr);
 
   mutable std::mutex mu_;
   std::map<std::string, FileRef> files_;          // live: path -> file
@@ -175,6 +182,7 @@ class MemFileSystem final : public FileSystem {
   bool write_error_ = false;
   std::optional<std::uint64_t> byte_budget_;  // FailAfterBytes: bytes still allowed
   std::vector<Fault> faults_;                 // AddFault's rules, by id
+  std::string torn_file_;                     // TornFile()
 };
 
 }  // namespace arenakv
