@@ -18,6 +18,7 @@ export ARENAKV_ROOT JOBS
 
 ARENAKV_DEPS=(
   build-essential cmake ninja-build git python3 pkg-config clang clang-format clang-tidy
+  libclang-rt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev libxxhash-dev
   libcli11-dev librocksdb-dev libmimalloc-dev libjemalloc-dev liblz4-dev libzstd-dev
 )
