@@ -395,6 +395,30 @@ TEST_F(TableCompressionTest, BogusPayloadWithValidChecksumIsCorruption) {
   }
 }
 
+// A zstd frame whose header (magic number, frame header descriptor, window
+// descriptor) is damaged under a valid block checksum: Corruption, never a
+// crash or a wrong block.
+TEST_F(TableCompressionTest, DamagedZstdFrameHeaderIsCorruption) {
+  std::mt19937 rng(11);
+  const std::string raw = CompressibleValue(&rng, 4096);
+  std::uint32_t declared = 0;
+  std::string compressed;
+  CompressForTest(CompressionType::kZstd, raw, &declared, &compressed);
+  ASSERT_GT(compressed.size(), 6u);
+  const auto zstd = static_cast<std::uint8_t>(CompressionType::kZstd);
+  std::string contents;
+  for (std::size_t i = 0; i < 6; ++i) {
+    for (const unsigned char mask : {0x01, 0x80, 0xff}) {
+      SCOPED_TRACE("byte " + std::to_string(i) + " ^ " + std::to_string(mask));
+      std::string damaged = compressed;
+      damaged[i] = static_cast<char>(damaged[i] ^ static_cast<char>(mask));
+      const Status s = ReadHandBuiltBlock(Payload(declared, damaged), zstd, &contents);
+      EXPECT_TRUE(s.IsCorruption() || (s.ok() && contents == raw)) << s.ToString();
+      EXPECT_FALSE(s.ok() && i < 4) << "a damaged magic number decoded";
+    }
+  }
+}
+
 TEST_F(TableCompressionTest, UnknownTypeWithValidChecksumIsCorruption) {
   std::string contents;
   for (const std::uint8_t type : {3, 7, 0x80, 0xff}) {
