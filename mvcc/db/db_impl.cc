@@ -72,6 +72,17 @@ Status ValidateOptions(const Options& options) {
   if (options.max_manifest_file_size == 0) {
     return Status::InvalidArgument("max_manifest_file_size must be positive");
   }
+  if (options.wal_recovery_mode != WALRecoveryMode::kTolerateCorruptedTailRecords &&
+      options.wal_recovery_mode != WALRecoveryMode::kAbsoluteConsistency &&
+      options.wal_recovery_mode != WALRecoveryMode::kPointInTimeRecovery &&
+      options.wal_recovery_mode != WALRecoveryMode::kSkipAnyCorruptedRecords) {
+    return Status::InvalidArgument("unknown WALRecoveryMode");
+  }
+  if (options.max_bgerror_resume_count < 0 ||
+      options.bgerror_resume_retry_interval > std::uint64_t{3600} * 1000000) {
+    return Status::InvalidArgument(
+        "max_bgerror_resume_count must be >= 0, bgerror_resume_retry_interval at most an hour");
+  }
   if (options.block_size == 0 || options.block_restart_interval < 1 ||
       options.bloom_bits_per_key < 0) {
     return Status::InvalidArgument(
@@ -110,10 +121,21 @@ Status OpenDb(const Options& options, const std::string& path, bool read_only,
   Status s = ValidateOptions(options);
   if (!s.ok()) return s;
   if (path.empty()) return Status::InvalidArgument("empty DB path");
-  auto impl = std::make_unique<DBImpl>(options, path, read_only);
-  s = impl->OpenImpl();
-  if (s.ok()) *db = std::move(impl);
-  return s;
+  // A writer in another process may delete a log or table this read-only
+  // open was about to read (its manifest went stale meanwhile): try again on
+  // the newer files a few times before reporting the error. (Reading writes
+  // nothing, so a retry is harmless.)
+  const int attempts = read_only ? 4 : 1;
+  for (int attempt = 1;; ++attempt) {
+    auto impl = std::make_unique<DBImpl>(options, path, read_only);
+    s = impl->OpenImpl();
+    if (s.ok()) {
+      *db = std::move(impl);
+      return s;
+    }
+    if (attempt == attempts || s.IsInvalidArgument()) return s;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5 * attempt));
+  }
 }
 
 }  // namespace
@@ -180,6 +202,11 @@ Status DBImpl::Close() {
   // Writes made without the WAL exist only in the memtables: a clean close
   // writes them to tables, as RocksDB does (a crash still loses them).
   Status s = flush ? Flush() : Status::OK();
+  if (!flush) {
+    MutexLock lock(&mu_);
+    // A background error keeps them from a table: they are lost, say so.
+    if (unlogged_writes_ && !bg_error_.ok()) s = bg_error_;
+  }
   {
     MutexLock lock(&mu_);
     closed_ = true;
@@ -221,6 +248,11 @@ Status DBImpl::OpenImpl() {
     if (s.ok()) s = fs_->SyncDir(ParentDirectory(path_));
   }
   if (!s.ok()) return s;
+  // A directory without a DB is left as it is (no LOCK, no LOG) unless asked
+  // to create one; Recover checks again under the LOCK.
+  if (!options_.create_if_missing && !fs_->FileExists(CurrentFileName(path_))) {
+    return Status::InvalidArgument(path_ + " holds no DB (create_if_missing is false)");
+  }
   s = fs_->LockFile(LockFileName(path_), &lock_file_);
   if (!s.ok()) return s;
   // Without a LOG the DB still works; the operator loses the record.
@@ -281,22 +313,27 @@ Status DBImpl::NewMemTable(std::size_t need, MemTableRef* mem) {
 }
 
 Status DBImpl::NewLog(std::uint64_t* number) {
+  // The old WAL is synced before the new one exists: a synced write in the
+  // new WAL must never survive a crash that loses an earlier, unsynced write
+  // of the old one (recovery yields a prefix, never a hole), and every log
+  // but the newest is whole (replay treats a torn end there as damage).
+  if (log_file_ != nullptr) {
+    Status s = log_file_->Sync();
+    if (!s.ok()) {
+      SetBackgroundError(s, ErrorSeverity::kFatal);
+      return s;
+    }
+  }
   *number = versions_->NewFileNumber();
   std::unique_ptr<WritableFile> file;
   Status s = fs_->NewWritableFile(LogFileName(path_, *number), &file);
   // The new name must survive a machine crash before a synced write relies on it.
   if (s.ok()) s = fs_->SyncDir(path_);
-  if (!s.ok()) return s;
-  // The old WAL is synced before a write can reach the new one: a synced
-  // write in the new WAL must never survive a crash that loses an earlier,
-  // unsynced write of the old one (recovery yields a prefix, never a hole).
+  if (!s.ok()) {
+    (void)fs_->RemoveFile(LogFileName(path_, *number));
+    return s;  // nothing changed: the old WAL takes the writes
+  }
   if (log_file_ != nullptr) {
-    s = log_file_->Sync();
-    if (!s.ok()) {
-      (void)fs_->RemoveFile(LogFileName(path_, *number));
-      SetBackgroundError(s, ErrorSeverity::kFatal);
-      return s;
-    }
     log_.reset();
     s = log_file_->Close();
     if (!s.ok()) SetBackgroundError(s, ErrorSeverity::kFatal);

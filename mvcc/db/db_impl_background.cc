@@ -169,7 +169,9 @@ Status DBImpl::RunCompaction(const Compaction& c) {
   } else if (!s.IsBusy()) {
     SetBackgroundError(s, manifest_failed ? ErrorSeverity::kFatal : JobErrorSeverity(s));
   }
-  if (s.ok()) auto_resumes_ = 0;
+  // Only work that needed space proves there is some again (a trivial move
+  // writes nothing): NoSpace's automatic resumes start over.
+  if (s.ok() && !c.trivial_move) auto_resumes_ = 0;
   bg_cv_.SignalAll();
   return s;
 }

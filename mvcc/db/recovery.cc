@@ -13,6 +13,7 @@
 #include "mvcc/db/options_file.h"
 #include "mvcc/env/filename.h"
 #include "mvcc/log/log_reader.h"
+#include "mvcc/util/sync_point.h"
 
 namespace arenakv {
 
@@ -45,6 +46,8 @@ Status DBImpl::Recover() {
   }
   Status s = exists ? versions_->Recover(options_.paranoid_checks) : Status::OK();
   if (!s.ok()) return s;
+  // The manifest is read; the logs are not listed yet.
+  ARENAKV_SYNC_POINT("DBImpl::Recover:ManifestRead");
 
   // Every number already on disk is taken; WALs from the manifest's log
   // number on hold writes no table has yet.
@@ -189,6 +192,15 @@ Status DBImpl::ReplayLogs(const std::vector<std::uint64_t>& logs, VersionEdit* e
     mem.reset();
     return s;
   };
+  // A log after the last one holding anything is no evidence: an Open or a
+  // rotation that failed after creating its new log leaves it empty.
+  std::size_t last_with_data = 0;
+  for (std::size_t index = 0; index < logs.size(); ++index) {
+    std::uint64_t size = 0;
+    if (!fs_->GetFileSize(LogFileName(path_, logs[index]), &size).ok() || size > 0) {
+      last_with_data = index;
+    }
+  }
   for (std::size_t index = 0; index < logs.size(); ++index) {
     const std::string path = LogFileName(path_, logs[index]);
     std::unique_ptr<SequentialFile> file;
@@ -286,13 +298,13 @@ Status DBImpl::ReplayLogs(const std::vector<std::uint64_t>& logs, VersionEdit* e
       if (mode == WALRecoveryMode::kAbsoluteConsistency) {
         return damage(reader.last_record_end(), "incomplete record at the end of the log");
       }
-      if (mode == WALRecoveryMode::kPointInTimeRecovery && index + 1 < logs.size()) {
-        // Every log but the last was synced whole before the next one began:
-        // an incomplete end here is lost data, not a torn append.
+      if (mode == WALRecoveryMode::kPointInTimeRecovery && index < last_with_data) {
+        // Every log but the last was synced whole before the next one took a
+        // write: an incomplete end here is lost data, not a torn append.
         (void)damage(reader.last_record_end(), "incomplete record at the end of a log");
         break;
       }
-      if (mode == WALRecoveryMode::kTolerateCorruptedTailRecords && index + 1 < logs.size()) {
+      if (mode == WALRecoveryMode::kTolerateCorruptedTailRecords && index < last_with_data) {
         return damage(reader.last_record_end(), "incomplete record at the end of a log");
       }
       recovery_.torn_tail_bytes += torn;

@@ -8,6 +8,18 @@ SyncPoint* SyncPoint::Get() {
   return &instance;
 }
 
+void SyncPoint::EnableProcessing() {
+  enabled_.store(true, std::memory_order_release);
+  sync_point_internal::enabled.store(true, std::memory_order_release);
+}
+
+void SyncPoint::DisableProcessing() {
+  enabled_.store(false, std::memory_order_release);
+  sync_point_internal::enabled.store(false, std::memory_order_release);
+  MutexLock lock(&mu_);
+  cv_.SignalAll();
+}
+
 void SyncPoint::LoadDependency(
     const std::vector<std::pair<std::string, std::string>>& dependencies) {
   MutexLock lock(&mu_);

@@ -137,6 +137,20 @@ TEST_F(DbErrorHandlerTest, AutomaticResumeGivesUpAfterItsCountThenResumeWorks) {
   ASSERT_TRUE(db_->Put({}, "more", "e").ok());
 }
 
+// Writes made without the WAL that a background error keeps from a table are
+// lost at Close: Close says so (it returned OK before).
+TEST_F(DbErrorHandlerTest, CloseReportsUnloggedWritesABackgroundErrorKeptFromATable) {
+  options_.max_bgerror_resume_count = 0;
+  Open();
+  WriteOptions unlogged;
+  unlogged.disable_wal = true;
+  ASSERT_TRUE(db_->Put(unlogged, "k", "v").ok());
+  fs_.AddFault({.op = Op::kAppend, .file = ".sst", .times = -1, .error = Status::NoSpace("full")});
+  EXPECT_TRUE(db_->Flush().IsNoSpace());
+  Status s = db_->Close();
+  EXPECT_TRUE(s.IsNoSpace()) << s.ToString();
+}
+
 TEST_F(DbErrorHandlerTest, CompactionOutputFailureIsRetryable) {
   options_.disable_auto_compactions = true;
   Open();

@@ -478,6 +478,17 @@ TEST_F(DbRecoveryTest, TablesWithoutCurrentAreCorruptionAndStayOnDisk) {
   EXPECT_EQ(FilesWithSuffix(&fs_, kDir, ".sst"), tables);
 }
 
+// Without create_if_missing, a directory holding no DB is left as it was:
+// no LOCK, no LOG.
+TEST_F(DbRecoveryTest, OpeningADirectoryWithoutADbCreatesNothingThere) {
+  ASSERT_TRUE(fs_.CreateDirIfMissing(kDir).ok());
+  options_.create_if_missing = false;
+  EXPECT_TRUE(TryOpen().IsInvalidArgument());
+  std::vector<std::string> names;
+  ASSERT_TRUE(fs_.GetChildren(kDir, &names).ok());
+  EXPECT_TRUE(names.empty()) << names.front();
+}
+
 TEST_F(DbRecoveryTest, SyncWithDisableWalIsInvalidArgument) {
   Open();
   WriteOptions wo;

@@ -193,5 +193,24 @@ TEST(SyncPointTest, DependencyOrdersTwoThreads) {
   EXPECT_EQ(order, (std::vector<int>{1, 2}));
 }
 
+// DisableProcessing lets a thread waiting at a point go on (a test that
+// gives up must not leave a DB thread parked).
+TEST(SyncPointTest, DisablingProcessingReleasesWaiters) {
+  SyncPoint* sp = SyncPoint::Get();
+  sp->LoadDependency({{"test:never", "test:waiting"}});
+  sp->EnableProcessing();
+  std::atomic<bool> entered{false}, passed{false};
+  std::thread waiter([&] {
+    entered = true;
+    ARENAKV_SYNC_POINT("test:waiting");
+    passed = true;
+  });
+  ASSERT_TRUE(WaitFor([&] { return entered.load(); }));
+  sp->DisableProcessing();
+  waiter.join();  // hangs (and the test times out) if the waiter stays parked
+  EXPECT_TRUE(passed.load());
+  sp->ClearAll();
+}
+
 }  // namespace
 }  // namespace arenakv

@@ -431,6 +431,31 @@ TEST_F(DbWalSequenceTest, IncompleteEndOfAnEarlierLogIsNotATornTail) {
   EXPECT_EQ(Get("x" + std::to_string(kRecords + 1)), "NOT_FOUND");
 }
 
+// A failed Open (or rotation) can leave an empty newer log after one that
+// ends torn: the torn one is still the last holding anything, so its tail
+// is a torn tail, not damage. (Tolerate-tail refused this DB before.)
+TEST_F(DbWalSequenceTest, EmptyLogsAfterATornOneDoNotMakeItsTailDamage) {
+  Image image;
+  std::string log;
+  std::vector<LogPlacement> placement;
+  Build(&image, &log, &placement);
+  image[log].resize(placement.back().end - 5);
+  Restore(image, &fs_, kDir);
+  WriteLog(kExtraLog, {});
+  const Image torn = Capture(&fs_, kDir);
+  for (WALRecoveryMode mode :
+       {WALRecoveryMode::kTolerateCorruptedTailRecords, WALRecoveryMode::kPointInTimeRecovery}) {
+    db_.reset();
+    Restore(torn, &fs_, kDir);
+    options_.wal_recovery_mode = mode;
+    Open();
+    ExpectOnlyFirst(kRecords - 1);
+    EXPECT_EQ(StoppedAt(db_.get()), "-");
+    EXPECT_EQ(Recovery(db_.get()).at("torn_tail_bytes"),
+              placement.back().end - 5 - placement[kRecords - 2].end);
+  }
+}
+
 // A record whose checksum holds but whose batch does not decode.
 TEST_F(DbWalSequenceTest, UndecodableBatch) {
   Image image;
@@ -466,6 +491,13 @@ TEST_F(DbWalSequenceTest, UndecodableBatch) {
 
 // Writes without the WAL take sequence numbers the WAL never sees; the next
 // logged write marks the jump, so replay does not take it for a lost record.
+TEST_F(DbWalRecoveryTest, UnknownRecoveryModeIsInvalidArgument) {
+  options_.wal_recovery_mode = static_cast<WALRecoveryMode>(9);
+  EXPECT_TRUE(TryOpen().IsInvalidArgument());
+  std::unique_ptr<DB> db;
+  EXPECT_TRUE(DB::OpenForReadOnly(options_, kDir, &db).IsInvalidArgument());
+}
+
 TEST_F(DbWalRecoveryTest, UnloggedWritesBetweenLoggedOnesAreNoGap) {
   Open();
   WriteOptions unlogged;

@@ -17,6 +17,23 @@
 namespace arenakv::kvctl {
 namespace {
 
+// A recovery that dropped damaged WAL records is said on stderr: what kvctl
+// shows is then the DB as of before the damage.
+void WarnAboutDroppedRecords(DB* db) {
+  std::string report;
+  if (!db->GetProperty("arenakv.recovery", &report)) return;
+  auto field = [&report](const std::string& name) {
+    const std::size_t at = report.find(name + ": ");
+    if (at == std::string::npos) return std::string();
+    const std::size_t start = at + name.size() + 2;
+    return report.substr(start, report.find('\n', start) - start);
+  };
+  const std::string dropped = field("dropped_records");
+  if (dropped.empty() || dropped == "0") return;
+  std::cerr << "kvctl: warning: recovery dropped " << dropped << " damaged WAL record(s) ("
+            << field("dropped_bytes") << " bytes); stopped at: " << field("stopped_at") << "\n";
+}
+
 enum class OpenMode {
   kReadOnly,  // get, scan, stats: DB::OpenForReadOnly, no LOCK, nothing written
   kWrite,     // compact: the DB must exist
@@ -36,7 +53,10 @@ int OpenDb(const CommandLine& line, OpenMode mode, std::unique_ptr<DB>* db) {
   options.disable_auto_compactions = true;
   const Status s = mode == OpenMode::kReadOnly ? DB::OpenForReadOnly(options, line.db, db)
                                                : DB::Open(options, line.db, db);
-  if (s.ok()) return kExitOk;
+  if (s.ok()) {
+    WarnAboutDroppedRecords(db->get());
+    return kExitOk;
+  }
   FileSystem* fs = FileSystem::Default();
   if (mode != OpenMode::kCreate && s.IsInvalidArgument() &&
       !fs->FileExists(CurrentFileName(line.db))) {

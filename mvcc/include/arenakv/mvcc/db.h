@@ -191,8 +191,8 @@ class DB {
   // when this Open ran, never anything later. Put, Delete, Write, Flush and
   // CompactRange return NotSupported; reads, snapshots, iterators, GetProperty
   // and VerifyChecksum work. InvalidArgument if there is no DB at `path`.
-  // (A writer in another process may delete tables this DB has not opened
-  // yet; reads of them then fail with IOError. Reopen to catch up.)
+  // If a writer deletes a file this open was about to read, it starts again
+  // on the newer files (up to four times).
   static Status OpenForReadOnly(const Options& options, const std::string& path,
                                 std::unique_ptr<DB>* db);
 
