@@ -229,18 +229,14 @@ Status DBImpl::Close() {
 }
 
 Status DBImpl::OpenImpl() {
-  if (read_only_) {
-    Status s = fs_->CheckDirectory(path_);
-    if (s.IsNotFound()) return Status::InvalidArgument(path_ + " does not exist");
-    if (s.IsInvalidArgument()) return Status::InvalidArgument(path_ + " is not a directory");
-    if (!s.ok()) return s;
-    return Recover();  // no LOCK, no LOG, no background threads
-  }
+  const bool create = options_.create_if_missing && !read_only_;  // read-only creates nothing
   Status s = fs_->CheckDirectory(path_);
   if (s.IsInvalidArgument()) return Status::InvalidArgument(path_ + " is not a directory");
   if (s.IsNotFound()) {
-    if (!options_.create_if_missing) {
-      return Status::InvalidArgument(path_ + " does not exist (create_if_missing is false)");
+    if (!create) {
+      std::string what = path_ + " does not exist";
+      if (!read_only_) what += " (create_if_missing is false)";
+      return Status::InvalidArgument(what);
     }
     s = fs_->CreateDirIfMissing(path_);
     // The new directory's name must survive a crash before any file in it
@@ -248,6 +244,7 @@ Status DBImpl::OpenImpl() {
     if (s.ok()) s = fs_->SyncDir(ParentDirectory(path_));
   }
   if (!s.ok()) return s;
+  if (read_only_) return Recover();  // no LOCK, no LOG, no background threads
   // A directory without a DB is left as it is (no LOCK, no LOG) unless asked
   // to create one; Recover checks again under the LOCK.
   if (!options_.create_if_missing && !fs_->FileExists(CurrentFileName(path_))) {
