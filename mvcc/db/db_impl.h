@@ -97,6 +97,10 @@ std::string_view WalRecoveryModeName(WALRecoveryMode mode);
 
 class DBImpl final : public DB {
  public:
+  // Links in a memtable reach 16 GiB of its arena (CompactRefs::kSpan); stay
+  // well below that.
+  static constexpr std::size_t kMaxMemTableCapacity = std::size_t{8} << 30;
+
   DBImpl(const Options& options, std::string path, bool read_only);
   ~DBImpl() override;
 
