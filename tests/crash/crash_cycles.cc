@@ -31,7 +31,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -46,6 +45,7 @@
 
 #include "arenakv/mvcc/db.h"
 #include "tests/support/mem_file_system.h"
+#include "tests/support/pipe_io.h"
 
 namespace arenakv {
 namespace {
@@ -210,20 +210,7 @@ struct Ack {
   _exit(5);
 }
 
-bool ReadAck(int fd, Ack* ack) {
-  std::size_t got = 0;
-  auto* bytes = reinterpret_cast<char*>(ack);
-  while (got < sizeof(*ack)) {
-    const ssize_t n = ::read(fd, bytes + got, sizeof(*ack) - got);
-    if (n == 0) return false;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    got += static_cast<std::size_t>(n);
-  }
-  return true;
-}
+bool ReadAck(int fd, Ack* ack) { return test::ReadFully(fd, ack, sizeof(*ack)); }
 
 void Record(const Ack& ack, std::vector<ThreadProgress>* threads, Totals* totals) {
   ThreadProgress& p = (*threads)[static_cast<std::size_t>(ack.thread)];

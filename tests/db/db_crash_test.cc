@@ -17,7 +17,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -27,6 +26,7 @@
 #include "arenakv/mvcc/db.h"
 #include "gtest/gtest.h"
 #include "tests/support/db_test_util.h"
+#include "tests/support/pipe_io.h"
 
 namespace arenakv {
 namespace {
@@ -61,20 +61,7 @@ struct Ack {
 }
 
 // Reads exactly one Ack; false at end of file.
-bool ReadAck(int fd, Ack* ack) {
-  std::size_t got = 0;
-  auto* bytes = reinterpret_cast<char*>(ack);
-  while (got < sizeof(*ack)) {
-    const ssize_t n = ::read(fd, bytes + got, sizeof(*ack) - got);
-    if (n == 0) return false;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    got += static_cast<std::size_t>(n);
-  }
-  return true;
-}
+bool ReadAck(int fd, Ack* ack) { return test::ReadFully(fd, ack, sizeof(*ack)); }
 
 TEST(DbCrashTest, KillNineKeepsAcknowledgedSyncedWritesAsAPrefix) {
   test::TempDir dir;

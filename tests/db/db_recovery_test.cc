@@ -36,33 +36,9 @@ using test::Restore;
 using test::ScanForward;
 using test::WriteChain;
 
-constexpr const char* kDir = "/db";
+constexpr const char* kDir = test::kMemDbDir;
 
-class DbRecoveryTest : public ::testing::Test {
- protected:
-  DbRecoveryTest() { options_.file_system = &fs_; }
-
-  Status TryOpen() {
-    db_.reset();
-    return DB::Open(options_, kDir, &db_);
-  }
-  void Open() {
-    Status s = TryOpen();
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
-  // A power loss: the DB object dies after its files were cut to what was
-  // synced (its destructor sees only IOErrors and must cope).
-  void Crash() {
-    fs_.SimulateCrash();
-    db_.reset();
-  }
-  // The value, "NOT_FOUND", or the error.
-  std::string Get(std::string_view key) { return test::GetOrNotFound(db_.get(), key); }
-
-  MemFileSystem fs_;  // outlives db_
-  Options options_;
-  std::unique_ptr<DB> db_;
-};
+class DbRecoveryTest : public test::MemDbTest {};
 
 TEST_F(DbRecoveryTest, ReopenCyclesKeepEveryWriteAndKeepSequencesGrowing) {
   Open();

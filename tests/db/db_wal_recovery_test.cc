@@ -33,7 +33,7 @@ using test::PutBatchSize;
 using test::Restore;
 using test::ScanForward;
 
-constexpr const char* kDir = "/db";
+constexpr const char* kDir = test::kMemDbDir;
 
 // "arenakv.recovery" as numbers (stopped_at, a text, reads as 0).
 std::map<std::string, std::uint64_t> Recovery(DB* db) {
@@ -51,31 +51,7 @@ std::string StoppedAt(DB* db) {
   return text.substr(start, text.find('\n', start) - start);
 }
 
-class DbWalRecoveryTest : public ::testing::Test {
- protected:
-  DbWalRecoveryTest() { options_.file_system = &fs_; }
-
-  Status TryOpen() {
-    db_.reset();
-    return DB::Open(options_, kDir, &db_);
-  }
-  void Open() {
-    Status s = TryOpen();
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
-  // A power loss: the DB object dies after its files were cut to what was
-  // synced (its destructor sees only IOErrors and must cope).
-  void Crash() {
-    fs_.SimulateCrash();
-    db_.reset();
-  }
-  // The value, "NOT_FOUND", or the error.
-  std::string Get(std::string_view key) { return test::GetOrNotFound(db_.get(), key); }
-
-  MemFileSystem fs_;  // outlives db_
-  Options options_;
-  std::unique_ptr<DB> db_;
-};
+class DbWalRecoveryTest : public test::MemDbTest {};
 
 // The WAL cut at every byte of its last records (a crash during an append):
 // Open succeeds and yields exactly the records whose bytes all reached the

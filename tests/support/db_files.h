@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Test helpers for the files of a DB directory: an image of every file (to
-// damage one and restore the rest on a fresh file system), and where the
-// records of a WAL lie (docs/FORMATS.md "Write-ahead log").
+// damage one and restore the rest on a fresh file system), where the records
+// of a WAL lie (docs/FORMATS.md "Write-ahead log"), and MemDbTest, a fixture
+// with a DB on a MemFileSystem.
 #ifndef ARENAKV_TESTS_SUPPORT_DB_FILES_H_
 #define ARENAKV_TESTS_SUPPORT_DB_FILES_H_
 
@@ -9,13 +10,16 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "arenakv/mvcc/db.h"
 #include "arenakv/mvcc/file_system.h"
 #include "gtest/gtest.h"
 #include "tests/support/db_test_util.h"
+#include "tests/support/mem_file_system.h"
 
 namespace arenakv::test {
 
@@ -108,6 +112,36 @@ inline std::size_t VarintLength(std::uint64_t v) {
 inline std::size_t PutBatchSize(std::size_t key, std::size_t value) {
   return 12 + 1 + VarintLength(key) + key + VarintLength(value) + value;
 }
+
+// A DB at kMemDbDir on a fresh MemFileSystem, for the recovery suites:
+// TryOpen/Open (re)open it with options_, Crash is a power loss under it.
+inline constexpr const char* kMemDbDir = "/db";
+
+class MemDbTest : public ::testing::Test {
+ protected:
+  MemDbTest() { options_.file_system = &fs_; }
+
+  Status TryOpen() {
+    db_.reset();
+    return DB::Open(options_, kMemDbDir, &db_);
+  }
+  void Open() {
+    Status s = TryOpen();
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  // A power loss: the DB object dies after its files were cut to what was
+  // synced (its destructor sees only IOErrors and must cope).
+  void Crash() {
+    fs_.SimulateCrash();
+    db_.reset();
+  }
+  // The value, "NOT_FOUND", or the error.
+  std::string Get(std::string_view key) { return test::GetOrNotFound(db_.get(), key); }
+
+  MemFileSystem fs_;  // outlives db_
+  Options options_;
+  std::unique_ptr<DB> db_;
+};
 
 }  // namespace arenakv::test
 
