@@ -51,22 +51,8 @@ using fuzz::Printable;
 constexpr const char* kDbPath = "/db";
 constexpr std::size_t kMaxSnapshots = 4;
 
-enum Op : std::uint8_t {
-  kPut,
-  kDelete,
-  kBatch,
-  kBulkLoad,
-  kGetSnapshot,
-  kReleaseSnapshot,
-  kGet,
-  kScanForward,
-  kScanBackward,
-  kWalk,
-  kFlush,
-  kCompactRange,
-  kReopen,
-  kNumOps,
-};
+using Op = fuzz::DbOp;
+using enum fuzz::DbOp;
 
 class DbOpsFuzzer {
  public:

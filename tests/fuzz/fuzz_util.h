@@ -127,6 +127,25 @@ inline std::string Printable(std::string_view bytes) {
   return out + "'";
 }
 
+// db_ops_fuzz's opcodes: an input byte modulo kNumOps picks the next DB
+// call. make_seeds.cc writes its seed programs with the same values.
+enum DbOp : std::uint8_t {
+  kPut,
+  kDelete,
+  kBatch,
+  kBulkLoad,
+  kGetSnapshot,
+  kReleaseSnapshot,
+  kGet,
+  kScanForward,
+  kScanBackward,
+  kWalk,
+  kFlush,
+  kCompactRange,
+  kReopen,
+  kNumOps,
+};
+
 }  // namespace arenakv::fuzz
 
 #endif  // ARENAKV_TESTS_FUZZ_FUZZ_UTIL_H_

@@ -214,22 +214,7 @@ class Program {
   std::string bytes_;
 };
 
-// The opcodes of db_ops_fuzz.cc's Op.
-enum : std::uint8_t {
-  kPut,
-  kDelete,
-  kBatch,
-  kBulkLoad,
-  kGetSnapshot,
-  kReleaseSnapshot,
-  kGet,
-  kScanForward,
-  kScanBackward,
-  kWalk,
-  kFlush,
-  kCompactRange,
-  kReopen,
-};
+using enum fuzz::DbOp;  // the opcodes db_ops_fuzz reads
 
 void DbOpsSeeds() {
   using P = Program;
