@@ -21,6 +21,8 @@
 #include <string_view>
 #include <utility>
 
+#include "tests/support/string_files.h"
+
 // Aborts with `what` and the failed condition when `cond` is false: a finding.
 #define FUZZ_CHECK(cond, what)                                                              \
   do {                                                                                      \
@@ -33,62 +35,10 @@
 
 namespace arenakv::fuzz {
 
-// Reads a std::string front to back, in pieces of the reader's choosing.
-class StringSequentialFile final : public SequentialFile {
- public:
-  explicit StringSequentialFile(std::string_view contents) : contents_(contents) {}
-  Status Read(std::size_t n, std::string_view* result, char* scratch) override {
-    const std::size_t len = std::min(n, contents_.size() - offset_);
-    std::memcpy(scratch, contents_.data() + offset_, len);
-    offset_ += len;
-    *result = std::string_view(scratch, len);
-    return Status::OK();
-  }
-  Status Skip(std::uint64_t n) override {
-    offset_ += static_cast<std::size_t>(std::min<std::uint64_t>(n, contents_.size() - offset_));
-    return Status::OK();
-  }
-
- private:
-  std::string contents_;
-  std::size_t offset_ = 0;
-};
-
-// Serves reads at any offset from a std::string. Copies into scratch (as a
-// real file does), so ASan sees a read past what the reader asked for.
-class StringRandomAccessFile final : public RandomAccessFile {
- public:
-  explicit StringRandomAccessFile(std::string_view contents) : contents_(contents) {}
-  Status Read(std::uint64_t offset, std::size_t n, std::string_view* result,
-              char* scratch) const override {
-    if (offset > contents_.size()) {
-      *result = {};
-      return Status::OK();
-    }
-    const std::size_t len = std::min<std::uint64_t>(n, contents_.size() - offset);
-    std::memcpy(scratch, contents_.data() + offset, len);
-    *result = std::string_view(scratch, len);
-    return Status::OK();
-  }
-
- private:
-  std::string contents_;
-};
-
-// Appends to a std::string.
-class StringWritableFile final : public WritableFile {
- public:
-  Status Append(std::string_view data) override {
-    contents.append(data);
-    return Status::OK();
-  }
-  Status Flush() override { return Status::OK(); }
-  Status Sync() override { return Status::OK(); }
-  Status Close() override { return Status::OK(); }
-  std::uint64_t Size() const override { return contents.size(); }
-
-  std::string contents;
-};
+// The string-backed files (tests/support/string_files.h), in this namespace.
+using test::StringRandomAccessFile;
+using test::StringSequentialFile;
+using test::StringWritableFile;
 
 // Consumes a fuzz input from the front; past the end every read gives 0 / "".
 class InputCursor {

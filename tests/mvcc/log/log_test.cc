@@ -14,48 +14,13 @@
 #include "mvcc/log/log_writer.h"
 #include "mvcc/util/checksum.h"
 #include "mvcc/util/coding.h"
+#include "tests/support/string_files.h"
 
 namespace arenakv {
 namespace {
 
-// A WritableFile appending to a std::string.
-class StringSink : public WritableFile {
- public:
-  Status Append(std::string_view data) override {
-    contents.append(data);
-    return Status::OK();
-  }
-  Status Flush() override { return Status::OK(); }
-  Status Sync() override { return Status::OK(); }
-  Status Close() override { return Status::OK(); }
-  std::uint64_t Size() const override { return contents.size(); }
-
-  std::string contents;
-};
-
-// A SequentialFile reading a std::string; optionally fails every read.
-class StringSource : public SequentialFile {
- public:
-  explicit StringSource(std::string contents) : contents_(std::move(contents)) {}
-  Status Read(std::size_t n, std::string_view* result, char* scratch) override {
-    if (fail_reads) return Status::IOError("injected read error");
-    n = std::min(n, contents_.size() - position_);
-    std::memcpy(scratch, contents_.data() + position_, n);
-    position_ += n;
-    *result = std::string_view(scratch, n);
-    return Status::OK();
-  }
-  Status Skip(std::uint64_t n) override {
-    position_ += static_cast<std::size_t>(std::min<std::uint64_t>(n, contents_.size() - position_));
-    return Status::OK();
-  }
-
-  bool fail_reads = false;
-
- private:
-  std::string contents_;
-  std::size_t position_ = 0;
-};
+using StringSink = test::StringWritableFile;
+using StringSource = test::StringSequentialFile;
 
 class CountingReporter : public LogReader::Reporter {
  public:
