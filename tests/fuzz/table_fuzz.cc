@@ -128,11 +128,13 @@ void FuzzTable(std::string_view input) {
 }
 
 // Through a block cache: the first scan fills it, the second reads from it and
-// must see the same.
+// must see the same. The cache lives for one input: one kept across inputs
+// would hold memory between runs, and libFuzzer then runs a full leak scan
+// after every input (it was 85% of the time, at about 800 inputs/s).
 void FuzzTableCached(std::string_view input) {
-  static BlockCache* const cache = new BlockCache(1 << 20);  // table ids keep inputs apart
+  BlockCache cache(1 << 20, /*shard_bits=*/0);
   std::unique_ptr<Table> table;
-  const Status s = OpenTable(input, cache, &table);
+  const Status s = OpenTable(input, &cache, &table);
   CheckStatus(s, "Open (cached)");
   if (!s.ok()) return;
   std::unique_ptr<InternalIterator> iter = table->NewIterator(/*verify_checksums=*/true);
