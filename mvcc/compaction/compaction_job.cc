@@ -51,7 +51,7 @@ Status CompactionJob::Run(VersionEdit* edit, std::vector<TableFileRef>* added) {
 Status CompactionJob::Merge() {
   std::vector<std::unique_ptr<InternalIterator>> children;
   if (c_.level == 0) {
-    for (const TableFileRef& f : c_.inputs) children.push_back(f->table().NewIterator(true));
+    for (const TableFileRef& f : c_.inputs) children.push_back(f->NewIterator(true));
   } else {
     children.push_back(NewLevelIterator(c_.inputs, /*verify_checksums=*/true));
   }

@@ -62,8 +62,13 @@ DBImpl::DBImpl(const Options& options, std::string path, bool read_only)
   table_options.block_size = options_.block_size;
   table_options.block_restart_interval = options_.block_restart_interval;
   table_options.bloom_bits_per_key = options_.bloom_bits_per_key;
+  const std::size_t table_cache_capacity =
+      options_.max_open_files == -1
+          ? 0
+          : static_cast<std::size_t>(options_.max_open_files - kReservedOpenFiles);
   versions_ = std::make_unique<VersionSet>(path_, fs_, table_options, cache_.get(),
-                                           options_.max_manifest_file_size);
+                                           options_.max_manifest_file_size, table_cache_capacity,
+                                           options_.paranoid_checks);
   picker_ = std::make_unique<CompactionPicker>(options_);
 }
 

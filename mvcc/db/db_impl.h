@@ -100,6 +100,11 @@ class DBImpl final : public DB {
   // Links in a memtable reach 16 GiB of its arena (CompactRefs::kSpan); stay
   // well below that.
   static constexpr std::size_t kMaxMemTableCapacity = std::size_t{8} << 30;
+  // Options::max_open_files: descriptors kept for files other than table
+  // readers (WAL, manifest, LOG, LOCK, outputs being written), and the
+  // smallest bounded value accepted.
+  static constexpr int kReservedOpenFiles = 10;
+  static constexpr int kMinMaxOpenFiles = 20;
 
   DBImpl(const Options& options, std::string path, bool read_only);
   ~DBImpl() override;

@@ -53,9 +53,23 @@ bool DBImpl::GetProperty(std::string_view name, std::string* value) {
     std::uint64_t total = v->mem->num_entries();
     for (const MemTableRef& mem : v->imm) total += mem->num_entries();
     for (const auto& level : v->version->levels) {
-      for (const TableFileRef& f : level) total += f->table().properties().num_entries;
+      for (const TableFileRef& f : level) total += f->NumEntries();
     }
     *value = std::to_string(total);
+    return true;
+  }
+  if (name == "arenakv.table-cache") {
+    // Open table readers: the cache's, or every file's when none is kept.
+    const TableCache* cache = versions_->table_cache();
+    if (cache == nullptr) {
+      *value = "capacity: unlimited\nopen: " + std::to_string(v->version->NumFiles()) +
+               "\nopens: 0\nevictions: 0\n";
+    } else {
+      *value = "capacity: " + std::to_string(cache->capacity()) +
+               "\nopen: " + std::to_string(cache->size()) +
+               "\nopens: " + std::to_string(cache->opens()) +
+               "\nevictions: " + std::to_string(cache->evictions()) + "\n";
+    }
     return true;
   }
   if (name == "arenakv.recovery") {

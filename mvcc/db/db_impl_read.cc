@@ -69,8 +69,11 @@ Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string
   // Tables: level 0 newest first (its files overlap), then at most one file
   // per deeper level, each level older than the one above it.
   auto from_table = [&](const TableFile& f, Status* s) {
+    std::shared_ptr<const Table> table;
+    *s = f.GetTable(&table);
+    if (!s->ok()) return true;
     Table::GetResult result;
-    *s = f.table().Get(key, sequence, options.verify_checksums, &result, value);
+    *s = table->Get(key, sequence, options.verify_checksums, &result, value);
     if (!s->ok()) return true;
     if (result == Table::GetResult::kDeleted) *s = Status::NotFound();
     return result != Table::GetResult::kNotPresent;
@@ -93,7 +96,7 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
   children.push_back(NewMemTableIterator(v->mem));
   for (const MemTableRef& mem : v->imm) children.push_back(NewMemTableIterator(mem));
   for (const TableFileRef& f : v->version->levels[0]) {
-    children.push_back(f->table().NewIterator(options.verify_checksums));
+    children.push_back(f->NewIterator(options.verify_checksums));
   }
   for (int level = 1; level < kNumLevels; ++level) {
     if (v->version->levels[level].empty()) continue;
@@ -108,7 +111,9 @@ Status DBImpl::VerifyChecksum() {
   const VersionRef version = view()->version;  // keeps every file alive
   for (const auto& level : version->levels) {
     for (const TableFileRef& f : level) {
-      Status s = f->table().VerifyAll();
+      std::shared_ptr<const Table> table;
+      Status s = f->GetTable(&table);
+      if (s.ok()) s = table->VerifyAll();
       if (!s.ok()) {
         return s.IsCorruption()
                    ? Status::Corruption(TableFileName(path_, f->meta().number) + ": " + s.message())

@@ -26,6 +26,10 @@ Status ValidateOptions(const Options& options) {
   if (options.max_background_jobs < 1) {
     return Status::InvalidArgument("max_background_jobs must be at least 1");
   }
+  if (options.max_open_files != -1 && options.max_open_files < DBImpl::kMinMaxOpenFiles) {
+    return Status::InvalidArgument("max_open_files must be -1 (no limit) or at least " +
+                                   std::to_string(DBImpl::kMinMaxOpenFiles));
+  }
   if (options.max_manifest_file_size == 0) {
     return Status::InvalidArgument("max_manifest_file_size must be positive");
   }

@@ -115,6 +115,7 @@ const std::vector<Field>& Fields() {
       MakeField("write_buffer_size", &Options::write_buffer_size),
       MakeField("max_write_buffer_number", &Options::max_write_buffer_number),
       MakeField("block_cache_size", &Options::block_cache_size),
+      MakeField("max_open_files", &Options::max_open_files),
       MakeField("max_key_size", &Options::max_key_size),
       MakeField("max_value_size", &Options::max_value_size),
       MakeField("max_background_jobs", &Options::max_background_jobs),

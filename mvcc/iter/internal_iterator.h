@@ -12,7 +12,9 @@
 
 #include <arenakv/mvcc/status.h>
 
+#include <memory>
 #include <string_view>
+#include <utility>
 
 namespace arenakv {
 
@@ -33,6 +35,26 @@ class InternalIterator {
   virtual std::string_view key() const = 0;  // internal key
   virtual std::string_view value() const = 0;
   virtual Status status() const = 0;
+};
+
+// An empty iterator whose status() is `status`: what a source that could not
+// be opened (a table file that fails to open) offers in its place.
+class ErrorIterator final : public InternalIterator {
+ public:
+  explicit ErrorIterator(Status status) : status_(std::move(status)) {}
+  bool Valid() const override { return false; }
+  void SeekToFirst() override {}
+  void SeekToLast() override {}
+  void Seek(std::string_view) override {}
+  void SeekForPrev(std::string_view) override {}
+  void Next() override {}
+  void Prev() override {}
+  std::string_view key() const override { return {}; }
+  std::string_view value() const override { return {}; }
+  Status status() const override { return status_; }
+
+ private:
+  const Status status_;
 };
 
 }  // namespace arenakv

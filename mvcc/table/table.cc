@@ -14,8 +14,11 @@ namespace arenakv {
 // and no error has been met; errors are sticky.
 class TableIterator final : public InternalIterator {
  public:
-  TableIterator(const Table* table, bool verify_checksums)
-      : table_(table),
+  // `owner`, if set, is the shared Table `table` points to, held for life.
+  TableIterator(const Table* table, bool verify_checksums,
+                std::shared_ptr<const Table> owner = nullptr)
+      : owner_(std::move(owner)),
+        table_(table),
         verify_checksums_(verify_checksums),
         index_(BlockContents::View(table->index_block_)) {}
 
@@ -146,6 +149,7 @@ class TableIterator final : public InternalIterator {
     }
   }
 
+  const std::shared_ptr<const Table> owner_;  // first: outlives the members viewing it
   const Table* const table_;
   const bool verify_checksums_;
   BlockIterator index_;
@@ -177,7 +181,8 @@ bool KeyRangeWellFormed(const TableProperties& p) {
 }  // namespace
 
 Status Table::Open(const TableOptions& options, std::unique_ptr<RandomAccessFile> file,
-                   std::uint64_t file_size, BlockCache* cache, std::unique_ptr<Table>* table) {
+                   std::uint64_t file_size, BlockCache* cache, std::unique_ptr<Table>* table,
+                   std::uint64_t cache_id) {
   table->reset();
   if (file_size < kFooterSize) return Status::Corruption("not an arenakv table (file too short)");
   std::string footer_bytes(kFooterSize, '\0');
@@ -227,7 +232,7 @@ Status Table::Open(const TableOptions& options, std::unique_ptr<RandomAccessFile
   // Only now: an id taken for a table that fails to open would be wasted.
   if (cache != nullptr) {
     t->cache_ = cache;
-    t->cache_id_ = cache->NewId();
+    t->cache_id_ = cache_id != 0 ? cache_id : cache->NewId();
   }
   *table = std::move(t);
   return Status::OK();
@@ -288,6 +293,12 @@ Status Table::ReadDataBlock(const BlockHandle& handle, bool verify_checksums,
 
 std::unique_ptr<InternalIterator> Table::NewIterator(bool verify_checksums) const {
   return std::make_unique<TableIterator>(this, verify_checksums);
+}
+
+std::unique_ptr<InternalIterator> Table::NewIterator(std::shared_ptr<const Table> table,
+                                                     bool verify_checksums) {
+  const Table* raw = table.get();
+  return std::make_unique<TableIterator>(raw, verify_checksums, std::move(table));
 }
 
 bool Table::KeyMayMatch(std::string_view user_key) const {

@@ -52,9 +52,13 @@ class Table {
   // Opens the table in `file` (file_size bytes). Corruption if the file is too
   // short, is not an arenakv table (magic, version), or the footer, index,
   // filter or properties block is damaged or inconsistent; the file's error
-  // if a read fails. On success *table owns the file.
+  // if a read fails. On success *table owns the file. Its data blocks are
+  // cached under cache_id, or a new id (cache->NewId()) when cache_id is 0:
+  // a table file reopened under the id it had before finds its blocks still
+  // cached.
   static Status Open(const TableOptions& options, std::unique_ptr<RandomAccessFile> file,
-                     std::uint64_t file_size, BlockCache* cache, std::unique_ptr<Table>* table);
+                     std::uint64_t file_size, BlockCache* cache, std::unique_ptr<Table>* table,
+                     std::uint64_t cache_id = 0);
 
   ~Table();
   Table(const Table&) = delete;
@@ -64,6 +68,10 @@ class Table {
   // checks each data block read from the file (cache hits were checked
   // before they were cached).
   std::unique_ptr<InternalIterator> NewIterator(bool verify_checksums) const;
+  // The same, for a shared table: the iterator holds `table` (keeps it open)
+  // for as long as it lives.
+  static std::unique_ptr<InternalIterator> NewIterator(std::shared_ptr<const Table> table,
+                                                       bool verify_checksums);
 
   enum class GetResult { kNotPresent, kFound, kDeleted };
   // The newest version of user_key with sequence <= snapshot: kFound (and

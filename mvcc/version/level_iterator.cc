@@ -74,7 +74,7 @@ class LevelIterator final : public InternalIterator {
     }
     // A file iterator that failed stays failed: a seek starts afresh.
     if (file_ == nullptr || index_ != index || !file_->status().ok()) {
-      file_ = files_[index]->table().NewIterator(verify_checksums_);
+      file_ = files_[index]->NewIterator(verify_checksums_);
       index_ = index;
     }
     return true;

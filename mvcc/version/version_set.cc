@@ -90,11 +90,16 @@ const TableFile* Version::FileForKey(int level, std::string_view user_key) const
 }
 
 VersionSet::VersionSet(std::string dir, FileSystem* fs, TableOptions table_options,
-                       BlockCache* cache, std::uint64_t max_manifest_file_size)
+                       BlockCache* cache, std::uint64_t max_manifest_file_size,
+                       std::size_t table_cache_capacity, bool paranoid_checks)
     : dir_(std::move(dir)),
       fs_(fs),
       table_options_(table_options),
       cache_(cache),
+      table_cache_(table_cache_capacity == 0
+                       ? nullptr
+                       : std::make_unique<TableCache>(dir_, fs_, table_options_, cache_,
+                                                      paranoid_checks, table_cache_capacity)),
       max_manifest_file_size_(max_manifest_file_size),
       current_(std::make_shared<const Version>()) {}
 
@@ -136,30 +141,28 @@ void VersionSet::Install(const VersionRef& version) {
 }
 
 Status VersionSet::OpenTable(const FileMetaData& meta, bool paranoid, TableFileRef* file) {
-  const std::string path = TableFileName(dir_, meta.number);
-  std::uint64_t size = 0;
-  Status s = fs_->GetFileSize(path, &size);
-  if (s.IsNotFound()) return Status::Corruption("missing table file " + path);
+  std::string path = TableFileName(dir_, meta.number);
+  if (table_cache_ == nullptr) {
+    std::unique_ptr<Table> table;
+    const Status s = OpenTableReader(dir_, fs_, table_options_, cache_, /*block_cache_id=*/0, meta,
+                                     paranoid, &table);
+    if (!s.ok()) return s;
+    *file = std::make_shared<TableFile>(meta, std::shared_ptr<const Table>(std::move(table)), fs_,
+                                        std::move(path));
+    return Status::OK();
+  }
+  auto opened = NewCachedTableFile(meta);
+  std::shared_ptr<const Table> table;
+  const Status s = opened->GetTable(&table);  // opens it now, and caches the reader
   if (!s.ok()) return s;
-  if (size != meta.file_size) {
-    return Status::Corruption("table file " + path + " has " + std::to_string(size) +
-                              " bytes, the manifest says " + std::to_string(meta.file_size));
-  }
-  std::unique_ptr<RandomAccessFile> raw;
-  s = fs_->NewRandomAccessFile(path, &raw);
-  if (!s.ok()) return s;
-  std::unique_ptr<Table> table;
-  s = Table::Open(table_options_, std::move(raw), size, cache_, &table);
-  if (s.ok() && paranoid &&
-      (table->properties().smallest_key != meta.smallest ||
-       table->properties().largest_key != meta.largest)) {
-    s = Status::Corruption("its key range is not the manifest's record of it");
-  }
-  if (!s.ok()) {
-    return s.IsCorruption() ? Status::Corruption(path + ": " + s.message()) : s;
-  }
-  *file = std::make_shared<TableFile>(meta, std::move(table), fs_, path);
+  *file = std::move(opened);
   return Status::OK();
+}
+
+TableFileRef VersionSet::NewCachedTableFile(const FileMetaData& meta) {
+  return std::make_shared<TableFile>(meta, table_cache_.get(),
+                                     cache_ != nullptr ? cache_->NewId() : 0, fs_,
+                                     TableFileName(dir_, meta.number));
 }
 
 Status VersionSet::Apply(const Version& base, const VersionEdit& edit,
@@ -353,7 +356,14 @@ Status VersionSet::Recover(bool paranoid_checks) {
         return Status::Corruption(path + ": table number out of range");
       }
       TableFileRef f;
-      s = OpenTable(meta, paranoid_checks, &f);
+      if (table_cache_ == nullptr) {
+        s = OpenTable(meta, paranoid_checks, &f);
+      } else {
+        // Opened on first use: Open reads no table, so its time does not
+        // grow with the data. The file must be there, at its size.
+        s = CheckTableFileSize(dir_, fs_, meta);
+        if (s.ok()) f = NewCachedTableFile(meta);
+      }
       if (!s.ok()) return s;
       all.AddFile(level, meta);
       opened.push_back(std::move(f));

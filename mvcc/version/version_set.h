@@ -43,6 +43,7 @@
 #include "mvcc/log/log_writer.h"
 #include "mvcc/table/block_cache.h"
 #include "mvcc/table/table.h"
+#include "mvcc/version/table_cache.h"
 #include "mvcc/version/table_file.h"
 #include "mvcc/version/version_edit.h"
 
@@ -73,8 +74,13 @@ class VersionSet {
  public:
   // max_manifest_file_size: see Options; LogAndApply starts a new manifest
   // once the current one holds that many bytes of records.
+  // table_cache_capacity: 0 keeps every table file's reader open for life
+  // (max_open_files -1); otherwise at most that many stay open, in a
+  // TableCache, opened on first use (with paranoid_checks, each open also
+  // checks the file's key range against the manifest's).
   VersionSet(std::string dir, FileSystem* fs, TableOptions table_options, BlockCache* cache,
-             std::uint64_t max_manifest_file_size = std::uint64_t{1} << 30);
+             std::uint64_t max_manifest_file_size = std::uint64_t{1} << 30,
+             std::size_t table_cache_capacity = 0, bool paranoid_checks = true);
   ~VersionSet();
 
   // A new DB: a manifest (numbered by NewFileNumber()) holding an empty
@@ -85,7 +91,8 @@ class VersionSet {
   // that the current Version. Missing or corrupt files and manifests are
   // Corruption; with paranoid_checks so is a table whose key range is not
   // the manifest's record of it, and a level >= 1 whose files overlap. No
-  // data block is read.
+  // data block is read. With a table cache no table is opened here: each
+  // file's presence and size are checked, the rest at its first use.
   Status Recover(bool paranoid_checks);
   // Starts a new manifest holding one snapshot of the current state with
   // `edit` applied, points CURRENT at it, and installs the result. The old
@@ -101,8 +108,13 @@ class VersionSet {
 
   // Opens table file meta.number for reading (data blocks through the block
   // cache), checking its footer, index, filter and properties; with
-  // `paranoid` also that its key range is meta's.
+  // `paranoid` also that its key range is meta's (with a table cache, the
+  // cache's paranoid_checks decides). With a table cache the reader is put
+  // there (and may be closed and reopened later).
   Status OpenTable(const FileMetaData& meta, bool paranoid, TableFileRef* file);
+
+  // The table cache, or null when every reader stays open.
+  const TableCache* table_cache() const { return table_cache_.get(); }
 
   VersionRef current() const;
   std::uint64_t NewFileNumber() { return next_file_number_.fetch_add(1); }
@@ -124,6 +136,8 @@ class VersionSet {
   Status Apply(const Version& base, const VersionEdit& edit, std::vector<TableFileRef> added,
                VersionRef* result) const;
   void Install(const VersionRef& version);
+  // A TableFile read through table_cache_, not opened yet.
+  TableFileRef NewCachedTableFile(const FileMetaData& meta);
   void FillEdit(VersionEdit* edit) const;
   // Writes a new manifest holding a snapshot of `version` (with `log_number`),
   // points CURRENT at it and makes it the one LogAndApply appends to. The
@@ -135,6 +149,8 @@ class VersionSet {
   FileSystem* const fs_;
   const TableOptions table_options_;
   BlockCache* const cache_;
+  // Before current_: outlives every TableFile the Versions hold.
+  const std::unique_ptr<TableCache> table_cache_;
 
   std::atomic<std::uint64_t> next_file_number_{2};
   std::atomic<SequenceNumber> last_sequence_{0};

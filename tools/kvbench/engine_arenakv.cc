@@ -120,6 +120,7 @@ Status OpenArenakvEngine(const BenchOptions& options, const std::string& path,
   db_options.create_if_missing = !options.use_existing_db;
   db_options.write_buffer_size = options.write_buffer_size;
   db_options.block_cache_size = options.cache_size;
+  db_options.max_open_files = options.max_open_files;
   db_options.max_key_size = std::max(db_options.max_key_size, options.key_size);
   db_options.max_value_size = std::max(db_options.max_value_size, options.value_size);
   db_options.level0_file_num_compaction_trigger = options.level0_file_num_compaction_trigger;

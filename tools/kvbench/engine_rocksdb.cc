@@ -123,6 +123,7 @@ Status OpenRocksdbEngine(const BenchOptions& options, const std::string& path,
   db_options.write_buffer_size = options.write_buffer_size;
   db_options.max_write_buffer_number = 2;  // arenakv's max_write_buffer_number
   db_options.max_background_jobs = 2;      // arenakv's max_background_jobs
+  db_options.max_open_files = options.max_open_files;
   rocksdb::BlockBasedTableOptions table_options;
   if (options.cache_size == 0) {
     table_options.no_block_cache = true;

@@ -82,6 +82,10 @@ std::optional<int> ParseOptions(int argc, char** argv, BenchOptions* options) {
       ->capture_default_str();
   app.add_option("--cache-size", o.cache_size, "Block cache bytes (0 = none)")
       ->capture_default_str();
+  app.add_option("--max-open-files", o.max_open_files,
+                 "Table files kept open, both engines (-1 = all, else >= 20)")
+      ->check(CLI::IsMember({-1}) | CLI::Range(20, 1 << 30))
+      ->capture_default_str();
   app.add_option("--level0-file-num-compaction-trigger", o.level0_file_num_compaction_trigger,
                  "Level-0 files that start a compaction, both engines")
       ->check(CLI::Range(1, 1 << 16))

@@ -43,7 +43,7 @@ inline Row Del(std::string user_key, SequenceNumber sequence) {
 // Every entry of `file`, in order.
 inline std::vector<Row> Rows(const TableFile& file) {
   std::vector<Row> rows;
-  std::unique_ptr<InternalIterator> iter = file.table().NewIterator(true);
+  std::unique_ptr<InternalIterator> iter = file.NewIterator(true);
   for (iter->SeekToFirst(); iter->Valid(); iter->Next()) {
     ParsedInternalKey key;
     EXPECT_TRUE(ParseInternalKey(iter->key(), &key));

@@ -51,9 +51,22 @@ class VersionSetTest : public ::testing::Test {
     versions_ = NewVersionSet();
   }
 
-  std::unique_ptr<VersionSet> NewVersionSet(std::uint64_t max_manifest_file_size = 1 << 30) {
-    return std::make_unique<VersionSet>(kDir, &fs_, TableOptions{}, nullptr,
-                                        max_manifest_file_size);
+  std::unique_ptr<VersionSet> NewVersionSet(std::uint64_t max_manifest_file_size = 1 << 30,
+                                            std::size_t table_cache_capacity = 0) {
+    return std::make_unique<VersionSet>(kDir, &fs_, TableOptions{}, nullptr, max_manifest_file_size,
+                                        table_cache_capacity);
+  }
+
+  // Found (and its value "v" + user_key) through file's reader.
+  static void ExpectReadable(const TableFile& file, const std::string& user_key) {
+    std::shared_ptr<const Table> table;
+    const Status s = file.GetTable(&table);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    Table::GetResult result;
+    std::string value;
+    ASSERT_TRUE(table->Get(user_key, kMaxSequenceNumber, true, &result, &value).ok());
+    EXPECT_EQ(result, Table::GetResult::kFound);
+    EXPECT_EQ(value, "v" + user_key);
   }
 
   std::vector<std::string> Manifests() {
@@ -296,7 +309,9 @@ TEST_F(VersionSetTest, RecoverReadsNoDataBlock) {
   auto recovered = NewVersionSet();
   ASSERT_TRUE(recovered->Recover(/*paranoid_checks=*/true).ok());
   const TableFileRef reopened = recovered->current()->levels[1].front();
-  EXPECT_TRUE(reopened->table().VerifyAll().IsCorruption());
+  std::shared_ptr<const Table> table;
+  ASSERT_TRUE(reopened->GetTable(&table).ok());
+  EXPECT_TRUE(table->VerifyAll().IsCorruption());
 }
 
 TEST_F(VersionSetTest, ManifestRollsOverPastItsMaximumSizeAndKeepsEveryEdit) {
@@ -344,10 +359,11 @@ TEST_F(VersionSetTest, RecoveredTablesAreReadable) {
   auto recovered = NewVersionSet();
   ASSERT_TRUE(recovered->Recover(false).ok());
 
-  const Table& table = recovered->current()->levels[1].at(0)->table();
+  std::shared_ptr<const Table> table;
+  ASSERT_TRUE(recovered->current()->levels[1].at(0)->GetTable(&table).ok());
   Table::GetResult result;
   std::string value;
-  ASSERT_TRUE(table.Get("k2", kMaxSequenceNumber, true, &result, &value).ok());
+  ASSERT_TRUE(table->Get("k2", kMaxSequenceNumber, true, &result, &value).ok());
   EXPECT_EQ(result, Table::GetResult::kFound);
   EXPECT_EQ(value, "vk2");
 }
@@ -466,6 +482,79 @@ TEST_F(VersionSetTest, EditsAfterWriteSnapshotGoToTheNewManifest) {
   EXPECT_EQ(recovered->manifest_number(), versions_->manifest_number());
   EXPECT_EQ(Metas(*recovered->current()), Metas(*versions_->current()));
   EXPECT_EQ(recovered->current()->levels[2].size(), 1u);
+}
+
+// With a table cache (max_open_files): at most its capacity of readers stay
+// open, evicted ones reopen on demand, Recover opens none (but still finds a
+// missing file), each file is checked at its first use and a failed open is
+// not remembered, and a file's reader leaves the cache with its TableFile.
+TEST_F(VersionSetTest, ATableCacheKeepsAtMostItsCapacityOpenAndEveryFileReads) {
+  versions_ = NewVersionSet(1 << 30, /*table_cache_capacity=*/2);
+  ASSERT_TRUE(versions_->CreateNew().ok());
+  for (int i = 0; i < 5; ++i) AddTable(1, {"k" + std::to_string(i)}, 1);
+  EXPECT_EQ(versions_->table_cache()->size(), 2u);
+  EXPECT_EQ(versions_->table_cache()->evictions(), 3u);
+  const VersionRef version = versions_->current();
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 5; ++i) ExpectReadable(*version->levels[1].at(i), "k" + std::to_string(i));
+    EXPECT_LE(versions_->table_cache()->size(), 2u);
+  }
+  // A reader handed out stays usable after its eviction.
+  std::shared_ptr<const Table> held;
+  ASSERT_TRUE(version->levels[1].at(0)->GetTable(&held).ok());
+  for (int i = 1; i < 5; ++i) ExpectReadable(*version->levels[1].at(i), "k" + std::to_string(i));
+  Table::GetResult result;
+  ASSERT_TRUE(held->Get("k0", kMaxSequenceNumber, true, &result, nullptr).ok());
+  EXPECT_EQ(result, Table::GetResult::kFound);
+}
+
+TEST_F(VersionSetTest, WithATableCacheRecoverOpensNoTableAndEachIsCheckedAtFirstUse) {
+  ASSERT_TRUE(versions_->CreateNew().ok());
+  const TableFileRef good = AddTable(1, {"a"}, 1);
+  const TableFileRef damaged = AddTable(1, {"m"}, 2);
+  const TableFileRef ranged = WriteTable({"x"}, 3);
+  FileMetaData wrong = ranged->meta();
+  wrong.largest = InternalKey("z", 3, EntryKind::kPut);  // the table ends at "x"
+  VersionEdit edit;
+  edit.AddFile(1, wrong);
+  ASSERT_TRUE(versions_->LogAndApply(&edit, {ranged}).ok());
+  const std::string damaged_path = TableFileName(kDir, damaged->meta().number);
+  ASSERT_TRUE(fs_.CorruptByte(damaged_path, damaged->meta().file_size - 3).ok());  // footer
+
+  EXPECT_TRUE(NewVersionSet()->Recover(/*paranoid_checks=*/true).IsCorruption());
+  auto recovered = NewVersionSet(1 << 30, /*table_cache_capacity=*/4);
+  ASSERT_TRUE(recovered->Recover(/*paranoid_checks=*/true).ok());
+  EXPECT_EQ(recovered->table_cache()->opens(), 0u);
+  const auto& files = recovered->current()->levels[1];
+  ASSERT_EQ(files.size(), 3u);
+  ExpectReadable(*files[0], "a");
+  for (int attempt = 0; attempt < 2; ++attempt) {  // a failure is not cached: it is retried
+    std::shared_ptr<const Table> table;
+    Status s = files[1]->GetTable(&table);
+    EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+    EXPECT_NE(s.message().find(damaged_path), std::string::npos) << s.ToString();
+    s = files[2]->GetTable(&table);
+    EXPECT_NE(s.message().find("key range"), std::string::npos) << s.ToString();
+    EXPECT_TRUE(files[1]->NewIterator(true)->status().IsCorruption());
+  }
+  EXPECT_EQ(recovered->table_cache()->size(), 1u);
+
+  // A missing file is still found at Recover.
+  ASSERT_TRUE(fs_.RemoveFile(TableFileName(kDir, good->meta().number)).ok());
+  EXPECT_TRUE(NewVersionSet(1 << 30, 4)->Recover(false).IsCorruption());
+}
+
+TEST_F(VersionSetTest, AFilesReaderLeavesTheTableCacheWithIt) {
+  versions_ = NewVersionSet(1 << 30, /*table_cache_capacity=*/4);
+  ASSERT_TRUE(versions_->CreateNew().ok());
+  TableFileRef file = AddTable(1, {"a", "b"}, 1);
+  AddTable(1, {"c"}, 1);
+  EXPECT_EQ(versions_->table_cache()->size(), 2u);
+  VersionEdit edit;
+  edit.DeleteFile(1, file->meta().number);
+  file.reset();
+  ASSERT_TRUE(versions_->LogAndApply(&edit, {}).ok());
+  EXPECT_EQ(versions_->table_cache()->size(), 1u);
 }
 
 }  // namespace

@@ -62,7 +62,10 @@ struct Options {
   // manifest's record of it, and the files of each level >= 1 must be
   // disjoint. Data blocks are not read (open time does not grow with the
   // data): DB::VerifyChecksum reads them all. Off: a damaged table is still
-  // refused when its footer or index cannot be read.
+  // refused when its footer or index cannot be read. With a bounded
+  // max_open_files Open reads no table (it checks only that each file is
+  // there at its size): each table gets these checks when first opened, and
+  // the read that opens it returns the Corruption.
   bool paranoid_checks = true;
   // Memtable arena budget; when reached the memtable is rotated and flushed.
   std::size_t write_buffer_size = 64 << 20;
@@ -72,6 +75,16 @@ struct Options {
   int max_write_buffer_number = 2;
   // Bytes of SST blocks cached in memory; 0 disables the cache.
   std::size_t block_cache_size = 64 << 20;
+  // Table files whose readers (a descriptor, the index, filter and
+  // properties blocks) are kept open. -1: every file's reader is opened at
+  // Open (with paranoid_checks, every table is checked there) and kept for
+  // life. Otherwise at least 20: at most max_open_files - 10 readers stay
+  // open in an LRU table cache (10 are left for the WAL, manifest, LOG and
+  // files being written), each opened on first use and closed when evicted;
+  // Open reads no table then (open time does not grow with the data) and
+  // checks each one at its first use. A live iterator keeps the readers it
+  // uses open past the limit until it is destroyed.
+  int max_open_files = -1;
   // Larger keys or values (Delete included) -> InvalidArgument, nothing written.
   std::size_t max_key_size = 64 << 10;
   std::size_t max_value_size = 256 << 20;
