@@ -22,6 +22,12 @@ std::size_t AlignUp(std::size_t v, std::size_t alignment) {
   return (v + alignment - 1) & ~(alignment - 1);
 }
 
+std::uint32_t ListLength(const FreeChunk* list) {
+  std::uint32_t n = 0;
+  for (; list != nullptr; list = list->next) ++n;
+  return n;
+}
+
 }  // namespace
 
 ArenaState::HeapRef ArenaState::AcquireHeap() noexcept {
@@ -53,6 +59,7 @@ void* ArenaState::AllocateSlow(std::size_t n, std::uint32_t slab, AllocFailure* 
 void* ArenaState::AllocateFromHeap(Heap* heap, std::size_t n, std::uint32_t slab,
                                    AllocFailure* why) noexcept {
   SlabCache& sc = heap->slabs[slab];
+  bool reclaimed = false;
   for (;;) {
     Pool* pool = sc.current;
     if (pool != nullptr) {
@@ -62,6 +69,7 @@ void* ArenaState::AllocateFromHeap(Heap* heap, std::size_t n, std::uint32_t slab
       }
       if (pool->CanCarve(pool->carve_limit)) return HandOut(heap, pool, pool->Carve(), n);
       if (FreeChunk* list = pool->remote_free.exchange(nullptr, std::memory_order_acquire)) {
+        pool->live -= ListLength(list);
         pool->local_free = list;
         continue;
       }
@@ -87,23 +95,67 @@ void* ArenaState::AllocateFromHeap(Heap* heap, std::size_t n, std::uint32_t slab
       continue;
     }
     if (pool != nullptr && pool->CanCarve(pool->end)) {
-      if (!CommitMore(pool, why)) return nullptr;
+      if (CommitMore(pool, why)) continue;
+    } else if (NewPool(heap, slab, why) != nullptr) {
       continue;
     }
-    if (NewPool(heap, slab, why) == nullptr) return nullptr;
+    // Out of capacity: what this heap holds empty goes back, then one more try.
+    if (*why != AllocFailure::kCapacity || reclaimed || !ReclaimEmptyPools(heap, slab)) {
+      return nullptr;
+    }
+    reclaimed = true;
   }
+}
+
+bool ArenaState::ReclaimEmptyPools(Heap* heap, std::uint32_t keep) noexcept {
+  bool reclaimed = false;
+  for (std::uint32_t slab = 0; slab < kNumSlabs; ++slab) {
+    SlabCache& sc = heap->slabs[slab];
+    if (sc.pools == nullptr) continue;
+    heap->remote_pending[slab].store(false, std::memory_order_relaxed);
+    const std::size_t before = reserved();
+    CollectRemoteFrees(heap, slab);  // retires the other pools it empties
+    Pool* current = sc.current;
+    if (slab != keep && current != nullptr && current->live == 0) {
+      sc.current = nullptr;
+      RetirePool(heap, current);
+    }
+    reclaimed |= reserved() < before;
+  }
+  // Free dedicated pools keep their pages for the next chunk of their slab;
+  // under pressure those pages go back too (the pool is recommitted on reuse).
+  std::lock_guard lock(grow_mu_);
+  for (Pool* pool : large_free_) {
+    for (; pool != nullptr; pool = pool->next_large_free) {
+      const auto committed =
+          static_cast<std::size_t>(pool->commit_end.load(std::memory_order_relaxed) - pool->start);
+      if (committed == 0) continue;
+      DecommitPages(pool->start, committed);
+      UnreserveCapacity(committed);
+      pool->commit_end.store(pool->start, std::memory_order_relaxed);
+      reclaimed = true;
+    }
+  }
+  return reclaimed;
 }
 
 // Moves every remote-free list of the slab's pools onto their local lists.
 bool ArenaState::CollectRemoteFrees(Heap* heap, std::uint32_t slab) noexcept {
   SlabCache& sc = heap->slabs[slab];
   bool found = false;
-  for (Pool* pool = sc.pools; pool != nullptr; pool = pool->next_in_slab) {
+  for (Pool *pool = sc.pools, *next; pool != nullptr; pool = next) {
+    next = pool->next_in_slab;  // read first: a retired pool may be reused at once
     FreeChunk* list = pool->remote_free.exchange(nullptr, std::memory_order_acquire);
     if (list == nullptr) continue;
     found = true;
+    std::uint32_t n = 1;
     FreeChunk* tail = list;
-    while (tail->next != nullptr) tail = tail->next;  // bounded by chunk_count
+    for (; tail->next != nullptr; ++n) tail = tail->next;  // bounded by chunk_count
+    pool->live -= n;
+    if (pool->live == 0 && pool != sc.current) {
+      RetirePool(heap, pool);  // its chunks (and the list) go with it
+      continue;
+    }
     tail->next = pool->local_free;
     pool->local_free = list;
     if (pool != sc.current && !pool->in_partial) {
@@ -157,6 +209,17 @@ Pool* ArenaState::NewPool(Heap* heap, std::uint32_t slab, AllocFailure* why) noe
 
 void* ArenaState::AllocateLarge(std::size_t n, std::uint32_t slab, AllocFailure* why) noexcept {
   HeapRef ref = AcquireHeap();
+  void* chunk = AllocateLargeFromHeap(ref.heap, n, slab, why);
+  // Out of capacity: what this heap holds empty goes back, then one more try.
+  if (chunk == nullptr && *why == AllocFailure::kCapacity &&
+      ReclaimEmptyPools(ref.heap, kNumSlabs)) {
+    chunk = AllocateLargeFromHeap(ref.heap, n, slab, why);
+  }
+  return chunk;
+}
+
+void* ArenaState::AllocateLargeFromHeap(Heap* heap, std::size_t n, std::uint32_t slab,
+                                        AllocFailure* why) noexcept {
   const std::size_t c = kSlabTable[slab];
   const std::size_t commit = AlignUp(c, kPageSize);
   Pool* pool;
@@ -188,9 +251,9 @@ void* ArenaState::AllocateLarge(std::size_t n, std::uint32_t slab, AllocFailure*
   }
   pool->large_waste = c - n;
   pool->large_live.store(true, std::memory_order_release);
-  ref.heap->requested.Add(static_cast<std::int64_t>(n));
-  ref.heap->allocated.Add(static_cast<std::int64_t>(c));
-  ref.heap->live_chunks.Add(1);
+  heap->requested.Add(static_cast<std::int64_t>(n));
+  heap->allocated.Add(static_cast<std::int64_t>(c));
+  heap->live_chunks.Add(1);
   return pool->start;
 }
 

@@ -85,14 +85,28 @@ bool ArenaState::EnsureAddressRange(AllocFailure* why) noexcept {
 Pool* ArenaState::CarvePool(std::size_t pool_bytes, std::size_t chunk_size, std::uint32_t slab,
                             Heap* owner, AllocFailure* why) noexcept {
   if (!EnsureAddressRange(why)) return nullptr;
+  if (owner != nullptr) {
+    // A retired pool's range first, for any slab whose chunk fits in it: the
+    // address range is not spent again, and its metadata is reused.
+    for (Pool** p = &retired_; *p != nullptr; p = &(*p)->next_retired) {
+      Pool* pool = *p;
+      if (pool->pool_size < chunk_size) continue;
+      if (!InitPool(pool, pool->start, pool->pool_size, chunk_size, slab, owner, why)) {
+        return nullptr;
+      }
+      *p = pool->next_retired;
+      pool->next_retired = nullptr;
+      --retired_count_;
+      return pool;
+    }
+  }
   // Near the end of the range, regular pools shrink to one granule (or chunk)
   // so the rest of the range still serves every slab.
   const std::size_t left = range_size_ - range_carved_;
   if (owner != nullptr && left - std::min(pool_bytes, left) < range_size_ / 8) {
     pool_bytes = AlignUp(chunk_size, kGranule);
   }
-  const bool huge = pool_bytes >= kHugePoolMin && HugePagesEnabled();
-  if (huge) {
+  if (pool_bytes >= kHugePoolMin && HugePagesEnabled()) {
     // Skipped granules stay unmapped in the page map, i.e. foreign to lookups.
     const std::size_t pad = AlignUp(range_carved_, kHugePageSize) - range_carved_;
     range_carved_ += std::min(pad, left);
@@ -103,25 +117,53 @@ Pool* ArenaState::CarvePool(std::size_t pool_bytes, std::size_t chunk_size, std:
     *why = AllocFailure::kAddressSpace;
     return nullptr;
   }
-  const std::size_t count = owner == nullptr ? 1 : pool_bytes / chunk_size;
   void* header = meta_.Allocate(sizeof(Pool));
-  void* waste_map = nullptr;
-  std::uint64_t* live_bits = nullptr;
-  const std::uint8_t width = owner == nullptr ? 0 : WasteWidth(slab);
-  if (header != nullptr && owner != nullptr) {
-    waste_map = meta_.Allocate(count * width);
-#if ARENAKV_DEBUG_CHECKS
-    live_bits =
-        static_cast<std::uint64_t*>(meta_.Allocate((count + 63) / 64 * sizeof(std::uint64_t)));
-    if (live_bits == nullptr) waste_map = nullptr;
-#endif
-  }
-  if (header == nullptr || (owner != nullptr && waste_map == nullptr)) {
+  if (header == nullptr) {
     *why = AllocFailure::kOsRefused;
     return nullptr;
   }
-  char* start = base_.load(std::memory_order_relaxed) + range_carved_;
   auto* pool = new (header) Pool;
+  char* start = base_.load(std::memory_order_relaxed) + range_carved_;
+  if (!InitPool(pool, start, pool_bytes, chunk_size, slab, owner, why))
+    return nullptr;  // header kept
+  range_carved_ += pool_bytes;
+  return pool;
+}
+
+bool ArenaState::InitPool(Pool* pool, char* start, std::size_t pool_bytes, std::size_t chunk_size,
+                          std::uint32_t slab, Heap* owner, AllocFailure* why) noexcept {
+  const std::size_t count = owner == nullptr ? 1 : pool_bytes / chunk_size;
+  const std::uint8_t width = owner == nullptr ? 0 : WasteWidth(slab);
+  if (owner != nullptr) {
+    // A reused header keeps its waste map and bitmap when they are large
+    // enough; a larger one replaces them (what it held stays in meta_, so
+    // metadata grows at most to what the largest use of each range needs).
+    const std::size_t waste_bytes = count * width;
+    if (waste_bytes > pool->waste_map_bytes) {
+      void* map = meta_.Allocate(waste_bytes);
+      if (map == nullptr) {
+        *why = AllocFailure::kOsRefused;
+        return false;
+      }
+      pool->waste_map = map;
+      pool->waste_map_bytes = waste_bytes;
+    }
+#if ARENAKV_DEBUG_CHECKS
+    // Every bit is clear in a retired pool's map: each of its chunks was freed.
+    const std::size_t bits_bytes = (count + 63) / 64 * sizeof(std::uint64_t);
+    if (bits_bytes > pool->live_bits_bytes) {
+      void* bits = meta_.Allocate(bits_bytes);
+      if (bits == nullptr) {
+        *why = AllocFailure::kOsRefused;
+        return false;
+      }
+      pool->live_bits = static_cast<std::uint64_t*>(bits);
+      pool->live_bits_bytes = bits_bytes;
+    }
+#endif
+  }
+  const bool huge = pool_bytes >= kHugePoolMin && HugePagesEnabled() &&
+                    reinterpret_cast<std::uintptr_t>(start) % kHugePageSize == 0;
   pool->start = start;
   pool->end = start + count * chunk_size;
   pool->chunk_size = chunk_size;
@@ -132,19 +174,58 @@ Pool* ArenaState::CarvePool(std::size_t pool_bytes, std::size_t chunk_size, std:
   pool->slab = slab;
   pool->chunk_count = static_cast<std::uint32_t>(count);
   pool->waste_width = width;
-  pool->waste_map = waste_map;
-  pool->live_bits = live_bits;
   pool->owner = owner;
+  pool->live = 0;
+  pool->local_free = nullptr;
+  pool->next_in_slab = pool->next_partial = nullptr;
+  pool->in_partial = false;
   pool->bump.store(start, std::memory_order_relaxed);
   pool->carve_limit = start;
   pool->commit_end.store(start, std::memory_order_relaxed);
 
-  const std::size_t first = range_carved_ >> kGranuleShift;
-  range_carved_ += pool_bytes;
-  for (std::size_t g = first; g < range_carved_ >> kGranuleShift; ++g) {
+  const std::size_t first =
+      static_cast<std::size_t>(start - base_.load(std::memory_order_relaxed)) >> kGranuleShift;
+  for (std::size_t g = first; g < first + (pool_bytes >> kGranuleShift); ++g) {
     PageMapEntry(page_map_, g).store(pool, std::memory_order_release);
   }
-  return pool;
+  return true;
+}
+
+void ArenaState::RetirePool(Heap* heap, Pool* pool) noexcept {
+  SlabCache& sc = heap->slabs[pool->slab];
+  // Out of the slab's lists (a slab holds a handful of pools: the ramp grows
+  // them to 8 x min_pool_size).
+  for (Pool** p = &sc.pools; *p != nullptr; p = &(*p)->next_in_slab) {
+    if (*p == pool) {
+      *p = pool->next_in_slab;
+      break;
+    }
+  }
+  if (pool->in_partial) {
+    for (Pool** p = &sc.partial; *p != nullptr; p = &(*p)->next_partial) {
+      if (*p == pool) {
+        *p = pool->next_partial;
+        break;
+      }
+    }
+  }
+  --sc.pool_count;
+  const auto committed =
+      static_cast<std::size_t>(pool->commit_end.load(std::memory_order_relaxed) - pool->start);
+  if (committed > 0) DecommitPages(pool->start, committed);
+  UnreserveCapacity(committed);
+  std::lock_guard lock(grow_mu_);
+  // A pointer into the range is foreign until the range is carved again.
+  const std::size_t first =
+      static_cast<std::size_t>(pool->start - base_.load(std::memory_order_relaxed)) >>
+      kGranuleShift;
+  for (std::size_t g = first; g < first + (pool->pool_size >> kGranuleShift); ++g) {
+    PageMapEntry(page_map_, g).store(nullptr, std::memory_order_release);
+  }
+  pool->next_retired = retired_;
+  retired_ = pool;
+  ++retired_count_;
+  ++retirements_;
 }
 
 bool ArenaState::ReserveCapacity(std::size_t bytes) noexcept {
@@ -195,6 +276,8 @@ void ArenaState::Release() noexcept {
   for (auto& slot : heaps_) slot.store(nullptr, std::memory_order_relaxed);
   meta_.ReleaseAll();  // pool headers and heaps live here
   large_free_.fill(nullptr);
+  retired_ = nullptr;
+  retired_count_ = 0;
   committed_.store(0, std::memory_order_relaxed);
   std::destroy_at(&overflow_heap_);
   std::construct_at(&overflow_heap_);

@@ -12,7 +12,8 @@
 //   page_map_     one entry per 64 KiB granule of the address range, pointing at
 //                 the pool covering it; entries are release-stored after the pool
 //                 header is initialized, so a lookup that finds a pool sees it whole.
-//   committed_    bytes committed to pools; a CAS loop keeps it <= capacity_.
+//   committed_    bytes committed to pools; a CAS loop keeps it <= capacity_;
+//                 a retired pool gives its bytes back (fetch_sub).
 //   grow_mu_      serializes carving pools from the address range, the metadata
 //                 arena, heap creation and the free lists of dedicated pools.
 //   overflow_mu_  guards the overflow heap (threads without a slot).
@@ -96,12 +97,28 @@ class ArenaState {
   void* AllocateSlow(std::size_t n, std::uint32_t slab, AllocFailure* why) noexcept;
   void* AllocateFromHeap(Heap* heap, std::size_t n, std::uint32_t slab, AllocFailure* why) noexcept;
   void* AllocateLarge(std::size_t n, std::uint32_t slab, AllocFailure* why) noexcept;
+  void* AllocateLargeFromHeap(Heap* heap, std::size_t n, std::uint32_t slab,
+                              AllocFailure* why) noexcept;
   bool CollectRemoteFrees(Heap* heap, std::uint32_t slab) noexcept;
   bool CommitMore(Pool* pool, AllocFailure* why) noexcept;
   Pool* NewPool(Heap* heap, std::uint32_t slab, AllocFailure* why) noexcept;
   // Carves a pool from the address range; requires grow_mu_. Commits nothing.
+  // Takes a retired pool's range if one fits the chunk, else fresh range.
   Pool* CarvePool(std::size_t pool_bytes, std::size_t chunk_size, std::uint32_t slab, Heap* owner,
                   AllocFailure* why) noexcept;
+  // (Re)initializes `pool` over [start, start + pool_bytes) for `slab` and
+  // publishes it in the page map; requires grow_mu_. False if metadata
+  // cannot be had (the pool is left unpublished).
+  bool InitPool(Pool* pool, char* start, std::size_t pool_bytes, std::size_t chunk_size,
+                std::uint32_t slab, Heap* owner, AllocFailure* why) noexcept;
+  // Owner only, the pool not current and every chunk back (live == 0):
+  // unlinks it from its slab, gives its pages and capacity back, and puts it
+  // on the retired list. Takes grow_mu_.
+  void RetirePool(Heap* heap, Pool* pool) noexcept;
+  // Capacity ran out in `heap`: collects every remote free of its slabs and
+  // retires every pool left empty (current ones included, except `keep`).
+  // True if anything was given back.
+  bool ReclaimEmptyPools(Heap* heap, std::uint32_t keep) noexcept;
   bool EnsureAddressRange(AllocFailure* why) noexcept;  // requires grow_mu_
   bool ReserveCapacity(std::size_t bytes) noexcept;
   void UnreserveCapacity(std::size_t bytes) noexcept;
@@ -125,6 +142,9 @@ class ArenaState {
   mutable std::mutex grow_mu_;
   MetaArena meta_;                             // guarded by grow_mu_
   std::array<Pool*, kNumSlabs> large_free_{};  // guarded by grow_mu_
+  Pool* retired_ = nullptr;                    // guarded by grow_mu_
+  std::size_t retired_count_ = 0;              // guarded by grow_mu_: on retired_ now
+  std::size_t retirements_ = 0;                // guarded by grow_mu_: ever
 
   std::mutex overflow_mu_;
   Heap overflow_heap_;  // guarded by overflow_mu_; also the fallback if a heap cannot be made

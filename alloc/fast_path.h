@@ -59,6 +59,7 @@ inline void* ArenaState::HandOut(Heap* heap, Pool* pool, void* chunk, std::size_
   // costs less than telling them apart from recycled ones.
   if (c >= sizeof(FreeChunk)) static_cast<FreeChunk*>(chunk)->tag = 0;
   pool->SetWaste(index, c - n);
+  ++pool->live;
 #if ARENAKV_DEBUG_CHECKS
   const bool was_live = pool->ExchangeLive(index, true);
   ARENAKV_DCHECK(!was_live);
@@ -123,10 +124,16 @@ inline void ArenaState::PushFree(Heap* heap, Pool* pool, FreeChunk* chunk,
   heap->live_chunks.Add(-1);
   if (c >= sizeof(FreeChunk)) chunk->tag = kFreeTag ^ reinterpret_cast<std::uintptr_t>(chunk);
 
-  if (pool->owner == heap) {
+  Heap* const owner = pool->owner;  // read before the push: see pool.h, Retirement
+  const std::uint32_t slab = pool->slab;
+  if (owner == heap) {
+    SlabCache& sc = heap->slabs[slab];
+    if (--pool->live == 0 && pool != sc.current) {
+      RetirePool(heap, pool);  // every chunk is back: the memory goes back too
+      return;
+    }
     chunk->next = pool->local_free;
     pool->local_free = chunk;
-    SlabCache& sc = heap->slabs[pool->slab];
     if (pool != sc.current && !pool->in_partial) {
       pool->in_partial = true;
       pool->next_partial = sc.partial;
@@ -141,9 +148,7 @@ inline void ArenaState::PushFree(Heap* heap, Pool* pool, FreeChunk* chunk,
     chunk->next = head;
   } while (!pool->remote_free.compare_exchange_weak(head, chunk, std::memory_order_release,
                                                     std::memory_order_relaxed));
-  if (head == nullptr) {
-    pool->owner->remote_pending[pool->slab].store(true, std::memory_order_release);
-  }
+  if (head == nullptr) owner->remote_pending[slab].store(true, std::memory_order_release);
 }
 
 }  // namespace arenakv::alloc_internal

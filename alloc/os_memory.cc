@@ -48,6 +48,13 @@ bool HugePagesEnabled() noexcept {
   return enabled;
 }
 
+void DecommitPages(char* addr, std::size_t size) noexcept {
+  // One call both frees the pages and drops the access rights: a fresh
+  // anonymous mapping replaces the old one in place. If it fails the range
+  // stays committed, which is only memory kept longer.
+  (void)mmap(addr, size, PROT_NONE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+}
+
 void ReleaseAddressSpace(char* addr, std::size_t size) noexcept { munmap(addr, size); }
 
 void* MapMetadata(std::size_t size) noexcept {

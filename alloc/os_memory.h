@@ -19,6 +19,11 @@ char* ReserveAddressSpace(std::size_t size, std::size_t alignment) noexcept;
 // zero on first touch. Returns false if the OS refuses (out of memory).
 bool CommitPages(char* addr, std::size_t size) noexcept;
 
+// Gives the memory behind committed [addr, addr + size) back to the OS and
+// makes the range inaccessible again (reserved, as ReserveAddressSpace left
+// it); both page aligned. A later CommitPages makes it usable, zeroed.
+void DecommitPages(char* addr, std::size_t size) noexcept;
+
 // Returns [addr, addr + size), reserved by ReserveAddressSpace, to the OS.
 void ReleaseAddressSpace(char* addr, std::size_t size) noexcept;
 

@@ -29,8 +29,18 @@
 //   - Dedicated (large) pools have no owner heap; `large_live` says whether their
 //     single chunk is handed out, and flips with an atomic exchange so a double
 //     free is always caught.
+//   - Retirement: once every chunk of a regular pool is back on its owner's
+//     lists (`live` == 0) and it is not the slab's current pool, the owner
+//     retires it: its pages go back to the OS and its bytes back to the
+//     arena's capacity, its page-map entries are cleared and the header (with
+//     its range, waste map and live bitmap) waits on the arena's retired list
+//     (grow mutex) to be carved again for any heap and any slab. The
+//     "immutable" fields below are rewritten then, before the new
+//     publication; no thread can still hold the old pool: every chunk was
+//     freed, and a remote free reads the owner and slab before it pushes.
 // Invariant (regular pool, owner's view): live + |local_free| + |remote_free| ==
-// (bump - start) / chunk_size.
+// (bump - start) / chunk_size, where `live` counts the chunks handed out and
+// not yet back on the owner's lists (a remote free counts when collected).
 #ifndef ARENAKV_ALLOC_POOL_H_
 #define ARENAKV_ALLOC_POOL_H_
 
@@ -68,7 +78,11 @@ struct Pool {
   std::uint64_t* live_bits = nullptr;  // debug builds only; accessed through std::atomic_ref
   Heap* owner = nullptr;               // nullptr: dedicated pool of one large chunk
 
+  std::size_t waste_map_bytes = 0;  // room in waste_map / live_bits, for reuse
+  std::size_t live_bits_bytes = 0;
+
   // --- owner only ---
+  std::uint32_t live = 0;  // see Invariant
   FreeChunk* local_free = nullptr;
   char* carve_limit = nullptr;   // min(commit_end, end): bump may advance up to here
   Pool* next_in_slab = nullptr;  // all pools of this slab in the owner heap
@@ -84,6 +98,7 @@ struct Pool {
   std::size_t large_waste = 0;  // dedicated pools: waste of the live chunk
   std::atomic<bool> large_live{false};
   Pool* next_large_free = nullptr;  // arena's free list of dedicated pools (grow mutex)
+  Pool* next_retired = nullptr;     // arena's list of retired regular pools (grow mutex)
   alignas(64) std::atomic<FreeChunk*> remote_free{nullptr};
 
   bool dedicated() const { return owner == nullptr; }

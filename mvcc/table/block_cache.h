@@ -21,9 +21,11 @@
 // bytes, so evicting a block is one Free. The arena's hard capacity is
 // 2 x capacity + 64 MiB: room for pinned entries that outlive eviction plus
 // the commit slack of per-thread pools; past it Insert returns nullptr.
-// Caveat: the arena reuses a freed chunk only for allocations by the thread
-// whose pool holds it, so when many threads take turns filling the cache the
-// arena's committed memory can grow past capacity up to that limit.
+// Caveat: a chunk freed by another thread returns to the inserting thread's
+// pool, and its memory to the arena's capacity only when that pool is wholly
+// free (docs/ALLOCATOR.md, "Reuse"), so when many threads take turns filling
+// the cache the arena's committed memory can grow past capacity up to that
+// limit; an insert that meets it makes its thread reclaim first.
 //
 // Eviction: per shard, least recently released first. An entry is on its
 // shard's LRU list only while it is cached and unpinned; usage() counts

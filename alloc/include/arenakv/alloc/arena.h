@@ -27,8 +27,12 @@
 //   The arena reserves one range of address space on first use. Pools are carved
 //   from it; a pool's pages are committed (made readable/writable) in steps of
 //   64 KiB as chunks are carved, and only committed bytes count as `reserved` and
-//   against `capacity`. Pools are never returned to the OS before Release() or
-//   destruction; freed chunks are reused by later allocations of the same slab.
+//   against `capacity`. Freed chunks are reused by later allocations of the same
+//   slab; a pool whose chunks are all free (and that is not its slab's current
+//   pool) is retired: its pages go back to the OS and its bytes to `capacity`,
+//   and its range is carved again by any thread for any slab. A thread that
+//   runs out of capacity first collects other threads' frees into its pools and
+//   retires what they emptied. The precise contract: docs/ALLOCATOR.md, "Reuse".
 //
 // Thread safety
 //   Alloc, TryAlloc, Free, ChunkSize, Owns and Stats may be called concurrently
@@ -119,7 +123,8 @@ class Arena {
   // As Alloc, but returns nullptr where Alloc would throw.
   void* TryAlloc(std::size_t n) noexcept;
 
-  // Returns a chunk to its pool for reuse by later allocations of the same slab.
+  // Returns a chunk to its pool for reuse by later allocations of the same slab
+  // (and, once its whole pool is free, of any slab; see "Memory model").
   // Any thread may free any chunk of this arena. Throws ArenaMisuse (see above).
   void Free(void* p);
 
