@@ -75,7 +75,12 @@ def main():
     for r in results:
         where = "result %s/%s" % (r.get("workload"), r.get("engine"))
         require(r, ["engine", "ops", "seconds", "ops_per_sec", "mb_per_sec", "found",
-                    "latency_us"], where)
+                    "latency_us", "peak_rss_bytes", "start_rss_bytes"], where)
+        peak, start = r["peak_rss_bytes"], r["start_rss_bytes"]
+        if (peak is None) != (start is None):
+            fail(where + ": peak_rss_bytes and start_rss_bytes must be both known or both null")
+        if peak is not None and not 0 < start <= peak:
+            fail(where + ": peak RSS %r below the RSS it started from %r" % (peak, start))
         if not r["ops_per_sec"] > 0:
             fail(where + ": ops_per_sec is not positive")
         require(r["latency_us"], ["p50", "p99", "p99.9", "max", "mean"], where)

@@ -24,6 +24,7 @@
 #include "tools/kvbench/json_writer.h"
 #include "tools/kvbench/options.h"
 #include "tools/kvbench/process_io.h"
+#include "tools/kvbench/process_memory.h"
 #include "tools/kvbench/progress.h"
 #include "tools/kvbench/report.h"
 #include "tools/kvbench/workloads.h"
@@ -254,6 +255,33 @@ TEST(KvbenchProcessIo, ParsesWcharAndWriteBytes) {
   ASSERT_TRUE(no_write_bytes.has_value());
   EXPECT_EQ(no_write_bytes->wchar, 5u);
   EXPECT_FALSE(no_write_bytes->write_bytes.has_value());
+}
+
+TEST(KvbenchProcessMemory, ParsesKilobyteLinesOfProcStatus) {
+  const std::string status =
+      "Name:\tkvbench\nVmPeak:\t  123456 kB\nVmHWM:\t   20480 kB\nVmRSS:\t   10240 kB\n";
+  EXPECT_EQ(ParseStatusBytes(status, "VmHWM"), std::optional<std::uint64_t>(20480u * 1024));
+  EXPECT_EQ(ParseStatusBytes(status, "VmRSS"), std::optional<std::uint64_t>(10240u * 1024));
+  EXPECT_FALSE(ParseStatusBytes(status, "VmSwap").has_value());
+  EXPECT_FALSE(ParseStatusBytes("VmHWM:\t lots kB\n", "VmHWM").has_value());
+  EXPECT_FALSE(ParseStatusBytes("VmHWM:\t 12 MB\n", "VmHWM").has_value());
+  EXPECT_FALSE(ParseStatusBytes("XVmHWM:\t 12 kB\n", "VmHWM").has_value());
+}
+
+TEST(KvbenchProcessMemory, ThePeakFollowsMemoryTouchedAfterAReset) {
+  const std::optional<std::uint64_t> start = ResetPeakRss();
+  if (!start) GTEST_SKIP() << "/proc/self/clear_refs is not writable here";
+  constexpr std::size_t kBytes = 64 << 20;
+  {
+    std::vector<char> block(kBytes, 'x');  // touched: resident
+    const std::optional<std::uint64_t> peak = ReadPeakRss();
+    ASSERT_TRUE(peak.has_value());
+    EXPECT_GE(*peak, *start + kBytes / 2) << "the touched block is not in the peak";
+  }
+  // After the block is gone and a reset, the peak is back near the start.
+  const std::optional<std::uint64_t> again = ResetPeakRss();
+  ASSERT_TRUE(again.has_value());
+  EXPECT_LT(*ReadPeakRss(), *start + kBytes / 2);
 }
 
 TEST(KvbenchProcessIo, MissingOrMalformedWcharIsUnavailable) {

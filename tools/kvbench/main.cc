@@ -20,6 +20,7 @@
 #include "tools/kvbench/machine_info.h"
 #include "tools/kvbench/options.h"
 #include "tools/kvbench/process_io.h"
+#include "tools/kvbench/process_memory.h"
 #include "tools/kvbench/progress.h"
 #include "tools/kvbench/report.h"
 #include "tools/kvbench/workloads.h"
@@ -166,7 +167,9 @@ int Main(int argc, char** argv) {
     summary.engine = name;
     for (const std::string& workload : options.benchmarks) {
       WorkloadResult& result = runs.emplace_back();
+      result.start_rss_bytes = ResetPeakRss();
       s = runner.Run(workload, &result);
+      if (result.start_rss_bytes) result.peak_rss_bytes = ReadPeakRss();
       if (!s.ok()) {
         std::fprintf(stderr, "kvbench: %s on %s failed: %s\n", workload.c_str(), name.c_str(),
                      s.ToString().c_str());

@@ -88,8 +88,9 @@ void PrintWriteAmplificationComparison(const std::vector<EngineSummary>& summari
 }
 
 void PrintTable(const ResultsByEngine& results, std::FILE* out) {
-  std::fprintf(out, "%-17s %-8s %12s %9s %9s %9s %10s %10s %10s %10s\n", "workload", "engine",
-               "ops/s", "MB/s", "p50 us", "p99 us", "p99.9 us", "max us", "found", "vs rocksdb");
+  std::fprintf(out, "%-17s %-8s %12s %9s %9s %9s %10s %10s %10s %9s %10s\n", "workload", "engine",
+               "ops/s", "MB/s", "p50 us", "p99 us", "p99.9 us", "max us", "found", "peak MiB",
+               "vs rocksdb");
   const std::size_t workloads = results.empty() ? 0 : results.front().size();
   for (std::size_t w = 0; w < workloads; ++w) {
     const std::optional<double> ratio = ArenakvVsRocksdb(results, w);
@@ -99,12 +100,15 @@ void PrintTable(const ResultsByEngine& results, std::FILE* out) {
       char ratio_text[32] = "";
       if (ratio && r.engine == "arenakv")
         std::snprintf(ratio_text, sizeof(ratio_text), "%.2fx", *ratio);
-      std::fprintf(out, "%-17s %-8s %12.0f %9.1f %9.2f %9.2f %10.2f %10.2f %10llu %10s\n",
+      char peak_text[32] = "n/a";
+      if (r.peak_rss_bytes)
+        std::snprintf(peak_text, sizeof(peak_text), "%.0f", Mib(*r.peak_rss_bytes));
+      std::fprintf(out, "%-17s %-8s %12.0f %9.1f %9.2f %9.2f %10.2f %10.2f %10llu %9s %10s\n",
                    r.workload.c_str(), r.engine.c_str(), r.ops_per_sec(), r.mb_per_sec(),
                    Micros(r.latency.Percentile(0.50)), Micros(r.latency.Percentile(0.99)),
                    Micros(r.latency.Percentile(0.999)),
                    Micros(static_cast<double>(r.latency.max())),
-                   static_cast<unsigned long long>(r.found), ratio_text);
+                   static_cast<unsigned long long>(r.found), peak_text, ratio_text);
     }
   }
 }
@@ -173,6 +177,10 @@ std::string ReportJson(const BenchOptions& options, const MachineInfo& machine,
       j.Key("bytes").Uint(r.bytes);
       j.Key("bytes_written").Uint(r.bytes_written);
       j.Key("background_ops").Uint(r.background_ops);
+      j.Key("peak_rss_bytes");
+      OptionalUint(r.peak_rss_bytes, &j);
+      j.Key("start_rss_bytes");
+      OptionalUint(r.start_rss_bytes, &j);
       j.Key("latency_us").BeginObject();
       j.Key("p50").Double(Micros(r.latency.Percentile(0.50)));
       j.Key("p99").Double(Micros(r.latency.Percentile(0.99)));

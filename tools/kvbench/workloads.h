@@ -52,6 +52,10 @@ struct WorkloadResult {
   std::uint64_t background_ops = 0;  // readwhilewriting's unmeasured writer puts
   double seconds = 0;                // wall time from start to the last thread's end
   Histogram latency;                 // nanoseconds per operation, merged
+  // Highest resident bytes of the process during the workload, and resident
+  // bytes when it started (process_memory.h); nullopt when not measurable.
+  std::optional<std::uint64_t> peak_rss_bytes;
+  std::optional<std::uint64_t> start_rss_bytes;
 
   double ops_per_sec() const { return seconds > 0 ? static_cast<double>(ops) / seconds : 0; }
   double mb_per_sec() const {
