@@ -78,11 +78,13 @@ void* ArenaState::AllocateFromHeap(Heap* heap, std::size_t n, std::uint32_t slab
       if (pool == nullptr || !pool->CanCarve(pool->end)) {
         sc.partial = other->next_partial;  // current is used up: switch to `other`
         other->in_partial = false;
+        if (sc.spare == other) sc.spare = nullptr;
         sc.current = other;
         continue;
       }
       FreeChunk* chunk = other->local_free;  // current can still grow: keep it
       other->local_free = chunk->next;
+      if (sc.spare == other) sc.spare = nullptr;
       if (other->local_free == nullptr) {
         sc.partial = other->next_partial;
         other->in_partial = false;
@@ -108,20 +110,24 @@ void* ArenaState::AllocateFromHeap(Heap* heap, std::size_t n, std::uint32_t slab
 }
 
 bool ArenaState::ReclaimEmptyPools(Heap* heap, std::uint32_t keep) noexcept {
-  bool reclaimed = false;
+  std::size_t freed = 0;
   for (std::uint32_t slab = 0; slab < kNumSlabs; ++slab) {
     SlabCache& sc = heap->slabs[slab];
     if (sc.pools == nullptr) continue;
-    heap->remote_pending[slab].store(false, std::memory_order_relaxed);
-    const std::size_t before = reserved();
-    CollectRemoteFrees(heap, slab);  // retires the other pools it empties
+    // Cleared before collecting (acq_rel: not reordered after the exchanges
+    // below), so a push that misses this collection sets it again.
+    heap->remote_pending[slab].exchange(false, std::memory_order_acq_rel);
+    const std::size_t before = heap->retired_bytes;
+    CollectRemoteFrees(heap, slab);  // may retire pools it empties
+    freed += heap->retired_bytes - before;
+    if (sc.spare != nullptr) freed += RetirePool(heap, sc.spare);
     Pool* current = sc.current;
     if (slab != keep && current != nullptr && current->live == 0) {
       sc.current = nullptr;
-      RetirePool(heap, current);
+      freed += RetirePool(heap, current);
     }
-    reclaimed |= reserved() < before;
   }
+  bool reclaimed = freed > 0;
   // Free dedicated pools keep their pages for the next chunk of their slab;
   // under pressure those pages go back too (the pool is recommitted on reuse).
   std::lock_guard lock(grow_mu_);
@@ -152,9 +158,8 @@ bool ArenaState::CollectRemoteFrees(Heap* heap, std::uint32_t slab) noexcept {
     FreeChunk* tail = list;
     for (; tail->next != nullptr; ++n) tail = tail->next;  // bounded by chunk_count
     pool->live -= n;
-    if (pool->live == 0 && pool != sc.current) {
-      RetirePool(heap, pool);  // its chunks (and the list) go with it
-      continue;
+    if (pool->live == 0 && pool != sc.current && PoolEmptied(heap, pool)) {
+      continue;  // retired: its chunks (and the list) went with it
     }
     tail->next = pool->local_free;
     pool->local_free = list;

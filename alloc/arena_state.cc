@@ -86,19 +86,17 @@ Pool* ArenaState::CarvePool(std::size_t pool_bytes, std::size_t chunk_size, std:
                             Heap* owner, AllocFailure* why) noexcept {
   if (!EnsureAddressRange(why)) return nullptr;
   if (owner != nullptr) {
-    // A retired pool's range first, for any slab whose chunk fits in it: the
-    // address range is not spent again, and its metadata is reused.
+    // A retired range first, so the address range is not spent again: the
+    // smallest one that holds the pool asked for, cut to that size (a larger
+    // pool would commit in larger steps, and its waste map would grow with it).
+    Pool** best = nullptr;
     for (Pool** p = &retired_; *p != nullptr; p = &(*p)->next_retired) {
-      Pool* pool = *p;
-      if (pool->pool_size < chunk_size) continue;
-      if (!InitPool(pool, pool->start, pool->pool_size, chunk_size, slab, owner, why)) {
-        return nullptr;
+      if ((*p)->pool_size >= pool_bytes &&
+          (best == nullptr || (*p)->pool_size < (*best)->pool_size)) {
+        best = p;
       }
-      *p = pool->next_retired;
-      pool->next_retired = nullptr;
-      --retired_count_;
-      return pool;
     }
+    if (best != nullptr) return ReuseRetired(best, pool_bytes, chunk_size, slab, owner, why);
   }
   // Near the end of the range, regular pools shrink to one granule (or chunk)
   // so the rest of the range still serves every slab.
@@ -114,6 +112,14 @@ Pool* ArenaState::CarvePool(std::size_t pool_bytes, std::size_t chunk_size, std:
   const std::size_t available = range_size_ - range_carved_;
   if (pool_bytes > available) pool_bytes = available;  // both are granule multiples
   if (pool_bytes < chunk_size) {
+    // The fresh range is spent: any retired range the chunk fits in, whole.
+    if (owner != nullptr) {
+      for (Pool** p = &retired_; *p != nullptr; p = &(*p)->next_retired) {
+        if ((*p)->pool_size >= chunk_size) {
+          return ReuseRetired(p, (*p)->pool_size, chunk_size, slab, owner, why);
+        }
+      }
+    }
     *why = AllocFailure::kAddressSpace;
     return nullptr;
   }
@@ -127,6 +133,38 @@ Pool* ArenaState::CarvePool(std::size_t pool_bytes, std::size_t chunk_size, std:
   if (!InitPool(pool, start, pool_bytes, chunk_size, slab, owner, why))
     return nullptr;  // header kept
   range_carved_ += pool_bytes;
+  return pool;
+}
+
+Pool* ArenaState::ReuseRetired(Pool** link, std::size_t pool_bytes, std::size_t chunk_size,
+                               std::uint32_t slab, Heap* owner, AllocFailure* why) noexcept {
+  Pool* retired = *link;
+  Pool* pool = retired;
+  if (retired->pool_size > pool_bytes) {
+    // Cut the front off for a new header; the rest stays retired.
+    void* header = meta_.Allocate(sizeof(Pool));
+    if (header == nullptr) {
+      *why = AllocFailure::kOsRefused;
+      return nullptr;
+    }
+    pool = new (header) Pool;
+    pool->start = retired->start;
+    retired->start += pool_bytes;
+    retired->pool_size -= pool_bytes;
+  } else {
+    *link = retired->next_retired;
+    retired->next_retired = nullptr;
+  }
+  if (!InitPool(pool, pool->start, pool_bytes, chunk_size, slab, owner, why)) {
+    if (pool != retired) {  // give the front back to the rest (a fresh header is kept)
+      retired->start = pool->start;
+      retired->pool_size += pool_bytes;
+    } else {
+      pool->next_retired = retired_;
+      retired_ = pool;
+    }
+    return nullptr;
+  }
   return pool;
 }
 
@@ -191,7 +229,7 @@ bool ArenaState::InitPool(Pool* pool, char* start, std::size_t pool_bytes, std::
   return true;
 }
 
-void ArenaState::RetirePool(Heap* heap, Pool* pool) noexcept {
+std::size_t ArenaState::RetirePool(Heap* heap, Pool* pool) noexcept {
   SlabCache& sc = heap->slabs[pool->slab];
   // Out of the slab's lists (a slab holds a handful of pools: the ramp grows
   // them to 8 x min_pool_size).
@@ -209,11 +247,13 @@ void ArenaState::RetirePool(Heap* heap, Pool* pool) noexcept {
       }
     }
   }
+  if (sc.spare == pool) sc.spare = nullptr;
   --sc.pool_count;
   const auto committed =
       static_cast<std::size_t>(pool->commit_end.load(std::memory_order_relaxed) - pool->start);
   if (committed > 0) DecommitPages(pool->start, committed);
   UnreserveCapacity(committed);
+  heap->retired_bytes += committed;
   std::lock_guard lock(grow_mu_);
   // A pointer into the range is foreign until the range is carved again.
   const std::size_t first =
@@ -224,8 +264,17 @@ void ArenaState::RetirePool(Heap* heap, Pool* pool) noexcept {
   }
   pool->next_retired = retired_;
   retired_ = pool;
-  ++retired_count_;
-  ++retirements_;
+  return committed;
+}
+
+bool ArenaState::PoolEmptied(Heap* heap, Pool* pool) noexcept {
+  SlabCache& sc = heap->slabs[pool->slab];
+  if (sc.spare == nullptr) {
+    sc.spare = pool;  // kept mapped: the next pool this slab needs
+    return false;
+  }
+  RetirePool(heap, pool);
+  return true;
 }
 
 bool ArenaState::ReserveCapacity(std::size_t bytes) noexcept {
@@ -277,7 +326,6 @@ void ArenaState::Release() noexcept {
   meta_.ReleaseAll();  // pool headers and heaps live here
   large_free_.fill(nullptr);
   retired_ = nullptr;
-  retired_count_ = 0;
   committed_.store(0, std::memory_order_relaxed);
   std::destroy_at(&overflow_heap_);
   std::construct_at(&overflow_heap_);

@@ -14,7 +14,8 @@
 //                 header is initialized, so a lookup that finds a pool sees it whole.
 //   committed_    bytes committed to pools; a CAS loop keeps it <= capacity_;
 //                 a retired pool gives its bytes back (fetch_sub).
-//   grow_mu_      serializes carving pools from the address range, the metadata
+//   grow_mu_      serializes carving pools from the address range (and the
+//                 list of retired ranges), the metadata
 //                 arena, heap creation and the free lists of dedicated pools.
 //   overflow_mu_  guards the overflow heap (threads without a slot).
 //
@@ -111,10 +112,19 @@ class ArenaState {
   // cannot be had (the pool is left unpublished).
   bool InitPool(Pool* pool, char* start, std::size_t pool_bytes, std::size_t chunk_size,
                 std::uint32_t slab, Heap* owner, AllocFailure* why) noexcept;
+  // Takes the retired range *link (cut to pool_bytes if larger) for a new
+  // pool; requires grow_mu_.
+  Pool* ReuseRetired(Pool** link, std::size_t pool_bytes, std::size_t chunk_size,
+                     std::uint32_t slab, Heap* owner, AllocFailure* why) noexcept;
   // Owner only, the pool not current and every chunk back (live == 0):
   // unlinks it from its slab, gives its pages and capacity back, and puts it
-  // on the retired list. Takes grow_mu_.
-  void RetirePool(Heap* heap, Pool* pool) noexcept;
+  // on the retired list. Takes grow_mu_. Returns the bytes given back.
+  std::size_t RetirePool(Heap* heap, Pool* pool) noexcept;
+  // Owner only: `pool` (not current) just became empty. The slab keeps one
+  // empty pool mapped as its spare, so a steady churn does not map and unmap
+  // memory; a second one is retired. True if `pool` was retired (the caller
+  // must not touch it or its chunks again).
+  bool PoolEmptied(Heap* heap, Pool* pool) noexcept;
   // Capacity ran out in `heap`: collects every remote free of its slabs and
   // retires every pool left empty (current ones included, except `keep`).
   // True if anything was given back.
@@ -143,8 +153,6 @@ class ArenaState {
   MetaArena meta_;                             // guarded by grow_mu_
   std::array<Pool*, kNumSlabs> large_free_{};  // guarded by grow_mu_
   Pool* retired_ = nullptr;                    // guarded by grow_mu_
-  std::size_t retired_count_ = 0;              // guarded by grow_mu_: on retired_ now
-  std::size_t retirements_ = 0;                // guarded by grow_mu_: ever
 
   std::mutex overflow_mu_;
   Heap overflow_heap_;  // guarded by overflow_mu_; also the fallback if a heap cannot be made

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The arena's fast paths, inline so that arena.cc (the public entry points)
 // compiles them into Arena::Alloc, Arena::Free and friends: no lock, no atomic
-// read-modify-write, no system call. Everything else is out of line in
-// arena_alloc.cc (allocation slow paths) and arena_state.cc.
+// read-modify-write, no system call (except a Free that empties a pool while
+// its slab already keeps an empty spare: that pool is retired, pool.h). Everything else is out of
+// line in arena_alloc.cc (allocation slow paths) and arena_state.cc.
 #ifndef ARENAKV_ALLOC_FAST_PATH_H_
 #define ARENAKV_ALLOC_FAST_PATH_H_
 
@@ -128,9 +129,8 @@ inline void ArenaState::PushFree(Heap* heap, Pool* pool, FreeChunk* chunk,
   const std::uint32_t slab = pool->slab;
   if (owner == heap) {
     SlabCache& sc = heap->slabs[slab];
-    if (--pool->live == 0 && pool != sc.current) {
-      RetirePool(heap, pool);  // every chunk is back: the memory goes back too
-      return;
+    if (--pool->live == 0 && pool != sc.current && PoolEmptied(heap, pool)) {
+      return;  // retired: every chunk is back, and the memory went back too
     }
     chunk->next = pool->local_free;
     pool->local_free = chunk;

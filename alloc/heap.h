@@ -15,6 +15,7 @@
 #define ARENAKV_ALLOC_HEAP_H_
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 #include "alloc/pool.h"
@@ -26,6 +27,7 @@ struct SlabCache {
   Pool* current = nullptr;  // pool allocations come from
   Pool* partial = nullptr;  // stack of other pools with room (free or uncarved chunks)
   Pool* pools = nullptr;    // every pool of this slab owned by the heap
+  Pool* spare = nullptr;    // an empty pool (not current) kept mapped; on partial
   std::uint32_t pool_count = 0;
 };
 
@@ -43,6 +45,7 @@ class Counter {
 struct Heap {
   SlabCache slabs[kNumSlabs];
   std::atomic<bool> remote_pending[kNumSlabs] = {};
+  std::size_t retired_bytes = 0;  // owner only: capacity its retired pools gave back, ever
   Counter requested;
   Counter allocated;
   Counter live_chunks;

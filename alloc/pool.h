@@ -31,16 +31,18 @@
 //     free is always caught.
 //   - Retirement: once every chunk of a regular pool is back on its owner's
 //     lists (`live` == 0) and it is not the slab's current pool, the owner
-//     retires it: its pages go back to the OS and its bytes back to the
+//     keeps it as the slab's one empty spare, or if there is one already (or
+//     capacity ran out) retires it: its pages go back to the OS and its bytes back to the
 //     arena's capacity, its page-map entries are cleared and the header (with
 //     its range, waste map and live bitmap) waits on the arena's retired list
 //     (grow mutex) to be carved again for any heap and any slab. The
 //     "immutable" fields below are rewritten then, before the new
 //     publication; no thread can still hold the old pool: every chunk was
 //     freed, and a remote free reads the owner and slab before it pushes.
-// Invariant (regular pool, owner's view): live + |local_free| + |remote_free| ==
+// Invariant (regular pool, owner's view): live + |local_free| ==
 // (bump - start) / chunk_size, where `live` counts the chunks handed out and
-// not yet back on the owner's lists (a remote free counts when collected).
+// not yet back on the owner's local list: chunks on remote_free still count in
+// `live` until the owner collects them.
 #ifndef ARENAKV_ALLOC_POOL_H_
 #define ARENAKV_ALLOC_POOL_H_
 

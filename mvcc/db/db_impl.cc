@@ -62,8 +62,10 @@ DBImpl::DBImpl(const Options& options, std::string path, bool read_only)
   table_options.block_size = options_.block_size;
   table_options.block_restart_interval = options_.block_restart_interval;
   table_options.bloom_bits_per_key = options_.bloom_bits_per_key;
+  // Read-only, every reader is opened at Open: a file a writer process
+  // deletes later stays readable through its open descriptor.
   const std::size_t table_cache_capacity =
-      options_.max_open_files == -1
+      options_.max_open_files == -1 || read_only_
           ? 0
           : static_cast<std::size_t>(options_.max_open_files - kReservedOpenFiles);
   versions_ = std::make_unique<VersionSet>(path_, fs_, table_options, cache_.get(),

@@ -69,8 +69,9 @@ Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string
   // Tables: level 0 newest first (its files overlap), then at most one file
   // per deeper level, each level older than the one above it.
   auto from_table = [&](const TableFile& f, Status* s) {
-    std::shared_ptr<const Table> table;
-    *s = f.GetTable(&table);
+    std::shared_ptr<const Table> holder;
+    const Table* table = nullptr;
+    *s = f.Reader(&holder, &table);
     if (!s->ok()) return true;
     Table::GetResult result;
     *s = table->Get(key, sequence, options.verify_checksums, &result, value);
@@ -111,9 +112,11 @@ Status DBImpl::VerifyChecksum() {
   const VersionRef version = view()->version;  // keeps every file alive
   for (const auto& level : version->levels) {
     for (const TableFileRef& f : level) {
-      std::shared_ptr<const Table> table;
-      Status s = f->GetTable(&table);
-      if (s.ok()) s = table->VerifyAll();
+      std::shared_ptr<const Table> holder;
+      const Table* table = nullptr;
+      Status s = f->Reader(&holder, &table);
+      if (!s.ok()) return s;  // names the file already
+      s = table->VerifyAll();
       if (!s.ok()) {
         return s.IsCorruption()
                    ? Status::Corruption(TableFileName(path_, f->meta().number) + ": " + s.message())

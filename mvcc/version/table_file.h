@@ -52,6 +52,18 @@ class TableFile {
   // The open reader: the pinned one, or the table cache's (opening the file
   // if it is not cached; the error if that fails).
   Status GetTable(std::shared_ptr<const Table>* table) const;
+  // The same for a caller that only needs it briefly: *table is valid while
+  // this TableFile and *holder live. A pinned reader costs no reference
+  // count (the read path's common case).
+  Status Reader(std::shared_ptr<const Table>* holder, const Table** table) const {
+    if (pinned_ != nullptr) {
+      *table = pinned_.get();
+      return Status::OK();
+    }
+    const Status s = GetTable(holder);
+    *table = holder->get();
+    return s;
+  }
   // An iterator over the file that keeps its reader open; when the file
   // cannot be opened, an empty iterator reporting why.
   std::unique_ptr<InternalIterator> NewIterator(bool verify_checksums) const;

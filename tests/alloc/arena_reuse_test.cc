@@ -25,8 +25,9 @@ namespace {
 constexpr std::size_t kMiB = std::size_t{1} << 20;
 constexpr std::size_t kCapacity = 64 * kMiB;
 // What one thread may keep committed once it freed everything: the current
-// pool of each slab it used (the largest pool is 8 x min_pool_size).
-constexpr std::size_t kKeptPerSlab = 8 * kMiB + (64 << 10);
+// pool of each slab it used and one empty spare (the largest pool is 8 x
+// min_pool_size).
+constexpr std::size_t kKeptPerSlab = 2 * (8 * kMiB + (64 << 10));
 
 ArenaOptions WithCapacity(std::size_t capacity) {
   ArenaOptions options;
@@ -81,6 +82,28 @@ TEST(ArenaReuse, AnotherLiveThreadGetsWhatAThreadFreedInAnySizeClass) {
   a.join();
   EXPECT_EQ(arena.Stats().live_chunks, 0u);
   EXPECT_EQ(arena.Stats().allocated, 0u);
+}
+
+// Retired ranges are cut to the size a new pool asks for: one chunk in each
+// of many size classes, after a thread freed 8 MiB pools, commits a small
+// step per class, not a whole 8 MiB (or 2 MiB huge-page) pool each.
+TEST(ArenaReuse, ManySizeClassesFitInRetiredLargePools) {
+  Arena arena(WithCapacity(kCapacity));
+  std::thread([&] {
+    std::vector<void*> chunks = FillWith(arena, 64, kCapacity);
+    FreeAll(arena, &chunks);
+  }).join();
+  const std::size_t before = arena.Stats().reserved;
+  std::vector<void*> one_each;
+  for (std::size_t size = 8; size <= 64 << 10; size += size / 8 + 8) {
+    void* p = arena.TryAlloc(size);
+    ASSERT_NE(p, nullptr) << size << " B after " << one_each.size() << " size classes";
+    one_each.push_back(p);
+  }
+  EXPECT_GT(one_each.size(), 50u);
+  // A first pool commits 64 KiB steps; an 8 MiB huge-page pool commits 2 MiB.
+  EXPECT_LE(arena.Stats().reserved - before, one_each.size() * (128 << 10));
+  FreeAll(arena, &one_each);
 }
 
 TEST(ArenaReuse, WhatAnExitedThreadFreedServesTheNextThread) {

@@ -83,7 +83,9 @@ struct Options {
   // files being written), each opened on first use and closed when evicted;
   // Open reads no table then (open time does not grow with the data) and
   // checks each one at its first use. A live iterator keeps the readers it
-  // uses open past the limit until it is destroyed.
+  // uses open past the limit until it is destroyed. DB::OpenForReadOnly
+  // ignores it and opens every reader at Open, so that tables a writer
+  // process deletes afterwards stay readable.
   int max_open_files = -1;
   // Larger keys or values (Delete included) -> InvalidArgument, nothing written.
   std::size_t max_key_size = 64 << 10;
