@@ -60,7 +60,7 @@ Arena::Arena(ArenaOptions options) {
     throw std::invalid_argument("arenakv::Arena: min_pool_size must be <= kMaxArenaSize, got " +
                                 std::to_string(options.min_pool_size));
   }
-  state_ = std::make_unique<ArenaState>(options.capacity, options.min_pool_size);
+  state_ = std::make_unique<ArenaState>(options.capacity, options.min_pool_size, options.charge);
 }
 
 Arena::~Arena() = default;
@@ -81,6 +81,9 @@ namespace {
       throw ArenaMisuse("arenakv::Arena::Alloc: a request of 0 bytes; requests must be >= 1");
     case AllocFailure::kCapacity:
       throw ArenaExhausted("arenakv::Arena::Alloc: capacity exhausted" + request);
+    case AllocFailure::kCharge:
+      throw ArenaExhausted("arenakv::Arena::Alloc: the memory budget refused more memory" +
+                           request);
     case AllocFailure::kAddressSpace:
       throw ArenaExhausted("arenakv::Arena::Alloc: address range exhausted" + request);
     case AllocFailure::kOsRefused:

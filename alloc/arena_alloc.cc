@@ -102,7 +102,7 @@ void* ArenaState::AllocateFromHeap(Heap* heap, std::size_t n, std::uint32_t slab
       continue;
     }
     // Out of capacity: what this heap holds empty goes back, then one more try.
-    if (*why != AllocFailure::kCapacity || reclaimed || !ReclaimEmptyPools(heap, slab)) {
+    if (!OutOfRoom(*why) || reclaimed || !ReclaimEmptyPools(heap, slab)) {
       return nullptr;
     }
     reclaimed = true;
@@ -179,12 +179,9 @@ bool ArenaState::CommitMore(Pool* pool, AllocFailure* why) noexcept {
   char* const next_end = pool->bump.load(std::memory_order_relaxed) + pool->chunk_size;
   // Up to the pool's last byte, not its last chunk, so a huge page is never cut short.
   char* to = std::min(AlignUp(next_end, pool->commit_step), pool->start + pool->pool_size);
-  if (!ReserveCapacity(static_cast<std::size_t>(to - from))) {
+  if (!ReserveCapacity(static_cast<std::size_t>(to - from), why)) {
     to = AlignUp(next_end, kPageSize);
-    if (!ReserveCapacity(static_cast<std::size_t>(to - from))) {
-      *why = AllocFailure::kCapacity;
-      return false;
-    }
+    if (!ReserveCapacity(static_cast<std::size_t>(to - from), why)) return false;
   }
   if (!CommitPages(from, static_cast<std::size_t>(to - from))) {
     UnreserveCapacity(static_cast<std::size_t>(to - from));
@@ -216,8 +213,7 @@ void* ArenaState::AllocateLarge(std::size_t n, std::uint32_t slab, AllocFailure*
   HeapRef ref = AcquireHeap();
   void* chunk = AllocateLargeFromHeap(ref.heap, n, slab, why);
   // Out of capacity: what this heap holds empty goes back, then one more try.
-  if (chunk == nullptr && *why == AllocFailure::kCapacity &&
-      ReclaimEmptyPools(ref.heap, kNumSlabs)) {
+  if (chunk == nullptr && OutOfRoom(*why) && ReclaimEmptyPools(ref.heap, kNumSlabs)) {
     chunk = AllocateLargeFromHeap(ref.heap, n, slab, why);
   }
   return chunk;
@@ -239,10 +235,8 @@ void* ArenaState::AllocateLargeFromHeap(Heap* heap, std::size_t n, std::uint32_t
     }
     // A pool whose commit failed earlier sits on the free list uncommitted.
     if (pool->commit_end.load(std::memory_order_relaxed) == pool->start) {
-      bool ok = ReserveCapacity(commit);
-      if (!ok) {
-        *why = AllocFailure::kCapacity;
-      } else if (!(ok = CommitPages(pool->start, commit))) {
+      bool ok = ReserveCapacity(commit, why);
+      if (ok && !(ok = CommitPages(pool->start, commit))) {
         UnreserveCapacity(commit);
         *why = AllocFailure::kOsRefused;
       }

@@ -32,11 +32,12 @@ std::atomic_ref<Pool*> PageMapEntry(Pool** page_map, std::size_t granule) {
 
 }  // namespace
 
-ArenaState::ArenaState(std::size_t capacity, std::size_t min_pool_size)
+ArenaState::ArenaState(std::size_t capacity, std::size_t min_pool_size, MemoryCharge* charge)
     : capacity_(capacity),
       min_pool_size_(std::clamp(AlignUp(min_pool_size, kGranule), kGranule, kMaxMinPoolSize)),
       large_threshold_(min_pool_size_ / 8),
-      commit_step_(std::clamp(std::bit_floor(capacity / 256), kPageSize, kMaxCommitStep)) {}
+      commit_step_(std::clamp(std::bit_floor(capacity / 256), kPageSize, kMaxCommitStep)),
+      charge_(charge) {}
 
 Misuse ArenaState::FreeLarge(Pool* pool) {
   if (!pool->large_live.exchange(false, std::memory_order_acq_rel)) return Misuse::kNotLive;
@@ -277,16 +278,25 @@ bool ArenaState::PoolEmptied(Heap* heap, Pool* pool) noexcept {
   return true;
 }
 
-bool ArenaState::ReserveCapacity(std::size_t bytes) noexcept {
+bool ArenaState::ReserveCapacity(std::size_t bytes, AllocFailure* why) noexcept {
   std::size_t current = committed_.load(std::memory_order_relaxed);
   do {
-    if (bytes > capacity_ - current) return false;
+    if (bytes > capacity_ - current) {
+      *why = AllocFailure::kCapacity;
+      return false;
+    }
   } while (!committed_.compare_exchange_weak(current, current + bytes, std::memory_order_relaxed));
+  if (charge_ != nullptr && !charge_->TryCharge(bytes)) {
+    committed_.fetch_sub(bytes, std::memory_order_relaxed);
+    *why = AllocFailure::kCharge;
+    return false;
+  }
   return true;
 }
 
 void ArenaState::UnreserveCapacity(std::size_t bytes) noexcept {
   committed_.fetch_sub(bytes, std::memory_order_relaxed);
+  if (charge_ != nullptr && bytes > 0) charge_->Release(bytes);
 }
 
 ArenaStats ArenaState::Stats() const {
@@ -326,7 +336,8 @@ void ArenaState::Release() noexcept {
   meta_.ReleaseAll();  // pool headers and heaps live here
   large_free_.fill(nullptr);
   retired_ = nullptr;
-  committed_.store(0, std::memory_order_relaxed);
+  const std::size_t committed = committed_.exchange(0, std::memory_order_relaxed);
+  if (charge_ != nullptr && committed > 0) charge_->Release(committed);
   std::destroy_at(&overflow_heap_);
   std::construct_at(&overflow_heap_);
 }

@@ -12,6 +12,9 @@
 //   page_map_     one entry per 64 KiB granule of the address range, pointing at
 //                 the pool covering it; entries are release-stored after the pool
 //                 header is initialized, so a lookup that finds a pool sees it whole.
+//   charge_       optional account (ArenaOptions::charge) that mirrors
+//                 committed_: charged before pages are committed, released
+//                 when they are given back.
 //   committed_    bytes committed to pools; a CAS loop keeps it <= capacity_;
 //                 a retired pool gives its bytes back (fetch_sub).
 //   grow_mu_      serializes carving pools from the address range (and the
@@ -58,7 +61,12 @@ constexpr std::uint32_t kPoolRampSteps = 3;  // a slab's pools grow 1x, 2x, 4x, 
 // 35% instead of 26% overhead on the churn pattern; 2 MiB gave 44%.
 constexpr std::size_t kHugePoolMin = 8 << 20;
 
-enum class AllocFailure { kNone, kZeroSize, kCapacity, kAddressSpace, kOsRefused };
+// kCharge: the arena's MemoryCharge refused (ArenaOptions::charge).
+enum class AllocFailure { kNone, kZeroSize, kCapacity, kCharge, kAddressSpace, kOsRefused };
+// Failures that freeing memory can cure: reclaim, then try again.
+inline bool OutOfRoom(AllocFailure why) {
+  return why == AllocFailure::kCapacity || why == AllocFailure::kCharge;
+}
 enum class Misuse { kNone, kNull, kForeign, kInterior, kNotLive };
 
 struct ChunkRef {
@@ -69,7 +77,7 @@ struct ChunkRef {
 
 class ArenaState {
  public:
-  ArenaState(std::size_t capacity, std::size_t min_pool_size);
+  ArenaState(std::size_t capacity, std::size_t min_pool_size, MemoryCharge* charge = nullptr);
   ~ArenaState() { Release(); }
 
   void* Allocate(std::size_t n, AllocFailure* why) noexcept;
@@ -130,7 +138,9 @@ class ArenaState {
   // True if anything was given back.
   bool ReclaimEmptyPools(Heap* heap, std::uint32_t keep) noexcept;
   bool EnsureAddressRange(AllocFailure* why) noexcept;  // requires grow_mu_
-  bool ReserveCapacity(std::size_t bytes) noexcept;
+  // Counts `bytes` against capacity_ and charge_; false (and *why) if either
+  // refuses, with nothing counted.
+  bool ReserveCapacity(std::size_t bytes, AllocFailure* why) noexcept;
   void UnreserveCapacity(std::size_t bytes) noexcept;
   Misuse FreeLarge(Pool* pool);
   static void* HandOut(Heap* heap, Pool* pool, void* chunk, std::size_t n) noexcept;
@@ -139,6 +149,7 @@ class ArenaState {
   const std::size_t min_pool_size_;
   const std::size_t large_threshold_;  // slabs above this get dedicated pools
   const std::size_t commit_step_;      // for regular (not huge-page) pools
+  MemoryCharge* const charge_;         // may be null
 
   std::atomic<char*> base_{nullptr};
   std::size_t range_size_ = 0;

@@ -60,6 +60,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "arenakv/alloc/memory_charge.h"
+
 namespace arenakv {
 
 constexpr std::size_t kMaxArenaSize = 1ull << 40;  // 1 TiB
@@ -72,6 +74,10 @@ struct ArenaOptions {
   // up to 64 KiB. Larger values mean fewer pools and less metadata, at the price
   // of address space (never of memory: pools are committed as they fill).
   std::size_t min_pool_size = 1 << 20;
+  // Optional account every committed byte is also charged to (a budget shared
+  // with other arenas; memory_charge.h). Not owned: it must outlive the arena.
+  // A refused charge fails the allocation like exhausted capacity.
+  MemoryCharge* charge = nullptr;
 };
 
 struct ArenaStats {

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "mvcc/util/memory_budget.h"
+
+namespace arenakv {
+
+namespace {
+
+constexpr const char* kConsumerNames[MemoryBudget::kNumConsumers] = {
+    "memtables", "block-cache", "table-readers", "iterators", "compaction", "other"};
+
+}  // namespace
+
+MemoryBudget::MemoryBudget(std::size_t limit) : limit_(limit) {
+  for (std::size_t i = 0; i < kNumConsumers; ++i) {
+    accounts_[i].budget = this;
+    accounts_[i].consumer = static_cast<Consumer>(i);
+  }
+}
+
+bool MemoryBudget::TryCharge(Consumer consumer, std::size_t bytes) noexcept {
+  std::size_t current = charged_.load(std::memory_order_relaxed);
+  do {
+    if (bytes > limit_ - current) {
+      refusals_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+  } while (!charged_.compare_exchange_weak(current, current + bytes, std::memory_order_relaxed));
+  by_consumer_[Index(consumer)].fetch_add(bytes, std::memory_order_relaxed);
+  const std::size_t now = current + bytes;
+  std::size_t peak = peak_.load(std::memory_order_relaxed);
+  while (now > peak && !peak_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+  }
+  return true;
+}
+
+void MemoryBudget::Release(Consumer consumer, std::size_t bytes) noexcept {
+  by_consumer_[Index(consumer)].fetch_sub(bytes, std::memory_order_relaxed);
+  charged_.fetch_sub(bytes, std::memory_order_relaxed);
+}
+
+std::size_t MemoryBudget::charged(Consumer consumer) const {
+  return by_consumer_[Index(consumer)].load(std::memory_order_relaxed);
+}
+
+std::string MemoryBudget::ToString() const {
+  std::string out;
+  auto line = [&out](const char* name, std::size_t value) {
+    out.append(name).append(": ").append(std::to_string(value)).append("\n");
+  };
+  line("limit", limit_);
+  line("charged", charged());
+  line("peak", peak());
+  line("refusals", refusals());
+  for (std::size_t i = 0; i < kNumConsumers; ++i) {
+    line(kConsumerNames[i], by_consumer_[i].load(std::memory_order_relaxed));
+  }
+  return out;
+}
+
+}  // namespace arenakv

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+// MemoryBudget: one hard limit on the bytes several consumers hold (issue 14:
+// memtable arenas, the block cache, table readers, iterators' pinned blocks,
+// compaction buffers), with a count per consumer and the peak.
+//
+// Charges are refused, never allowed past the limit: TryCharge adds to the
+// total with a compare-and-swap that keeps it <= limit(), so the sum of
+// charged bytes never exceeds the budget, whatever the threads do. Release
+// gives bytes back. Consumers charge in coarse units (an arena's commit step,
+// a cached block, a table reader), so a charge is one CAS on a shared line
+// plus a relaxed add to the consumer's own counter.
+//
+// For an arena, Account(consumer) is a MemoryCharge (ArenaOptions::charge)
+// that charges that consumer.
+//
+// Thread safety: every method may be called from any number of threads at
+// once. The per-consumer counts and the peak are exact when no charge is in
+// flight; charged() <= limit() always holds.
+//
+// Status: the DB does not use it yet; Options::memory_budget, the consumers'
+// wiring and the pressure policy (evict, close readers, flush early, stall,
+// MemoryLimit) come next (docs/API.md, issue 14).
+#ifndef ARENAKV_MVCC_UTIL_MEMORY_BUDGET_H_
+#define ARENAKV_MVCC_UTIL_MEMORY_BUDGET_H_
+
+#include <arenakv/alloc/memory_charge.h>
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <string>
+
+namespace arenakv {
+
+class MemoryBudget {
+ public:
+  enum class Consumer { kMemtables, kBlockCache, kTableReaders, kIterators, kCompaction, kOther };
+  static constexpr std::size_t kNumConsumers = 6;
+
+  explicit MemoryBudget(std::size_t limit);
+  MemoryBudget(const MemoryBudget&) = delete;
+  MemoryBudget& operator=(const MemoryBudget&) = delete;
+
+  // Charges `bytes` to `consumer` and returns true, or charges nothing and
+  // returns false if the total would pass limit().
+  bool TryCharge(Consumer consumer, std::size_t bytes) noexcept;
+  // Gives back `bytes` that `consumer` charged earlier.
+  void Release(Consumer consumer, std::size_t bytes) noexcept;
+
+  std::size_t limit() const { return limit_; }
+  std::size_t charged() const { return charged_.load(std::memory_order_relaxed); }
+  std::size_t charged(Consumer consumer) const;
+  std::size_t peak() const { return peak_.load(std::memory_order_relaxed); }
+  std::size_t refusals() const { return refusals_.load(std::memory_order_relaxed); }
+  // "limit: N\ncharged: N\npeak: N\nrefusals: N\n" and one "<consumer>: N"
+  // line each (memtables, block-cache, table-readers, iterators, compaction,
+  // other).
+  std::string ToString() const;
+
+  // A MemoryCharge for an arena whose commits belong to `consumer`; it lives
+  // as long as the budget.
+  MemoryCharge* Account(Consumer consumer) { return &accounts_[Index(consumer)]; }
+
+ private:
+  class ConsumerAccount final : public MemoryCharge {
+   public:
+    bool TryCharge(std::size_t bytes) noexcept override {
+      return budget->TryCharge(consumer, bytes);
+    }
+    void Release(std::size_t bytes) noexcept override { budget->Release(consumer, bytes); }
+    MemoryBudget* budget = nullptr;
+    Consumer consumer = Consumer::kOther;
+  };
+
+  static std::size_t Index(Consumer c) { return static_cast<std::size_t>(c); }
+
+  const std::size_t limit_;
+  std::atomic<std::size_t> charged_{0};
+  std::atomic<std::size_t> peak_{0};
+  std::atomic<std::size_t> refusals_{0};
+  std::array<std::atomic<std::size_t>, kNumConsumers> by_consumer_{};
+  std::array<ConsumerAccount, kNumConsumers> accounts_;
+};
+
+}  // namespace arenakv
+
+#endif  // ARENAKV_MVCC_UTIL_MEMORY_BUDGET_H_
