@@ -175,8 +175,10 @@ bool ArenaState::InitPool(Pool* pool, char* start, std::size_t pool_bytes, std::
   const std::uint8_t width = owner == nullptr ? 0 : WasteWidth(slab);
   if (owner != nullptr) {
     // A reused header keeps its waste map and bitmap when they are large
-    // enough; a larger one replaces them (what it held stays in meta_, so
-    // metadata grows at most to what the largest use of each range needs).
+    // enough; a larger one replaces them (what it held stays in meta_).
+    // Metadata stays bounded by the ranges' sizes: each header's maps grow
+    // only to what its range needs, and a cut range's pieces need no more
+    // than the whole did, about twice over with the header it came from.
     const std::size_t waste_bytes = count * width;
     if (waste_bytes > pool->waste_map_bytes) {
       void* map = meta_.Allocate(waste_bytes);

@@ -112,7 +112,8 @@ class ArenaState {
   bool CommitMore(Pool* pool, AllocFailure* why) noexcept;
   Pool* NewPool(Heap* heap, std::uint32_t slab, AllocFailure* why) noexcept;
   // Carves a pool from the address range; requires grow_mu_. Commits nothing.
-  // Takes a retired pool's range if one fits the chunk, else fresh range.
+  // Takes the smallest retired range that holds pool_bytes (cut to it), else
+  // fresh range, else (fresh range spent) any retired range the chunk fits.
   Pool* CarvePool(std::size_t pool_bytes, std::size_t chunk_size, std::uint32_t slab, Heap* owner,
                   AllocFailure* why) noexcept;
   // (Re)initializes `pool` over [start, start + pool_bytes) for `slab` and
@@ -139,7 +140,8 @@ class ArenaState {
   bool ReclaimEmptyPools(Heap* heap, std::uint32_t keep) noexcept;
   bool EnsureAddressRange(AllocFailure* why) noexcept;  // requires grow_mu_
   // Counts `bytes` against capacity_ and charge_; false (and *why) if either
-  // refuses, with nothing counted.
+  // refuses, with nothing counted once it returns (while a refused charge is
+  // undone, another thread may briefly see the capacity as used).
   bool ReserveCapacity(std::size_t bytes, AllocFailure* why) noexcept;
   void UnreserveCapacity(std::size_t bytes) noexcept;
   Misuse FreeLarge(Pool* pool);

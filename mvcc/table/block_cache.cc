@@ -76,8 +76,11 @@ struct CacheKeyHash {
 constexpr int kMaxShardBits = 16;
 // Arena room beyond the pinned-overflow allowance: each thread commits its
 // pools per slab in steps of 64 KiB, so 16 threads touching 64 slabs of block
-// sizes hold 64 MiB of committed but unused space at worst. Slack costs
-// address space only until used.
+// sizes hold 64 MiB of committed but unused space at worst while filling.
+// Each thread may also keep an emptied pool per slab as its spare
+// (docs/ALLOCATOR.md, "Reuse"); an insert that meets the limit makes its
+// thread retire its own spares first. Slack costs address space only until
+// used.
 constexpr std::size_t kArenaSlack = std::size_t{64} << 20;
 
 ArenaOptions ArenaOptionsFor(std::size_t cache_capacity) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mvcc/util/memory_budget.h"
 
+#include "arenakv/base/check.h"
+
 namespace arenakv {
 
 namespace {
@@ -34,8 +36,18 @@ bool MemoryBudget::TryCharge(Consumer consumer, std::size_t bytes) noexcept {
 }
 
 void MemoryBudget::Release(Consumer consumer, std::size_t bytes) noexcept {
-  by_consumer_[Index(consumer)].fetch_sub(bytes, std::memory_order_relaxed);
+  // More than was charged would wrap the total, and then TryCharge's limit
+  // check would let anything through.
+  [[maybe_unused]] const std::size_t before =
+      by_consumer_[Index(consumer)].fetch_sub(bytes, std::memory_order_relaxed);
+  ARENAKV_DCHECK(before >= bytes);
   charged_.fetch_sub(bytes, std::memory_order_relaxed);
+}
+
+MemoryBudget::~MemoryBudget() {
+  // A consumer (an arena) still charging here would release into a dead
+  // budget later.
+  ARENAKV_DCHECK(charged() == 0);
 }
 
 std::size_t MemoryBudget::charged(Consumer consumer) const {

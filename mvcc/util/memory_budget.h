@@ -35,16 +35,19 @@ namespace arenakv {
 class MemoryBudget {
  public:
   enum class Consumer { kMemtables, kBlockCache, kTableReaders, kIterators, kCompaction, kOther };
-  static constexpr std::size_t kNumConsumers = 6;
+  static constexpr std::size_t kNumConsumers = static_cast<std::size_t>(Consumer::kOther) + 1;
 
   explicit MemoryBudget(std::size_t limit);
+  // Every consumer must have released everything (debug builds check).
+  ~MemoryBudget();
   MemoryBudget(const MemoryBudget&) = delete;
   MemoryBudget& operator=(const MemoryBudget&) = delete;
 
   // Charges `bytes` to `consumer` and returns true, or charges nothing and
   // returns false if the total would pass limit().
   bool TryCharge(Consumer consumer, std::size_t bytes) noexcept;
-  // Gives back `bytes` that `consumer` charged earlier.
+  // Gives back `bytes` that `consumer` charged earlier (never more: debug
+  // builds check).
   void Release(Consumer consumer, std::size_t bytes) noexcept;
 
   std::size_t limit() const { return limit_; }

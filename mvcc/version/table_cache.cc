@@ -11,7 +11,7 @@ namespace arenakv {
 Status CheckTableFileSize(const std::string& dir, FileSystem* fs, const FileMetaData& meta) {
   const std::string path = TableFileName(dir, meta.number);
   std::uint64_t size = 0;
-  const Status s = fs->GetFileSize(path, &size);
+  Status s = fs->GetFileSize(path, &size);
   if (s.IsNotFound()) return Status::Corruption("missing table file " + path);
   if (!s.ok()) return s;
   if (size != meta.file_size) {
@@ -64,7 +64,7 @@ Status TableCache::Find(const FileMetaData& meta, std::uint64_t block_cache_id,
     }
   }
   std::unique_ptr<Table> opened;
-  const Status s =
+  Status s =
       OpenTableReader(dir_, fs_, options_, block_cache_, block_cache_id, meta, paranoid_, &opened);
   if (!s.ok()) return s;
   std::shared_ptr<const Table> fresh(std::move(opened));

@@ -31,7 +31,7 @@ Status TableFile::GetTable(std::shared_ptr<const Table>* table) const {
     *table = pinned_;
     return Status::OK();
   }
-  const Status s = cache_->Find(meta_, block_cache_id_, table);
+  Status s = cache_->Find(meta_, block_cache_id_, table);
   // Written once (a store on every Get would bounce the line between readers).
   if (s.ok() && num_entries_.load(std::memory_order_relaxed) == kUnknown) {
     num_entries_.store((*table)->properties().num_entries, std::memory_order_relaxed);

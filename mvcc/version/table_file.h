@@ -60,7 +60,7 @@ class TableFile {
       *table = pinned_.get();
       return Status::OK();
     }
-    const Status s = GetTable(holder);
+    Status s = GetTable(holder);
     *table = holder->get();
     return s;
   }

@@ -144,8 +144,8 @@ Status VersionSet::OpenTable(const FileMetaData& meta, bool paranoid, TableFileR
   std::string path = TableFileName(dir_, meta.number);
   if (table_cache_ == nullptr) {
     std::unique_ptr<Table> table;
-    const Status s = OpenTableReader(dir_, fs_, table_options_, cache_, /*block_cache_id=*/0, meta,
-                                     paranoid, &table);
+    Status s = OpenTableReader(dir_, fs_, table_options_, cache_, /*block_cache_id=*/0, meta,
+                               paranoid, &table);
     if (!s.ok()) return s;
     *file = std::make_shared<TableFile>(meta, std::shared_ptr<const Table>(std::move(table)), fs_,
                                         std::move(path));
@@ -153,7 +153,7 @@ Status VersionSet::OpenTable(const FileMetaData& meta, bool paranoid, TableFileR
   }
   auto opened = NewCachedTableFile(meta);
   std::shared_ptr<const Table> table;
-  const Status s = opened->GetTable(&table);  // opens it now, and caches the reader
+  Status s = opened->GetTable(&table);  // opens it now, and caches the reader
   if (!s.ok()) return s;
   *file = std::move(opened);
   return Status::OK();

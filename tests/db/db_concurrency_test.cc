@@ -179,7 +179,11 @@ TEST(DbConcurrencyTest, WritersReadersIteratorsAndFlushesAgree) {
       for (int j = 0; (overlapped_reads.load() == 0 || overlapped_scans.load() == 0) &&
                       failures.count() == 0 && std::chrono::steady_clock::now() < give_up;
            j = (j + 1) % kKeysPerWriter) {
-        if (!db->Put({}, Key(t, j), Value(Key(t, j), kRounds)).ok()) break;
+        const Status s = db->Put({}, Key(t, j), Value(Key(t, j), kRounds));
+        if (!s.ok()) {
+          failures.Add("rewrite: " + s.ToString());
+          break;
+        }
         rewrites.fetch_add(1, std::memory_order_release);
       }
       writers_running.fetch_sub(1, std::memory_order_release);

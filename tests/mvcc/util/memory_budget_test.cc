@@ -35,6 +35,8 @@ TEST(MemoryBudgetTest, ChargesPastTheLimitAreRefusedWhole) {
   EXPECT_EQ(budget.charged(), 400u);
   EXPECT_EQ(budget.peak(), 1000u);
   EXPECT_NE(budget.ToString().find("block-cache: 400\n"), std::string::npos) << budget.ToString();
+  budget.Release(Consumer::kBlockCache, 400);
+  EXPECT_EQ(budget.charged(), 0u);
 }
 
 TEST(MemoryBudgetTest, ConcurrentChargesNeverExceedTheLimit) {
@@ -93,8 +95,10 @@ TEST(MemoryBudgetTest, AnArenaChargesItsCommitsAndStopsAtTheBudget) {
     }
     // Retired pools give their charge back (the thread keeps its current
     // and spare pool of the slab: docs/ALLOCATOR.md, "Reuse").
+    const std::size_t full = arena.Stats().reserved;
     for (void* p : chunks) arena.Free(p);
     chunks.clear();
+    EXPECT_LT(arena.Stats().reserved, full);
     EXPECT_EQ(budget.charged(Consumer::kMemtables), arena.Stats().reserved);
   }
   EXPECT_EQ(budget.charged(), 0u) << "the destroyed arena kept charges";

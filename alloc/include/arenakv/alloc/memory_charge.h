@@ -4,10 +4,12 @@
 // by several arenas and by other consumers, memory they commit together stays
 // within one hard limit (the engine's memory budget).
 //
-// The arena calls TryCharge before it commits pages (in its commit steps,
-// 64 KiB or one 2 MiB huge page, never per chunk) and Release when it gives
-// pages back: a retired pool, Release(), destruction. A refused charge is a
-// failed allocation, as capacity is (ArenaExhausted, TryAlloc's nullptr).
+// The arena calls TryCharge before it commits pages (in its commit steps:
+// capacity / 256 clamped to 4..64 KiB, one 2 MiB huge page, the pages of one
+// large chunk, or single pages at the edge of a limit; never per small chunk)
+// and Release when it gives pages back: a retired pool, freed large chunks'
+// pages under pressure, Release(), destruction. A refused charge is a failed
+// allocation, as capacity is (ArenaExhausted, TryAlloc's nullptr).
 //
 // Thread safety: an implementation must allow every method to be called from
 // any number of threads at once; the arena calls them without holding its
