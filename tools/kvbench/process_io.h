@@ -30,31 +30,38 @@ struct ProcessIo {
   std::optional<std::uint64_t> write_bytes;  // bytes of pages dirtied; absent if not listed
 };
 
+// The number on the "name: N..." line of /proc text (spaces or tabs after
+// the colon), and in *rest what follows the number on that line; nullopt when
+// the line is missing or does not start with a number. Shared by the /proc
+// readers of kvbench (this file and process_memory.h).
+inline std::optional<std::uint64_t> ProcFieldNumber(std::string_view text, std::string_view name,
+                                                    std::string_view* rest = nullptr) {
+  for (std::size_t begin = 0; begin < text.size();) {
+    std::size_t end = text.find('\n', begin);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(begin, end - begin);
+    begin = end + 1;
+    if (line.size() <= name.size() || line.substr(0, name.size()) != name ||
+        line[name.size()] != ':') {
+      continue;
+    }
+    line.remove_prefix(name.size() + 1);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    std::uint64_t value = 0;
+    const auto [ptr, ec] = std::from_chars(line.data(), line.data() + line.size(), value);
+    if (ec != std::errc() || ptr == line.data()) return std::nullopt;
+    if (rest != nullptr) *rest = line.substr(static_cast<std::size_t>(ptr - line.data()));
+    return value;
+  }
+  return std::nullopt;
+}
+
 // Parses the "name: value" lines of /proc/<pid>/io. nullopt when wchar is
 // missing or malformed.
 inline std::optional<ProcessIo> ParseProcessIo(std::string_view text) {
-  auto field = [text](std::string_view name) -> std::optional<std::uint64_t> {
-    for (std::size_t begin = 0; begin < text.size();) {
-      std::size_t end = text.find('\n', begin);
-      if (end == std::string_view::npos) end = text.size();
-      std::string_view line = text.substr(begin, end - begin);
-      begin = end + 1;
-      if (line.size() <= name.size() || line.substr(0, name.size()) != name ||
-          line[name.size()] != ':') {
-        continue;
-      }
-      line.remove_prefix(name.size() + 1);
-      while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
-      std::uint64_t value = 0;
-      const auto [ptr, ec] = std::from_chars(line.data(), line.data() + line.size(), value);
-      if (ec != std::errc() || ptr == line.data()) return std::nullopt;
-      return value;
-    }
-    return std::nullopt;
-  };
-  const std::optional<std::uint64_t> wchar = field("wchar");
+  const std::optional<std::uint64_t> wchar = ProcFieldNumber(text, "wchar");
   if (!wchar) return std::nullopt;
-  return ProcessIo{*wchar, field("write_bytes")};
+  return ProcessIo{*wchar, ProcFieldNumber(text, "write_bytes")};
 }
 
 // nullopt when /proc/self/io cannot be read (no procfs, a kernel without task

@@ -13,7 +13,6 @@
 #ifndef ARENAKV_TOOLS_KVBENCH_PROCESS_MEMORY_H_
 #define ARENAKV_TOOLS_KVBENCH_PROCESS_MEMORY_H_
 
-#include <charconv>
 #include <cstdint>
 #include <fstream>
 #include <iterator>
@@ -21,31 +20,17 @@
 #include <string>
 #include <string_view>
 
+#include "tools/kvbench/process_io.h"
+
 namespace arenakv::kvbench {
 
 // Bytes of the "name:   N kB" line of /proc/<pid>/status text; nullopt when
 // the line is missing or malformed.
 inline std::optional<std::uint64_t> ParseStatusBytes(std::string_view text, std::string_view name) {
-  for (std::size_t begin = 0; begin < text.size();) {
-    std::size_t end = text.find('\n', begin);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(begin, end - begin);
-    begin = end + 1;
-    if (line.size() <= name.size() || line.substr(0, name.size()) != name ||
-        line[name.size()] != ':') {
-      continue;
-    }
-    line.remove_prefix(name.size() + 1);
-    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-    std::uint64_t kib = 0;
-    const auto [ptr, ec] = std::from_chars(line.data(), line.data() + line.size(), kib);
-    const std::string_view unit = line.substr(static_cast<std::size_t>(ptr - line.data()));
-    if (ec != std::errc() || ptr == line.data() || unit != " kB") {
-      return std::nullopt;
-    }
-    return kib * 1024;
-  }
-  return std::nullopt;
+  std::string_view unit;
+  const std::optional<std::uint64_t> kib = ProcFieldNumber(text, name, &unit);
+  if (!kib || unit != " kB") return std::nullopt;
+  return *kib * 1024;
 }
 
 inline std::optional<std::uint64_t> ReadStatusBytes(std::string_view name) {
