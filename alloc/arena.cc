@@ -60,7 +60,8 @@ Arena::Arena(ArenaOptions options) {
     throw std::invalid_argument("arenakv::Arena: min_pool_size must be <= kMaxArenaSize, got " +
                                 std::to_string(options.min_pool_size));
   }
-  state_ = std::make_unique<ArenaState>(options.capacity, options.min_pool_size, options.charge);
+  state_ = std::make_unique<ArenaState>(options.capacity, options.min_pool_size, options.charge,
+                                        options.huge_pages);
 }
 
 Arena::~Arena() = default;
@@ -134,6 +135,8 @@ bool Arena::Owns(const void* p) const noexcept {
 ArenaStats Arena::Stats() const { return state_->Stats(); }
 
 std::size_t Arena::ReservedBytes() const noexcept { return state_->reserved(); }
+
+std::size_t Arena::CommitAhead() const noexcept { return state_->CommitAhead(); }
 
 const char* Arena::RangeBase() noexcept { return state_->RangeBase(); }
 

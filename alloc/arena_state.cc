@@ -32,12 +32,19 @@ std::atomic_ref<Pool*> PageMapEntry(Pool** page_map, std::size_t granule) {
 
 }  // namespace
 
-ArenaState::ArenaState(std::size_t capacity, std::size_t min_pool_size, MemoryCharge* charge)
+ArenaState::ArenaState(std::size_t capacity, std::size_t min_pool_size, MemoryCharge* charge,
+                       bool huge_pages)
     : capacity_(capacity),
       min_pool_size_(std::clamp(AlignUp(min_pool_size, kGranule), kGranule, kMaxMinPoolSize)),
       large_threshold_(min_pool_size_ / 8),
       commit_step_(std::clamp(std::bit_floor(capacity / 256), kPageSize, kMaxCommitStep)),
-      charge_(charge) {}
+      charge_(charge),
+      huge_pages_(huge_pages) {}
+
+std::size_t ArenaState::CommitAhead() const noexcept {
+  return huge_pages_ && HugePagesEnabled() && capacity_ >= kHugePoolMin ? kHugePageSize
+                                                                        : commit_step_;
+}
 
 Misuse ArenaState::FreeLarge(Pool* pool) {
   if (!pool->large_live.exchange(false, std::memory_order_acq_rel)) return Misuse::kNotLive;
@@ -203,7 +210,7 @@ bool ArenaState::InitPool(Pool* pool, char* start, std::size_t pool_bytes, std::
     }
 #endif
   }
-  const bool huge = pool_bytes >= kHugePoolMin && HugePagesEnabled() &&
+  const bool huge = huge_pages_ && pool_bytes >= kHugePoolMin && HugePagesEnabled() &&
                     reinterpret_cast<std::uintptr_t>(start) % kHugePageSize == 0;
   pool->start = start;
   pool->end = start + count * chunk_size;

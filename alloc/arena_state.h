@@ -77,7 +77,8 @@ struct ChunkRef {
 
 class ArenaState {
  public:
-  ArenaState(std::size_t capacity, std::size_t min_pool_size, MemoryCharge* charge = nullptr);
+  ArenaState(std::size_t capacity, std::size_t min_pool_size, MemoryCharge* charge = nullptr,
+             bool huge_pages = true);
   ~ArenaState() { Release(); }
 
   void* Allocate(std::size_t n, AllocFailure* why) noexcept;
@@ -91,6 +92,7 @@ class ArenaState {
 
   std::size_t capacity() const { return capacity_; }
   std::size_t reserved() const { return committed_.load(std::memory_order_relaxed); }
+  std::size_t CommitAhead() const noexcept;  // Arena::CommitAhead
 
  private:
   // The calling thread's heap, holding the overflow mutex if it is the overflow heap.
@@ -152,6 +154,7 @@ class ArenaState {
   const std::size_t large_threshold_;  // slabs above this get dedicated pools
   const std::size_t commit_step_;      // for regular (not huge-page) pools
   MemoryCharge* const charge_;         // may be null
+  const bool huge_pages_;              // ArenaOptions::huge_pages
 
   std::atomic<char*> base_{nullptr};
   std::size_t range_size_ = 0;

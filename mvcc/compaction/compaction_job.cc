@@ -50,13 +50,19 @@ Status CompactionJob::Run(VersionEdit* edit, std::vector<TableFileRef>* added) {
 
 Status CompactionJob::Merge() {
   std::vector<std::unique_ptr<InternalIterator>> children;
+  // Inputs are read once and deleted after: their blocks stay out of the
+  // block cache, where they would only evict what readers use.
   if (c_.level == 0) {
-    for (const TableFileRef& f : c_.inputs) children.push_back(f->NewIterator(true));
+    for (const TableFileRef& f : c_.inputs) {
+      children.push_back(f->NewIterator(/*verify_checksums=*/true, /*fill_cache=*/false));
+    }
   } else {
-    children.push_back(NewLevelIterator(c_.inputs, /*verify_checksums=*/true));
+    children.push_back(
+        NewLevelIterator(c_.inputs, /*verify_checksums=*/true, /*fill_cache=*/false));
   }
   if (!c_.output_inputs.empty()) {
-    children.push_back(NewLevelIterator(c_.output_inputs, /*verify_checksums=*/true));
+    children.push_back(
+        NewLevelIterator(c_.output_inputs, /*verify_checksums=*/true, /*fill_cache=*/false));
   }
   stats_.bytes_read = c_.InputBytes();
   std::unique_ptr<InternalIterator> input = NewMergingIterator(std::move(children));

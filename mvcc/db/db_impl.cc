@@ -56,8 +56,13 @@ DBImpl::DBImpl(const Options& options, std::string path, bool read_only)
       path_(std::move(path)),
       read_only_(read_only),
       fs_(options.file_system != nullptr ? options.file_system : FileSystem::Default()) {
-  if (options_.block_cache_size > 0)
-    cache_ = std::make_unique<BlockCache>(options_.block_cache_size);
+  if (options_.block_cache_size > 0) {
+    MemoryCharge* charge =
+        options_.memory_budget != nullptr
+            ? options_.memory_budget->Account(MemoryBudget::Consumer::kBlockCache)
+            : nullptr;
+    cache_ = std::make_unique<BlockCache>(options_.block_cache_size, /*shard_bits=*/4, charge);
+  }
   TableOptions table_options;
   table_options.block_size = options_.block_size;
   table_options.block_restart_interval = options_.block_restart_interval;
@@ -199,17 +204,35 @@ bool DBImpl::HasSpace(const MemTable& mem, std::size_t need) {
   return capacity >= mem.ApproximateMemoryUsage() + need + capacity / 4;
 }
 
+bool DBImpl::MemTableFull(const MemTable& mem) const {
+  if (mem.ShouldFlush()) return true;
+  // With a budget, as WriteBufferManager does: a memtable is full at 7/8 of
+  // the budget's share of one write buffer, so that the next one fills while
+  // it is flushed instead of waiting for the flush to give the memory back.
+  const MemoryBudget* budget = options_.memory_budget.get();
+  return budget != nullptr &&
+         mem.ApproximateMemoryUsage() >=
+             budget->limit() / 8 * 7 /
+                 static_cast<std::size_t>(std::max(options_.max_write_buffer_number, 2));
+}
+
 Status DBImpl::NewMemTable(std::size_t need, MemTableRef* mem) {
   std::weak_ptr<ArenaRegistry> registry = arenas_;
+  // The budget stays alive while a memtable charges it (a memtable may
+  // outlive the DB in an iterator).
+  std::shared_ptr<MemoryBudget> budget = options_.memory_budget;
+  MemoryBudget* const charged_to = budget.get();
   try {
-    *mem = MemTable::Create(options_.write_buffer_size, MemTableCapacity(need),
-                            [registry](const MemTable* table) {
-                              if (auto r = registry.lock()) {
-                                std::lock_guard lock(r->mu);
-                                r->live.erase(table);
-                                ++r->released;
-                              }
-                            });
+    *mem = MemTable::Create(
+        options_.write_buffer_size, MemTableCapacity(need),
+        [registry, budget = std::move(budget)](const MemTable* table) {
+          if (auto r = registry.lock()) {
+            std::lock_guard lock(r->mu);
+            r->live.erase(table);
+            ++r->released;
+          }
+        },
+        charged_to);
   } catch (const std::bad_alloc&) {  // ArenaExhausted included: no address space
     return Status::MemoryLimit("cannot reserve memory for a new memtable");
   }
@@ -250,6 +273,9 @@ Status DBImpl::NewLog(std::uint64_t* number) {
 }
 
 Status DBImpl::Rotate(std::size_t need) {
+  // The full memtable's unused reservation pays for the new one's first
+  // pages (no insert runs: the leader is here).
+  (void)mem_.mem->Reserve(0);
   MemTableRef mem;
   Status s = NewMemTable(need, &mem);
   if (!s.ok()) return s;
@@ -264,8 +290,59 @@ Status DBImpl::Rotate(std::size_t need) {
   return Status::OK();
 }
 
-Status DBImpl::MakeRoom(std::size_t need, bool force_rotate) {
+Status DBImpl::RelieveBudget(std::size_t bound, std::size_t need,
+                             std::optional<std::chrono::steady_clock::time_point>* stuck_since) {
+  const MemoryBudget& budget = *options_.memory_budget;
+  if (bound > budget.limit()) {
+    return Status::MemoryLimit("a write needs up to " + std::to_string(bound) +
+                               " bytes of memtable, more than the whole memory budget (" +
+                               std::to_string(budget.limit()) + " bytes)");
+  }
+  // 1. The block cache makes way (what it evicts returns to the budget as
+  // its arena retires pools, so this may take several rounds).
+  const std::size_t missing = bound - std::min(bound, mem_.mem->reserved());
+  if (cache_ != nullptr && cache_->Shed(missing) > 0) return Status::OK();
+  // 2. Flush early: the memtable's pages return to the budget once flushed.
   const std::size_t max_imm = static_cast<std::size_t>(options_.max_write_buffer_number) - 1;
+  if (mem_.mem->num_entries() > 0 && imm_.size() < std::max<std::size_t>(max_imm, 1)) {
+    const std::size_t bytes = mem_.mem->ApproximateMemoryUsage();
+    Status s = Rotate(need);
+    if (s.ok()) {
+      ++stats_.budget_flushes;
+      ARENAKV_LOG(info_log_,
+                  "Memory budget full (%zu of %zu bytes charged): flushed a %zu-byte memtable "
+                  "early",
+                  budget.charged(), budget.limit(), bytes);
+      *stuck_since = std::nullopt;
+      return s;
+    }
+    // The new memtable's first pages did not fit either: wait below.
+    if (!s.IsMemoryLimit()) return s;
+  }
+  // 3. Wait: for this DB's flushes, or for other holders of the budget.
+  const auto start = std::chrono::steady_clock::now();
+  if (imm_.empty()) {
+    // Nothing this DB holds can be freed: other DBs sharing the budget, or
+    // iterators still holding memtables, may free something.
+    if (!stuck_since->has_value()) *stuck_since = start;
+    if (start - **stuck_since > kBudgetWaitLimit) {
+      return Status::MemoryLimit(
+          "the memory budget (" + std::to_string(budget.charged()) + " of " +
+          std::to_string(budget.limit()) + " bytes charged) has no room for a write needing " +
+          std::to_string(bound) + " bytes, and nothing this DB holds could be freed");
+    }
+  } else {
+    *stuck_since = std::nullopt;
+  }
+  ++stats_.budget_stalls;
+  bg_cv_.WaitFor(std::chrono::milliseconds(10));
+  stats_.stall_micros += MicrosSince(start);
+  return Status::OK();
+}
+
+Status DBImpl::MakeRoom(std::size_t need, std::size_t ops, std::size_t threads, bool force_rotate) {
+  const std::size_t max_imm = static_cast<std::size_t>(options_.max_write_buffer_number) - 1;
+  std::optional<std::chrono::steady_clock::time_point> budget_stuck_since;
   bool slowed_down = false;
   auto stall = [&](std::uint64_t* counter) ARENAKV_REQUIRES(mu_) {
     ++*counter;
@@ -309,20 +386,49 @@ Status DBImpl::MakeRoom(std::size_t need, bool force_rotate) {
     const bool empty = mem.num_entries() == 0;
     if (force_rotate && empty) return Status::OK();  // nothing to flush
     const bool has_space = HasSpace(mem, need);
+    // With a budget, a new memtable whose first pages do not fit waits for
+    // room like a write does.
+    auto relieve = [&](const Status& s) ARENAKV_REQUIRES(mu_) {
+      if (options_.memory_budget == nullptr || !s.IsMemoryLimit()) return s;
+      return RelieveBudget(mem_.mem->InsertBound(need, ops, threads), need, &budget_stuck_since);
+    };
     if (!force_rotate && empty && !has_space) {
       // An empty memtable too small for this batch: replace it, same WAL.
-      Status s = NewMemTable(need, &mem_.mem);
-      if (!s.ok()) return s;
+      MemTableRef replacement;
+      Status s = NewMemTable(need, &replacement);
+      if (!s.ok()) {
+        s = relieve(s);
+        if (!s.ok()) return s;
+        continue;
+      }
+      mem_.mem = std::move(replacement);
       InstallView();
       continue;
     }
     // An empty memtable takes a write even if its first pages already reach
     // write_buffer_size (tiny buffers): otherwise nothing would ever fit.
-    if (!force_rotate && has_space && (empty || !mem.ShouldFlush())) {
-      if (imm_.size() <= max_imm) return Status::OK();
+    if (!force_rotate && has_space && (empty || !MemTableFull(mem))) {
+      if (imm_.size() <= max_imm) {
+        // With a budget, what the inserts may commit is reserved before the
+        // WAL holds them: an insert the budget refused would leave the WAL
+        // ahead of the memtable.
+        if (options_.memory_budget == nullptr || ops == 0) return Status::OK();
+        if (mem_.mem->Reserve(mem_.mem->InsertBound(need, ops, threads))) return Status::OK();
+        Status s =
+            RelieveBudget(mem_.mem->InsertBound(need, ops, threads), need, &budget_stuck_since);
+        if (!s.ok()) return s;
+        continue;
+      }
     } else if (imm_.size() < std::max<std::size_t>(max_imm, 1)) {
+      // Full by the budget's share, not by write_buffer_size: an early flush.
+      const bool by_budget = !force_rotate && has_space && !empty && !mem.ShouldFlush();
       Status s = Rotate(need);
-      if (!s.ok()) return s;
+      if (!s.ok()) {
+        s = relieve(s);
+        if (!s.ok()) return s;
+        continue;
+      }
+      if (by_budget) ++stats_.budget_flushes;
       force_rotate = false;
       continue;
     }
@@ -408,10 +514,14 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
     group = &own;
     write_queue_.FormGroup(&w, kMaxGroupBytes, &own);
     std::size_t need = 0;
+    std::size_t ops = 0;
     if (batch != nullptr) {
-      for (const WriteQueue::Writer* m : own.members) need += MemoryNeed(*m->batch);
+      for (const WriteQueue::Writer* m : own.members) {
+        need += MemoryNeed(*m->batch);
+        ops += m->batch->Count();
+      }
     }
-    Status s = MakeRoom(need, force_rotate);
+    Status s = MakeRoom(need, ops, own.members.size(), force_rotate);
     if (s.ok() && batch != nullptr) {
       SequenceNumber next = last_allocated_ + 1;
       bool sync = false;

@@ -105,6 +105,9 @@ class DBImpl final : public DB {
   // smallest bounded value accepted.
   static constexpr int kReservedOpenFiles = 10;
   static constexpr int kMinMaxOpenFiles = 20;
+  // With a memory budget: how long a write waits for room while nothing this
+  // DB holds can be freed, before it gets MemoryLimit.
+  static constexpr std::chrono::seconds kBudgetWaitLimit{1};
 
   DBImpl(const Options& options, std::string path, bool read_only);
   ~DBImpl() override;
@@ -144,13 +147,26 @@ class DBImpl final : public DB {
   Status CheckBatch(const WriteBatch& batch) const;
   Status WriteImpl(const WriteOptions& options, WriteBatch* batch, bool force_rotate)
       ARENAKV_EXCLUDES(mu_);
-  // Leader only: ensures the memtable can take `need` bytes.
-  Status MakeRoom(std::size_t need, bool force_rotate) ARENAKV_REQUIRES(mu_);
+  // Leader only: ensures the memtable can take `need` bytes in `ops`
+  // operations from `threads` writers, and (with a memory budget) reserves
+  // what their inserts may commit.
+  Status MakeRoom(std::size_t need, std::size_t ops, std::size_t threads, bool force_rotate)
+      ARENAKV_REQUIRES(mu_);
+  // The budget refused `bound` bytes for the next group's inserts (`need`
+  // bytes of data): frees what this DB can, one step per call (evict from
+  // the block cache, flush early, wait for flushes). OK: try again.
+  Status RelieveBudget(std::size_t bound, std::size_t need,
+                       std::optional<std::chrono::steady_clock::time_point>* stuck_since)
+      ARENAKV_REQUIRES(mu_);
   // The active memtable becomes immutable; a new one and a new WAL take over.
   Status Rotate(std::size_t need) ARENAKV_REQUIRES(mu_);
   Status NewMemTable(std::size_t need, MemTableRef* mem);
+  // "arenakv.memory"
+  std::string MemoryString() ARENAKV_EXCLUDES(mu_);
   std::size_t MemTableCapacity(std::size_t need) const;
   static bool HasSpace(const MemTable& mem, std::size_t need);
+  // write_buffer_size reached, or (with a memory budget) its share of it.
+  bool MemTableFull(const MemTable& mem) const;
   static std::size_t MemoryNeed(const WriteBatch& batch);
   // At Open (alone) or under mu_ (rotation): the WAL handles are mu_'s.
   Status NewLog(std::uint64_t* number) ARENAKV_REQUIRES(mu_);

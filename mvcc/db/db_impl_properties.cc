@@ -76,6 +76,10 @@ bool DBImpl::GetProperty(std::string_view name, std::string* value) {
     *value = RecoveryString();
     return true;
   }
+  if (name == "arenakv.memory") {
+    *value = MemoryString();
+    return true;
+  }
   MutexLock lock(&mu_);
   if (name == "arenakv.compaction-pending") {
     *value = BackgroundWorkPending() ? "1" : "0";
@@ -123,6 +127,35 @@ std::string DBImpl::RecoveryString() const {
   out += "\ndropped_records: " + std::to_string(r.dropped_records);
   out += "\ndropped_bytes: " + std::to_string(r.dropped_bytes);
   out += "\nstopped_at: " + (r.stopped_at.empty() ? std::string("-") : r.stopped_at) + "\n";
+  return out;
+}
+
+// The text of "arenakv.memory": the budget's lines (shared with any other DB
+// holding it), then what this DB holds and did for it.
+std::string DBImpl::MemoryString() {
+  const MemoryBudget* budget = options_.memory_budget.get();
+  std::string out = budget != nullptr ? budget->ToString() : "limit: none\n";
+  auto line = [&](const char* key, std::uint64_t n) {
+    out.append(key).append(": ").append(std::to_string(n)).append("\n");
+  };
+  // Every live memtable arena: active, immutable, and flushed ones iterators
+  // still hold; plus the active one's reservation.
+  std::size_t memtable_bytes = 0;
+  {
+    std::lock_guard lock(arenas_->mu);
+    for (const MemTable* mem : arenas_->live) {
+      memtable_bytes += mem->ApproximateMemoryUsage() + mem->reserved();
+    }
+  }
+  line("db_memtable_bytes", memtable_bytes);
+  // The cache's entries (what the budget charges), and its arena's pages.
+  const ArenaStats cache_stats = cache_ != nullptr ? cache_->arena_stats() : ArenaStats{};
+  line("db_block_cache_bytes", cache_stats.allocated);
+  line("db_block_cache_committed_bytes", cache_stats.reserved);
+  line("db_block_cache_shed_bytes", cache_ != nullptr ? cache_->shed_bytes() : 0);
+  MutexLock lock(&mu_);
+  line("db_early_flushes", stats_.budget_flushes);
+  line("db_budget_stalls", stats_.budget_stalls);
   return out;
 }
 

@@ -80,8 +80,9 @@ void DBStats::AppendTo(const Version& version, const std::array<double, kNumLeve
                 Ratio(flush_bytes_written + sum.bytes_written, flush_bytes_written));
   // Sorted runs a point read may have to look into, memtables aside.
   line("read_amplification", static_cast<std::uint64_t>(sorted_runs));
-  line("write_stalls", memtable_stalls + l0_slowdowns + l0_stops);
+  line("write_stalls", memtable_stalls + l0_slowdowns + l0_stops + budget_stalls);
   line("stalls_memtable_full", memtable_stalls);
+  line("stalls_memory_budget", budget_stalls);
   line("stalls_level0_slowdown", l0_slowdowns);
   line("stalls_level0_stop", l0_stops);
   line("stall_micros", stall_micros);

@@ -34,7 +34,9 @@ struct DBStats {
   std::uint64_t memtable_stalls = 0;  // waits while every memtable was full
   std::uint64_t l0_slowdowns = 0;     // 1 ms delays at level0_slowdown_writes_trigger
   std::uint64_t l0_stops = 0;         // waits at level0_stop_writes_trigger
-  std::uint64_t stall_micros = 0;     // time writers spent in all three
+  std::uint64_t budget_stalls = 0;    // 10 ms waits for room in the memory budget
+  std::uint64_t budget_flushes = 0;   // memtables flushed early for the memory budget
+  std::uint64_t stall_micros = 0;     // time writers spent in all four
 
   // Appends to *out the per-level table for `version` (with the picker's
   // `scores`), the flush and compaction totals, amplification and stall

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mvcc/memtable/memtable.h"
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 
@@ -44,22 +45,77 @@ std::uint64_t DecodeVarint(const char** p) {
 }  // namespace
 
 MemTableRef MemTable::Create(std::size_t write_buffer_size, std::size_t capacity) {
-  return MemTableRef(new MemTable(write_buffer_size, capacity));
+  return MemTableRef(new MemTable(write_buffer_size, capacity, nullptr));
 }
 
 MemTableRef MemTable::Create(std::size_t write_buffer_size, std::size_t capacity,
                              std::function<void(const MemTable*)> on_release) {
-  return MemTableRef(new MemTable(write_buffer_size, capacity),
+  return Create(write_buffer_size, capacity, std::move(on_release), nullptr);
+}
+
+MemTableRef MemTable::Create(std::size_t write_buffer_size, std::size_t capacity,
+                             std::function<void(const MemTable*)> on_release,
+                             MemoryBudget* budget) {
+  return MemTableRef(new MemTable(write_buffer_size, capacity, budget),
                      [on_release = std::move(on_release)](MemTable* table) {
                        if (on_release) on_release(table);
                        delete table;
                      });
 }
 
-MemTable::MemTable(std::size_t write_buffer_size, std::size_t capacity)
-    : arena_(ArenaOptions{.capacity = capacity}),
+MemTable::MemTable(std::size_t write_buffer_size, std::size_t capacity, MemoryBudget* budget)
+    : account_(budget != nullptr ? std::make_unique<BudgetAccount>(budget) : nullptr),
+      arena_(ArenaOptions{
+          .capacity = capacity, .charge = account_.get(), .huge_pages = budget == nullptr}),
       index_(&arena_),
       write_buffer_size_(write_buffer_size) {}
+
+bool MemTable::BudgetAccount::TryCharge(std::size_t bytes) noexcept {
+  // The reservation first: those bytes are in the budget already.
+  std::size_t reserve = reserve_.load(std::memory_order_relaxed);
+  std::size_t taken = 0;
+  do {
+    taken = std::min(reserve, bytes);
+  } while (!reserve_.compare_exchange_weak(reserve, reserve - taken, std::memory_order_relaxed));
+  if (taken == bytes || budget_->TryCharge(MemoryBudget::Consumer::kMemtables, bytes - taken)) {
+    return true;
+  }
+  reserve_.fetch_add(taken, std::memory_order_relaxed);
+  return false;
+}
+
+void MemTable::BudgetAccount::Release(std::size_t bytes) noexcept {
+  budget_->Release(MemoryBudget::Consumer::kMemtables, bytes);
+}
+
+bool MemTable::BudgetAccount::SetReserve(std::size_t bytes) noexcept {
+  const std::size_t reserve = reserve_.load(std::memory_order_relaxed);
+  if (bytes > reserve) {
+    if (!budget_->TryCharge(MemoryBudget::Consumer::kMemtables, bytes - reserve)) return false;
+  } else if (reserve > bytes) {
+    budget_->Release(MemoryBudget::Consumer::kMemtables, reserve - bytes);
+  }
+  reserve_.store(bytes, std::memory_order_relaxed);
+  return true;
+}
+
+void MemTable::MarkImmutable() {
+  immutable_.store(true, std::memory_order_release);
+  if (account_) (void)account_->SetReserve(0);
+}
+
+std::size_t MemTable::InsertBound(std::size_t bytes, std::size_t ops, std::size_t threads) const {
+  // An Add allocates at most twice (a node that turns out to be a duplicate,
+  // then a version chunk), and each allocation may open one commit step; a
+  // thread has one pool per slab, so at most one partly used step per slab.
+  const std::size_t steps =
+      std::min(2 * ops, Arena::Slabs().size() * std::max<std::size_t>(threads, 1));
+  return bytes + steps * arena_.CommitAhead();
+}
+
+bool MemTable::Reserve(std::size_t bytes) {
+  return account_ == nullptr || account_->SetReserve(bytes);
+}
 
 MemTable::~MemTable() = default;  // ~Arena releases every pool at once
 

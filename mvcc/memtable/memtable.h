@@ -35,6 +35,16 @@
 //     seen; the engine only reads at sequences it has published after all their
 //     Adds returned, which makes reads at a snapshot exact.
 //
+// Memory budget
+//   With a MemoryBudget, every page the arena commits is charged to it
+//   (consumer kMemtables), so Add could be refused midway. The write leader
+//   prevents that: before a group's WAL record it calls Reserve() with the
+//   group's InsertBound(), which charges that much ahead of time; the arena's
+//   commits then draw on the reservation first. The bound covers the worst
+//   case (every allocation starts a commit step), so a reserved group never
+//   meets a refusal; what it does not use stays reserved until the next
+//   Reserve() or MarkImmutable(). Charged = committed pages + reservation.
+//
 // Lifetime
 //   A MemTable is owned through MemTableRef (std::shared_ptr): the engine's
 //   current view, each iterator, each reader in a Get hold one. MarkImmutable()
@@ -44,6 +54,8 @@
 #define ARENAKV_MVCC_MEMTABLE_MEMTABLE_H_
 
 #include <arenakv/alloc/arena.h>
+#include <arenakv/alloc/memory_charge.h>
+#include <arenakv/mvcc/memory_budget.h>
 #include <arenakv/mvcc/status.h>
 #include <arenakv/skiplist/skiplist.h>
 
@@ -90,6 +102,11 @@ class MemTable {
   // arena is released (the engine counts live and released arenas with it).
   static MemTableRef Create(std::size_t write_buffer_size, std::size_t capacity,
                             std::function<void(const MemTable*)> on_release);
+  // As above, charging the arena's pages to `budget` (may be null; it must
+  // outlive the memtable). A budgeted arena does not use huge pages, which
+  // keeps InsertBound() small.
+  static MemTableRef Create(std::size_t write_buffer_size, std::size_t capacity,
+                            std::function<void(const MemTable*)> on_release, MemoryBudget* budget);
   ~MemTable();  // releases the arena whole
   MemTable(const MemTable&) = delete;
   MemTable& operator=(const MemTable&) = delete;
@@ -103,7 +120,18 @@ class MemTable {
   // The newest version of `key` with sequence <= snapshot. kFound fills *value.
   LookupResult Get(std::string_view key, SequenceNumber snapshot, std::string* value) const;
 
-  void MarkImmutable() { immutable_.store(true, std::memory_order_release); }
+  // Ends writes, and gives back the unused reservation.
+  void MarkImmutable();
+
+  // The most the arena may commit while `ops` operations needing `bytes`
+  // (DBImpl::MemoryNeed) are added, by up to `threads` threads at once.
+  std::size_t InsertBound(std::size_t bytes, std::size_t ops, std::size_t threads) const;
+  // With a budget: sets the reservation to `bytes`, charging what is missing
+  // (false, and the reservation unchanged, if the budget refuses) or giving
+  // back the excess. Without one: true. Must not run concurrently with Add.
+  bool Reserve(std::size_t bytes);
+  // The reservation not yet used by the arena's commits.
+  std::size_t reserved() const { return account_ ? account_->reserve() : 0; }
   bool immutable() const { return immutable_.load(std::memory_order_acquire); }
 
   // Committed arena bytes (what this memtable costs in memory); O(1).
@@ -176,7 +204,24 @@ class MemTable {
   };
 
  private:
-  MemTable(std::size_t write_buffer_size, std::size_t capacity);
+  MemTable(std::size_t write_buffer_size, std::size_t capacity, MemoryBudget* budget);
+
+  // The arena's MemoryCharge with a budget: commits draw on the reservation
+  // first, then charge the budget. TryCharge runs in concurrent Adds (a CAS
+  // on reserve_); Reserve runs alone.
+  class BudgetAccount final : public MemoryCharge {
+   public:
+    explicit BudgetAccount(MemoryBudget* budget) : budget_(budget) {}
+    ~BudgetAccount() override { (void)SetReserve(0); }
+    bool TryCharge(std::size_t bytes) noexcept override;
+    void Release(std::size_t bytes) noexcept override;
+    bool SetReserve(std::size_t bytes) noexcept;
+    std::size_t reserve() const { return reserve_.load(std::memory_order_relaxed); }
+
+   private:
+    MemoryBudget* const budget_;
+    std::atomic<std::size_t> reserve_{0};  // charged to the budget, not yet committed
+  };
 
   // Where version `ref` of `node` lives: its older link and its encoded body.
   struct Slot {
@@ -196,7 +241,9 @@ class MemTable {
   // The newest version of `node` with sequence <= snapshot, or 0.
   std::uint32_t Visible(const Index::Node* node, SequenceNumber snapshot) const;
 
-  mutable Arena arena_;  // declared first: destroyed last, after the index
+  // Declared before the arena: it outlives the arena's last Release.
+  std::unique_ptr<BudgetAccount> account_;  // null without a budget
+  mutable Arena arena_;                     // destroyed after the index
   Index index_;
   const std::size_t write_buffer_size_;
   std::atomic<bool> immutable_{false};

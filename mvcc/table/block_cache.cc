@@ -139,17 +139,31 @@ struct BlockCache::Impl {
     // Evicts least recently released entries until usage fits, or none is left
     // unpinned.
     void EvictOverflow(Handle** garbage) ARENAKV_REQUIRES(mu) {
-      while (usage > capacity && lru.next != &lru) {
-        Handle* victim = lru.next;
-        table.erase(CacheKey{victim->cache_id, victim->offset});
-        Detach(victim, garbage);
-      }
+      while (usage > capacity && lru.next != &lru) EvictOne(garbage);
       usage_view.store(usage, std::memory_order_relaxed);
+    }
+
+    // Evicts unpinned entries until `bytes` of contents are gone or none is
+    // left; returns the bytes evicted.
+    std::size_t EvictBytes(std::size_t bytes, Handle** garbage) ARENAKV_REQUIRES(mu) {
+      std::size_t evicted = 0;
+      while (evicted < bytes && lru.next != &lru) evicted += EvictOne(garbage);
+      usage_view.store(usage, std::memory_order_relaxed);
+      return evicted;
+    }
+
+    std::size_t EvictOne(Handle** garbage) ARENAKV_REQUIRES(mu) {
+      Handle* victim = lru.next;
+      const std::size_t size = victim->size;
+      table.erase(CacheKey{victim->cache_id, victim->offset});
+      Detach(victim, garbage);
+      return size;
     }
   };
 
-  Impl(std::size_t capacity_bytes, int bits)
+  Impl(std::size_t capacity_bytes, int bits, MemoryCharge* charge)
       : arena(ArenaOptionsFor(capacity_bytes)),
+        charge(charge),
         capacity(capacity_bytes),
         shard_bits(std::clamp(bits, 0, kMaxShardBits)),
         shards(new Shard[std::size_t{1} << shard_bits]) {
@@ -168,20 +182,56 @@ struct BlockCache::Impl {
   void FreeAll(Handle* garbage) {
     while (garbage != nullptr) {
       Handle* next = garbage->next;
-      arena.Free(garbage);
+      Free(garbage);
       garbage = next;
     }
   }
 
-  Arena arena;  // every entry's chunk; thread-safe
+  // An entry's chunk, charged to `charge` (if any) or nullptr; a refused
+  // charge first evicts older entries, `shard` first.
+  void* Allocate(std::size_t bytes, std::size_t shard) {
+    void* chunk = arena.TryAlloc(bytes);
+    if (chunk == nullptr && Shed(bytes, shard) > 0) chunk = arena.TryAlloc(bytes);
+    if (chunk == nullptr || charge == nullptr) return chunk;
+    const std::size_t size = arena.ChunkSize(chunk);
+    if (charge->TryCharge(size)) return chunk;
+    if (Shed(size, shard) > 0 && charge->TryCharge(size)) return chunk;
+    arena.Free(chunk);
+    return nullptr;
+  }
+  void Free(Handle* e) {
+    if (charge != nullptr) charge->Release(arena.ChunkSize(e));
+    arena.Free(e);
+  }
+
+  // Evicts at least `bytes` from the shards, `first` first; returns the bytes
+  // evicted.
+  std::size_t Shed(std::size_t bytes, std::size_t first) {
+    std::size_t evicted = 0;
+    for (std::size_t i = 0; i < shard_count() && evicted < bytes; ++i) {
+      Shard& shard = shards[(first + i) % shard_count()];
+      Handle* garbage = nullptr;
+      {
+        MutexLock lock(&shard.mu);
+        evicted += shard.EvictBytes(bytes - evicted, &garbage);
+      }
+      FreeAll(garbage);
+    }
+    shed.fetch_add(evicted, std::memory_order_relaxed);
+    return evicted;
+  }
+
+  Arena arena;                 // every entry's chunk; thread-safe
+  MemoryCharge* const charge;  // may be null: each live chunk's size is charged
   const std::size_t capacity;
+  std::atomic<std::uint64_t> shed{0};
   const int shard_bits;
   std::unique_ptr<Shard[]> shards;
   std::atomic<std::uint64_t> next_id{1};
 };
 
-BlockCache::BlockCache(std::size_t capacity, int shard_bits)
-    : impl_(std::make_unique<Impl>(capacity, shard_bits)) {}
+BlockCache::BlockCache(std::size_t capacity, int shard_bits, MemoryCharge* charge)
+    : impl_(std::make_unique<Impl>(capacity, shard_bits, charge)) {}
 
 BlockCache::~BlockCache() {
   for (std::size_t i = 0; i < impl_->shard_count(); ++i) {
@@ -189,7 +239,7 @@ BlockCache::~BlockCache() {
     ARENAKV_DCHECK(shard.detached == 0);
     for (auto& [key, e] : shard.table) {
       ARENAKV_DCHECK(e->pins == 0);
-      impl_->arena.Free(e);
+      impl_->Free(e);
     }
     shard.table.clear();
   }
@@ -203,7 +253,7 @@ BlockCache::Handle* BlockCache::Insert(std::uint64_t cache_id, std::uint64_t off
   if (shard.capacity == 0 || contents.size() > shard.capacity) return nullptr;
 
   // Allocate and fill outside the lock: the entry is private until linked.
-  void* chunk = impl_->arena.TryAlloc(sizeof(Handle) + contents.size());
+  void* chunk = impl_->Allocate(sizeof(Handle) + contents.size(), index);
   if (chunk == nullptr) return nullptr;
   auto* e = new (chunk) Handle{};
   e->cache_id = cache_id;
@@ -271,6 +321,10 @@ std::string_view BlockCache::Value(const Handle* handle) {
   ARENAKV_DCHECK(handle != nullptr);
   return {handle->data(), handle->size};
 }
+
+std::size_t BlockCache::Shed(std::size_t bytes) { return impl_->Shed(bytes, 0); }
+
+std::uint64_t BlockCache::shed_bytes() const { return impl_->shed.load(std::memory_order_relaxed); }
 
 std::uint64_t BlockCache::NewId() { return impl_->next_id.fetch_add(1, std::memory_order_relaxed); }
 

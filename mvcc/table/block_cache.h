@@ -27,6 +27,18 @@
 // the cache the arena's committed memory can grow past capacity up to that
 // limit; an insert that meets it makes its thread reclaim first.
 //
+// Memory budget: with a MemoryCharge (the engine's budget), every entry's
+// chunk size is charged while the entry lives (cached or pinned), so an
+// eviction gives its bytes back at once. An Insert the charge refuses evicts
+// least recently released entries (its own shard first, then the others)
+// and tries once more; then it returns nullptr. Shed() evicts on request, so
+// that the write path can take memory from the cache before it flushes
+// early. (Pages, not chunks, would be exact, but an evicted chunk's page
+// goes back only when its whole pool is free; charged that way, a cache that
+// readers keep refilling would never give memory back to the writers.) Not
+// charged: the arena's committed but free space, at most the cache's peak
+// charge plus its commit slack.
+//
 // Eviction: per shard, least recently released first. An entry is on its
 // shard's LRU list only while it is cached and unpinned; usage() counts
 // pinned entries too, so while many blocks are pinned usage may exceed
@@ -39,6 +51,7 @@
 #define ARENAKV_MVCC_TABLE_BLOCK_CACHE_H_
 
 #include <arenakv/alloc/arena.h>
+#include <arenakv/alloc/memory_charge.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -56,7 +69,9 @@ class BlockCache {
   // 2^shard_bits shards, shard_bits clamped to [0, 16]; each shard holds
   // capacity / 2^shard_bits bytes (the remainder spread over the first ones).
   // Reserves nothing until the first Insert.
-  explicit BlockCache(std::size_t capacity, int shard_bits = 4);
+  // `charge` (may be null; must outlive the cache): where the arena's pages
+  // are charged.
+  explicit BlockCache(std::size_t capacity, int shard_bits = 4, MemoryCharge* charge = nullptr);
   // Requires that no handle is outstanding; frees every cached chunk.
   ~BlockCache();
   BlockCache(const BlockCache&) = delete;
@@ -74,6 +89,13 @@ class BlockCache {
   void Release(Handle* handle);
   // The cached bytes; valid until Release(handle). Takes no lock.
   static std::string_view Value(const Handle* handle);
+
+  // Evicts least recently released, unpinned entries, shard by shard, until
+  // at least `bytes` of contents are gone or none is left; returns the bytes
+  // evicted. Their pages go back to the charge as the arena retires pools.
+  std::size_t Shed(std::size_t bytes);
+  // Bytes evicted by Shed() and by inserts the charge refused.
+  std::uint64_t shed_bytes() const;
 
   // A fresh id for a newly opened table file; never returns the same id twice.
   std::uint64_t NewId();

@@ -15,11 +15,12 @@ namespace arenakv {
 class TableIterator final : public InternalIterator {
  public:
   // `owner`, if set, is the shared Table `table` points to, held for life.
-  TableIterator(const Table* table, bool verify_checksums,
+  TableIterator(const Table* table, bool verify_checksums, bool fill_cache = true,
                 std::shared_ptr<const Table> owner = nullptr)
       : owner_(std::move(owner)),
         table_(table),
         verify_checksums_(verify_checksums),
+        fill_cache_(fill_cache),
         index_(BlockContents::View(table->index_block_)) {}
 
   bool Valid() const override { return data_ != nullptr && data_->Valid() && status_.ok(); }
@@ -99,7 +100,7 @@ class TableIterator final : public InternalIterator {
     // Re-seeking within the block already open costs no read.
     if (s.ok() && data_ != nullptr && handle.offset == data_offset_) return true;
     BlockContents contents;
-    if (s.ok()) s = table_->ReadDataBlock(handle, verify_checksums_, &contents);
+    if (s.ok()) s = table_->ReadDataBlock(handle, verify_checksums_, fill_cache_, &contents);
     if (!s.ok()) {
       status_ = s;
       data_.reset();
@@ -152,6 +153,7 @@ class TableIterator final : public InternalIterator {
   const std::shared_ptr<const Table> owner_;  // first: outlives the members viewing it
   const Table* const table_;
   const bool verify_checksums_;
+  const bool fill_cache_;  // add blocks read from the file to the cache
   BlockIterator index_;
   std::unique_ptr<BlockIterator> data_;  // null when not on a block
   std::uint64_t data_offset_ = 0;        // offset of data_'s block
@@ -262,7 +264,7 @@ Status Table::CheckDataHandle(const BlockHandle& handle) const {
   return Status::OK();
 }
 
-Status Table::ReadDataBlock(const BlockHandle& handle, bool verify_checksums,
+Status Table::ReadDataBlock(const BlockHandle& handle, bool verify_checksums, bool fill_cache,
                             BlockContents* contents) const {
   Status s = CheckDataHandle(handle);
   if (!s.ok()) return s;
@@ -278,9 +280,9 @@ Status Table::ReadDataBlock(const BlockHandle& handle, bool verify_checksums,
   // A block headed for the cache is verified whatever the caller asked: other
   // readers will trust it. The cache holds (and is charged for) the
   // uncompressed contents, so a hit costs no decompression.
-  s = ReadBlock(*file_, handle, verify_checksums || cache_ != nullptr, &block);
+  s = ReadBlock(*file_, handle, verify_checksums || (cache_ != nullptr && fill_cache), &block);
   if (!s.ok()) return s;
-  if (cache_ != nullptr) {
+  if (cache_ != nullptr && fill_cache) {
     if (BlockCache::Handle* inserted = cache_->Insert(cache_id_, handle.offset, block);
         inserted != nullptr) {
       *contents = BlockContents::Pinned(cache_, inserted);
@@ -291,14 +293,14 @@ Status Table::ReadDataBlock(const BlockHandle& handle, bool verify_checksums,
   return Status::OK();
 }
 
-std::unique_ptr<InternalIterator> Table::NewIterator(bool verify_checksums) const {
-  return std::make_unique<TableIterator>(this, verify_checksums);
+std::unique_ptr<InternalIterator> Table::NewIterator(bool verify_checksums, bool fill_cache) const {
+  return std::make_unique<TableIterator>(this, verify_checksums, fill_cache);
 }
 
 std::unique_ptr<InternalIterator> Table::NewIterator(std::shared_ptr<const Table> table,
-                                                     bool verify_checksums) {
+                                                     bool verify_checksums, bool fill_cache) {
   const Table* raw = table.get();
-  return std::make_unique<TableIterator>(raw, verify_checksums, std::move(table));
+  return std::make_unique<TableIterator>(raw, verify_checksums, fill_cache, std::move(table));
 }
 
 bool Table::KeyMayMatch(std::string_view user_key) const {

@@ -66,12 +66,16 @@ class Table {
 
   // Iterator over every entry in InternalKeyCompare order. verify_checksums
   // checks each data block read from the file (cache hits were checked
-  // before they were cached).
-  std::unique_ptr<InternalIterator> NewIterator(bool verify_checksums) const;
+  // before they were cached). With fill_cache false, blocks read from the
+  // file are not added to the block cache (compactions: one pass over data
+  // no reader asked for would only evict what readers use).
+  std::unique_ptr<InternalIterator> NewIterator(bool verify_checksums,
+                                                bool fill_cache = true) const;
   // The same, for a shared table: the iterator holds `table` (keeps it open)
   // for as long as it lives.
   static std::unique_ptr<InternalIterator> NewIterator(std::shared_ptr<const Table> table,
-                                                       bool verify_checksums);
+                                                       bool verify_checksums,
+                                                       bool fill_cache = true);
 
   enum class GetResult { kNotPresent, kFound, kDeleted };
   // The newest version of user_key with sequence <= snapshot: kFound (and
@@ -98,9 +102,10 @@ class Table {
 
   Table() = default;
 
-  // The data block at `handle`, through the cache when there is one.
-  // Corruption if the handle lies outside the data region.
-  Status ReadDataBlock(const BlockHandle& handle, bool verify_checksums,
+  // The data block at `handle`, through the cache when there is one (added
+  // to it only if fill_cache). Corruption if the handle lies outside the
+  // data region.
+  Status ReadDataBlock(const BlockHandle& handle, bool verify_checksums, bool fill_cache,
                        BlockContents* contents) const;
   Status CheckDataHandle(const BlockHandle& handle) const;
   // Checks the index block once at Open: its layout, every handle, and that

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "mvcc/util/memory_budget.h"
+#include <arenakv/mvcc/memory_budget.h>
 
 #include "arenakv/base/check.h"
 

@@ -14,8 +14,8 @@ namespace {
 
 class LevelIterator final : public InternalIterator {
  public:
-  LevelIterator(std::vector<TableFileRef> files, bool verify_checksums)
-      : files_(std::move(files)), verify_checksums_(verify_checksums) {}
+  LevelIterator(std::vector<TableFileRef> files, bool verify_checksums, bool fill_cache)
+      : files_(std::move(files)), verify_checksums_(verify_checksums), fill_cache_(fill_cache) {}
 
   bool Valid() const override { return file_ != nullptr && file_->Valid(); }
 
@@ -74,7 +74,7 @@ class LevelIterator final : public InternalIterator {
     }
     // A file iterator that failed stays failed: a seek starts afresh.
     if (file_ == nullptr || index_ != index || !file_->status().ok()) {
-      file_ = files_[index]->NewIterator(verify_checksums_);
+      file_ = files_[index]->NewIterator(verify_checksums_, fill_cache_);
       index_ = index;
     }
     return true;
@@ -98,6 +98,7 @@ class LevelIterator final : public InternalIterator {
 
   const std::vector<TableFileRef> files_;
   const bool verify_checksums_;
+  const bool fill_cache_;
   std::size_t index_ = 0;
   std::unique_ptr<InternalIterator> file_;  // files_[index_]'s, or null
 };
@@ -105,8 +106,8 @@ class LevelIterator final : public InternalIterator {
 }  // namespace
 
 std::unique_ptr<InternalIterator> NewLevelIterator(std::vector<TableFileRef> files,
-                                                   bool verify_checksums) {
-  return std::make_unique<LevelIterator>(std::move(files), verify_checksums);
+                                                   bool verify_checksums, bool fill_cache) {
+  return std::make_unique<LevelIterator>(std::move(files), verify_checksums, fill_cache);
 }
 
 }  // namespace arenakv

@@ -31,8 +31,9 @@
 
 namespace arenakv {
 
+// fill_cache: Table::NewIterator's.
 std::unique_ptr<InternalIterator> NewLevelIterator(std::vector<TableFileRef> files,
-                                                   bool verify_checksums);
+                                                   bool verify_checksums, bool fill_cache = true);
 
 }  // namespace arenakv
 

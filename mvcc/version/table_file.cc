@@ -47,12 +47,13 @@ std::uint64_t TableFile::NumEntries() const {
   return GetTable(&table).ok() ? table->properties().num_entries : 0;
 }
 
-std::unique_ptr<InternalIterator> TableFile::NewIterator(bool verify_checksums) const {
-  if (pinned_ != nullptr) return pinned_->NewIterator(verify_checksums);
+std::unique_ptr<InternalIterator> TableFile::NewIterator(bool verify_checksums,
+                                                         bool fill_cache) const {
+  if (pinned_ != nullptr) return pinned_->NewIterator(verify_checksums, fill_cache);
   std::shared_ptr<const Table> table;
   const Status s = GetTable(&table);
   if (!s.ok()) return std::make_unique<ErrorIterator>(s);
-  return Table::NewIterator(std::move(table), verify_checksums);
+  return Table::NewIterator(std::move(table), verify_checksums, fill_cache);
 }
 
 std::uint64_t TotalBytes(const std::vector<TableFileRef>& files) {

@@ -66,7 +66,9 @@ class TableFile {
   }
   // An iterator over the file that keeps its reader open; when the file
   // cannot be opened, an empty iterator reporting why.
-  std::unique_ptr<InternalIterator> NewIterator(bool verify_checksums) const;
+  // fill_cache: Table::NewIterator's.
+  std::unique_ptr<InternalIterator> NewIterator(bool verify_checksums,
+                                                bool fill_cache = true) const;
   // Entries in the file (its properties): remembered from the first open, so
   // an estimate over every file does not reopen evicted ones; 0 if the file
   // cannot be opened.

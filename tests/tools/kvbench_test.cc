@@ -242,6 +242,20 @@ TEST(KvbenchOptions, LsmShapeFlagsDefaultToRocksdbsAndRejectBadValues) {
   EXPECT_EQ(Parse({"--compression", "snappy"}, &bad), 2);
 }
 
+TEST(KvbenchOptions, MemoryBudgetDefaultsToNoneAndRejectsNegatives) {
+  BenchOptions defaults;
+  EXPECT_EQ(Parse({}, &defaults), -1);
+  EXPECT_EQ(defaults.memory_budget, 0u);
+
+  BenchOptions o;
+  EXPECT_EQ(Parse({"--memory-budget", "268435456"}, &o), -1);
+  EXPECT_EQ(o.memory_budget, std::size_t{256} << 20);
+
+  BenchOptions bad;
+  EXPECT_EQ(Parse({"--memory-budget", "-1"}, &bad), 2);
+  EXPECT_EQ(Parse({"--memory-budget", "64MiB"}, &bad), 2);
+}
+
 TEST(KvbenchProcessIo, ParsesWcharAndWriteBytes) {
   const std::optional<ProcessIo> io = ParseProcessIo(
       "rchar: 10\nwchar: 1234567890123\nsyscr: 3\nsyscw: 4\nread_bytes: 0\n"

@@ -121,6 +121,10 @@ Status OpenArenakvEngine(const BenchOptions& options, const std::string& path,
   db_options.write_buffer_size = options.write_buffer_size;
   db_options.block_cache_size = options.cache_size;
   db_options.max_open_files = options.max_open_files;
+  if (options.memory_budget > 0) {
+    // A hard limit on top of the write buffer and block cache sizes above.
+    db_options.memory_budget = MemoryBudget::Create(options.memory_budget);
+  }
   db_options.max_key_size = std::max(db_options.max_key_size, options.key_size);
   db_options.max_value_size = std::max(db_options.max_value_size, options.value_size);
   db_options.level0_file_num_compaction_trigger = options.level0_file_num_compaction_trigger;

@@ -4,12 +4,20 @@
 // like the arenakv side: the same write buffer size, WAL and sync settings, LSM
 // shape and compression (bottommost level included), an LRU block cache of
 // --cache-size, and a 10-bit bloom filter (arenakv's default
-// bloom_bits_per_key) so point reads compare like for like.
+// bloom_bits_per_key) so point reads compare like for like. With
+// --memory-budget, the closest RocksDB has to arenakv's Options::memory_budget
+// replaces that cache: a strict-capacity LRU cache of the budget as block
+// cache, a WriteBufferManager charging memtables to it, and index and filter
+// blocks kept in it (level 0's pinned).
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
+#include <rocksdb/write_buffer_manager.h>
+
+#include <algorithm>
+#include <memory>
 
 #include "tools/kvbench/engine.h"
 
@@ -125,7 +133,32 @@ Status OpenRocksdbEngine(const BenchOptions& options, const std::string& path,
   db_options.max_background_jobs = 2;      // arenakv's max_background_jobs
   db_options.max_open_files = options.max_open_files;
   rocksdb::BlockBasedTableOptions table_options;
-  if (options.cache_size == 0) {
+  if (options.memory_budget > 0) {
+    rocksdb::LRUCacheOptions cache_options;
+    cache_options.capacity = options.memory_budget;
+    cache_options.strict_capacity_limit = true;
+    // The WriteBufferManager charges memtables in 1 MiB entries; with the
+    // default shards (one per 512 KiB of capacity, at most 64) each shard
+    // holds only a few of them and writes fail while other shards are free.
+    // Shards of at least 16 MiB.
+    cache_options.num_shard_bits = 0;
+    while (cache_options.num_shard_bits < 6 &&
+           (options.memory_budget >> (cache_options.num_shard_bits + 1)) >=
+               (std::size_t{16} << 20)) {
+      ++cache_options.num_shard_bits;
+    }
+    table_options.block_cache = rocksdb::NewLRUCache(cache_options);
+    table_options.cache_index_and_filter_blocks = true;
+    table_options.pin_l0_filter_and_index_blocks_in_cache = true;
+    // Memtables may take half of it, each at most a quarter: charged to a
+    // strict cache, memtables as large as the budget make writes fail once
+    // blocks hold the rest ("Insert failed due to LRU cache being full"),
+    // where arenakv flushes early.
+    db_options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(
+        options.memory_budget / 2, table_options.block_cache, /*allow_stall=*/true);
+    db_options.write_buffer_size =
+        std::min<std::size_t>(db_options.write_buffer_size, options.memory_budget / 4);
+  } else if (options.cache_size == 0) {
     table_options.no_block_cache = true;
   } else {
     table_options.block_cache = rocksdb::NewLRUCache(options.cache_size);

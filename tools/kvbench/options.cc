@@ -86,6 +86,13 @@ std::optional<int> ParseOptions(int argc, char** argv, BenchOptions* options) {
                  "Table files kept open, both engines (-1 = all, else >= 20)")
       ->check(CLI::IsMember({-1}) | CLI::Range(20, 1 << 30))
       ->capture_default_str();
+  // The range also rejects "-1", which CLI11 reads as SIZE_MAX.
+  app.add_option("--memory-budget", o.memory_budget,
+                 "Hard memory budget in bytes, both engines (0 = none; arenakv: "
+                 "Options::memory_budget; RocksDB: a strict-capacity LRU cache as block cache, "
+                 "a WriteBufferManager charging memtables to it, index and filter blocks in it)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 50))
+      ->capture_default_str();
   app.add_option("--level0-file-num-compaction-trigger", o.level0_file_num_compaction_trigger,
                  "Level-0 files that start a compaction, both engines")
       ->check(CLI::Range(1, 1 << 16))

@@ -27,7 +27,8 @@ struct BenchOptions {
   double zipf_theta = 0.99;
   std::size_t write_buffer_size = 64 << 20;
   std::size_t cache_size = 64 << 20;
-  int max_open_files = -1;  // table readers kept open, both engines; -1 = all
+  int max_open_files = -1;        // table readers kept open, both engines; -1 = all
+  std::size_t memory_budget = 0;  // hard memory limit in bytes, both engines; 0 = none
   // LSM shape, given to both engines under the same names (RocksDB's defaults).
   int level0_file_num_compaction_trigger = 4;
   std::uint64_t target_file_size_base = 64 << 20;

@@ -145,6 +145,7 @@ std::string ReportJson(const BenchOptions& options, const MachineInfo& machine,
   j.Key("write_buffer_size").Uint(options.write_buffer_size);
   j.Key("cache_size").Uint(options.cache_size);
   j.Key("max_open_files").Int(options.max_open_files);
+  j.Key("memory_budget").Uint(options.memory_budget);
   j.Key("level0_file_num_compaction_trigger").Int(options.level0_file_num_compaction_trigger);
   j.Key("target_file_size_base").Uint(options.target_file_size_base);
   j.Key("max_bytes_for_level_base").Uint(options.max_bytes_for_level_base);

@@ -29,8 +29,10 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "arenakv/mvcc/memory_budget.h"
 #include "gtest/gtest.h"
 #include "mvcc/memtable/memtable.h"
 #include "tests/support/arena_test_util.h"
@@ -332,6 +334,71 @@ TEST(MemTableExhaustionTest, ConcurrentWritersHittingAFullArenaKeepExactlyTheAck
     ASSERT_EQ(table->Get(key_seq.first, key_seq.second, &value), MemTable::LookupResult::kFound);
     ASSERT_EQ(value, expected);
   }
+}
+
+// With a memory budget, a reservation of InsertBound() is enough for any
+// group of concurrent Adds: here the rest of the budget is taken by another
+// consumer before every round, so the inserts can only draw on what was
+// reserved, and none may fail. The budget's memtable charge is the arena's
+// committed bytes plus the reservation, and all of it comes back.
+TEST(MemTableBudgetTest, ReservedGroupsNeverFailAndChargesMatchTheArena) {
+  // A group's bound is large (each allocation may open a 64 KiB commit
+  // step: about 18 MiB here), so the budget holds several of them.
+  constexpr std::size_t kLimit = 64 << 20;
+  constexpr int kThreads = 4;
+  constexpr int kOpsPerThread = 40;
+  MemoryBudget budget(kLimit);
+  MemTableRef table = MemTable::Create(64 << 20, 256 << 20, nullptr, &budget);
+  const auto memtables = MemoryBudget::Consumer::kMemtables;
+  const auto other = MemoryBudget::Consumer::kOther;
+  SequenceNumber next = 1;
+  int rounds = 0;
+  for (;; ++rounds) {
+    // Each op: a fresh key or one of 16 hot keys (a version chunk), values
+    // from 0 to 3 KiB, so nodes and versions of many slabs are allocated.
+    std::vector<std::vector<std::pair<std::string, std::string>>> ops(kThreads);
+    std::size_t need = 0;
+    for (int t = 0; t < kThreads; ++t) {
+      for (int i = 0; i < kOpsPerThread; ++i) {
+        const int n = rounds * kThreads * kOpsPerThread + t * kOpsPerThread + i;
+        std::string key = n % 3 == 0 ? "hot" + std::to_string(n % 16) : "k" + std::to_string(n);
+        std::string value(static_cast<std::size_t>(n * 7919 % 3072), 'v');
+        need += 2 * (key.size() + value.size() + 16) + 128;  // DBImpl::MemoryNeed's rule
+        ops[t].emplace_back(std::move(key), std::move(value));
+      }
+    }
+    const std::size_t bound = table->InsertBound(need, kThreads * kOpsPerThread, kThreads);
+    const std::size_t reserved_before = table->reserved();
+    if (!table->Reserve(bound)) {
+      EXPECT_EQ(table->reserved(), reserved_before);  // a refusal changes nothing
+      break;
+    }
+    const std::size_t rest = kLimit - budget.charged();
+    ASSERT_TRUE(budget.TryCharge(other, rest));  // nothing left beyond the reservation
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t, first = next + static_cast<SequenceNumber>(t * kOpsPerThread)] {
+        for (int i = 0; i < kOpsPerThread; ++i) {
+          const Status s = table->Add(first + static_cast<SequenceNumber>(i), EntryKind::kPut,
+                                      ops[t][i].first, ops[t][i].second);
+          if (!s.ok()) failures.fetch_add(1);
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    next += kThreads * kOpsPerThread;
+    budget.Release(other, rest);
+    ASSERT_EQ(failures.load(), 0) << "round " << rounds;
+    ASSERT_EQ(budget.charged(memtables), table->ApproximateMemoryUsage() + table->reserved());
+  }
+  EXPECT_GT(rounds, 5);  // the budget, not the test, ended it
+  EXPECT_GT(table->ApproximateMemoryUsage(), kLimit / 2);
+  table->MarkImmutable();
+  EXPECT_EQ(table->reserved(), 0u);
+  EXPECT_EQ(budget.charged(memtables), table->ApproximateMemoryUsage());
+  table.reset();
+  EXPECT_EQ(budget.charged(), 0u);
 }
 
 }  // namespace

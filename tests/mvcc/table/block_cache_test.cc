@@ -5,6 +5,7 @@
 // whose blocks validate themselves.
 #include "mvcc/table/block_cache.h"
 
+#include <arenakv/mvcc/memory_budget.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -197,6 +198,49 @@ TEST(BlockCacheTest, NewIdNeverRepeats) {
   BlockCache cache(100);
   std::set<std::uint64_t> ids;
   for (int i = 0; i < 1000; ++i) EXPECT_TRUE(ids.insert(cache.NewId()).second);
+}
+
+// ---- Memory budget -----------------------------------------------------------
+
+// Each entry's chunk is charged to a budget while it lives; inserts past the
+// budget evict older entries instead of failing, and Shed evicts on request.
+TEST(BlockCacheTest, BudgetChargedInsertsEvictInsteadOfFailing) {
+  constexpr std::size_t kLimit = 1 << 20;
+  MemoryBudget budget(kLimit);
+  {
+    BlockCache cache(64 << 20, 0, budget.Account(MemoryBudget::Consumer::kBlockCache));
+    const std::string block(16 << 10, 'b');
+    for (std::uint64_t offset = 0; offset < 256; ++offset) {  // 4 MiB of blocks
+      ASSERT_TRUE(Put(cache, 1, offset, block)) << offset;
+      ASSERT_EQ(budget.charged(), cache.arena_stats().allocated);
+    }
+    EXPECT_GT(cache.shed_bytes(), 0u);
+    EXPECT_LT(cache.usage(), kLimit);
+    EXPECT_EQ(Get(cache, 1, 255), block);  // the newest stay
+    EXPECT_EQ(Get(cache, 1, 0), "<miss>");
+    const std::size_t usage = cache.usage();
+    const std::size_t shed_before = cache.shed_bytes();
+    EXPECT_GE(cache.Shed(usage / 2), usage / 2);
+    EXPECT_LE(cache.usage(), usage - usage / 2);
+    EXPECT_EQ(cache.shed_bytes() - shed_before, usage - cache.usage());
+    EXPECT_EQ(budget.charged(), cache.arena_stats().allocated);
+    const std::size_t left = cache.usage();
+    EXPECT_EQ(cache.Shed(std::size_t{1} << 40), left);
+    EXPECT_EQ(cache.usage(), 0u);
+  }
+  EXPECT_EQ(budget.charged(), 0u);
+}
+
+TEST(BlockCacheTest, ShedSkipsPinnedEntries) {
+  BlockCache cache(1 << 20, 0);
+  Handle* pinned = cache.Insert(1, 0, std::string(1000, 'p'));
+  ASSERT_NE(pinned, nullptr);
+  ASSERT_TRUE(Put(cache, 1, 1, std::string(1000, 'q')));
+  EXPECT_EQ(cache.Shed(1 << 20), 1000u);  // only the unpinned one
+  EXPECT_EQ(cache.usage(), 1000u);
+  cache.Release(pinned);
+  EXPECT_EQ(cache.Shed(1), 1000u);
+  EXPECT_EQ(cache.usage(), 0u);
 }
 
 // ---- Concurrency -------------------------------------------------------------

@@ -407,6 +407,32 @@ TEST_F(TableTest, BlockCacheServesRepeatedReads) {
   EXPECT_EQ(fresh.usage(), 0u);
 }
 
+// An iterator with fill_cache false (a compaction's) reads through the
+// cache's hits but adds nothing to it.
+TEST_F(TableTest, IteratorWithoutFillCacheLeavesTheCacheAlone) {
+  const std::vector<Entry> entries = RandomEntries(300, 15);
+  Build(entries, SmallBlocks(), "/a.sst");
+  BlockCache cache(1 << 20);
+  std::unique_ptr<Table> table;
+  ASSERT_TRUE(Open(SmallBlocks(), &table, &cache, "/a.sst").ok());
+  auto scan = [&](bool fill_cache) {
+    std::unique_ptr<InternalIterator> iter = table->NewIterator(true, fill_cache);
+    std::size_t n = 0;
+    for (iter->SeekToFirst(); iter->Valid(); iter->Next()) ++n;
+    EXPECT_TRUE(iter->status().ok());
+    EXPECT_EQ(n, entries.size());
+  };
+  scan(/*fill_cache=*/false);
+  EXPECT_EQ(cache.usage(), 0u);
+  scan(/*fill_cache=*/true);
+  const std::size_t usage = cache.usage();
+  EXPECT_GT(usage, 0u);
+  const std::uint64_t hits = cache.hits();
+  scan(/*fill_cache=*/false);  // served from the cache, which stays as it was
+  EXPECT_GT(cache.hits(), hits);
+  EXPECT_EQ(cache.usage(), usage);
+}
+
 TEST_F(TableTest, ConcurrentReadersShareOneTable) {
   const std::vector<Entry> entries = RandomEntries(500, 15);
   Build(entries, SmallBlocks());

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// MemoryBudget (mvcc/util/memory_budget.h): charges past the limit are
+// MemoryBudget (<arenakv/mvcc/memory_budget.h>): charges past the limit are
 // refused whole; the total never exceeds the limit under concurrent charging
 // (checked at every successful charge); per-consumer counts, the peak and
 // the refusals add up; and an arena charging its commits through Account()
 // stays within the budget, fails like exhausted capacity when refused, and
 // gives everything back when it retires pools and when it is destroyed.
-#include "mvcc/util/memory_budget.h"
-
 #include <arenakv/alloc/arena.h>
+#include <arenakv/mvcc/memory_budget.h>
 #include <gtest/gtest.h>
 
 #include <atomic>

@@ -78,6 +78,10 @@ struct ArenaOptions {
   // with other arenas; memory_charge.h). Not owned: it must outlive the arena.
   // A refused charge fails the allocation like exhausted capacity.
   MemoryCharge* charge = nullptr;
+  // Pools of 8 MiB and more use transparent huge pages where the kernel
+  // offers them, committing 2 MiB at a time (far fewer page faults). Off, every
+  // pool commits in the regular steps, which keeps CommitAhead() small.
+  bool huge_pages = true;
 };
 
 struct ArenaStats {
@@ -155,6 +159,12 @@ class Arena {
   // Stats().reserved alone: one atomic load, cheap enough for every write
   // (a memtable checks it against its budget).
   std::size_t ReservedBytes() const noexcept;
+
+  // The most one allocation may commit beyond its chunk's own bytes: a commit
+  // step (capacity / 256 clamped to 4..64 KiB, or 2 MiB with huge pages).
+  // With n allocations of chunks totalling b bytes, the arena commits at most
+  // b + n * CommitAhead() (what a caller reserves in a budget ahead of time).
+  std::size_t CommitAhead() const noexcept;
 
   // The start of the one contiguous address range every chunk of this arena
   // lies in (reserved now if no chunk was allocated yet; nullptr if the OS

@@ -14,6 +14,7 @@
 #define ARENAKV_MVCC_DB_H_
 
 #include <arenakv/mvcc/file_system.h>
+#include <arenakv/mvcc/memory_budget.h>
 #include <arenakv/mvcc/status.h>
 #include <arenakv/mvcc/write_batch.h>
 
@@ -87,6 +88,16 @@ struct Options {
   // ignores it and opens every reader at Open, so that tables a writer
   // process deletes afterwards stay readable.
   int max_open_files = -1;
+  // One hard limit on the memory this DB (and any other DB given the same
+  // budget) holds for data: memtable arenas and block cache entries are
+  // charged to it and never pass it (<arenakv/mvcc/memory_budget.h>). When a
+  // write does not fit, the DB evicts from its block cache, flushes its
+  // memtable early, then waits for flushes; a write that still cannot fit
+  // after a second with nothing left to free, or needs more than the whole
+  // budget, gets MemoryLimit. Null (the default): no budget. Not charged yet:
+  // table readers' index and filter blocks (bounded with max_open_files),
+  // blocks an iterator reads past a full cache, compaction buffers.
+  std::shared_ptr<MemoryBudget> memory_budget;
   // Larger keys or values (Delete included) -> InvalidArgument, nothing written.
   std::size_t max_key_size = 64 << 10;
   std::size_t max_value_size = 256 << 20;

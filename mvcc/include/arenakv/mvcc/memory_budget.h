@@ -1,33 +1,39 @@
 // SPDX-License-Identifier: Apache-2.0
-// MemoryBudget: one hard limit on the bytes several consumers hold (issue 14:
-// memtable arenas, the block cache, table readers, iterators' pinned blocks,
-// compaction buffers), with a count per consumer and the peak.
+// MemoryBudget: one hard limit on the bytes the engine holds for data,
+// shareable between several DBs of one process (Options::memory_budget).
 //
+// What is charged (docs/API.md, "Memory"): memtable arenas (their committed
+// pages, plus a reservation the write leader takes before a group's WAL
+// record so that no insert is ever refused), and the block cache's entries.
 // Charges are refused, never allowed past the limit: TryCharge adds to the
 // total with a compare-and-swap that keeps it <= limit(), so the sum of
 // charged bytes never exceeds the budget, whatever the threads do. Release
 // gives bytes back. Consumers charge in coarse units (an arena's commit step,
-// a cached block, a table reader), so a charge is one CAS on a shared line
-// plus a relaxed add to the consumer's own counter.
+// a cached block, a write group's reservation), so a charge is one CAS on a
+// shared line plus a relaxed add to the consumer's own counter.
+//
+// Under pressure a DB writing into a full budget first evicts its block
+// cache, then flushes its memtable early, then waits for its flushes (and
+// for other holders of the budget to release), and answers MemoryLimit when
+// nothing it holds can be freed within a second.
 //
 // For an arena, Account(consumer) is a MemoryCharge (ArenaOptions::charge)
 // that charges that consumer.
 //
 // Thread safety: every method may be called from any number of threads at
 // once. The per-consumer counts and the peak are exact when no charge is in
-// flight; charged() <= limit() always holds.
-//
-// Status: the DB does not use it yet; Options::memory_budget, the consumers'
-// wiring and the pressure policy (evict, close readers, flush early, stall,
-// MemoryLimit) come next (docs/API.md, issue 14).
-#ifndef ARENAKV_MVCC_UTIL_MEMORY_BUDGET_H_
-#define ARENAKV_MVCC_UTIL_MEMORY_BUDGET_H_
+// flight; charged() <= limit() always holds. The budget must outlive every
+// DB and arena that charges it (Options::memory_budget is a shared_ptr, so a
+// DB keeps its budget alive).
+#ifndef ARENAKV_MVCC_MEMORY_BUDGET_H_
+#define ARENAKV_MVCC_MEMORY_BUDGET_H_
 
 #include <arenakv/alloc/memory_charge.h>
 
 #include <array>
 #include <atomic>
 #include <cstddef>
+#include <memory>
 #include <string>
 
 namespace arenakv {
@@ -37,6 +43,10 @@ class MemoryBudget {
   enum class Consumer { kMemtables, kBlockCache, kTableReaders, kIterators, kCompaction, kOther };
   static constexpr std::size_t kNumConsumers = static_cast<std::size_t>(Consumer::kOther) + 1;
 
+  // A budget of `limit` bytes (docs/API.md's spelling of the constructor).
+  static std::shared_ptr<MemoryBudget> Create(std::size_t limit) {
+    return std::make_shared<MemoryBudget>(limit);
+  }
   explicit MemoryBudget(std::size_t limit);
   // Every consumer must have released everything (debug builds check).
   ~MemoryBudget();
@@ -87,4 +97,4 @@ class MemoryBudget {
 
 }  // namespace arenakv
 
-#endif  // ARENAKV_MVCC_UTIL_MEMORY_BUDGET_H_
+#endif  // ARENAKV_MVCC_MEMORY_BUDGET_H_
