@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Peak RSS and throughput under a memory budget, arenakv and RocksDB side by
+# side (README.md, "Memory"). A by-hand run (a few minutes), not part of
+# test.sh:
+#
+#   scripts/memory_budget.sh [OUT.json]
+#
+# Each shape is one kvbench command with --memory-budget (both engines; see
+# kvbench --help for the RocksDB mapping) or without it (the throughput
+# baseline). 3 runs per shape, each engine in its own kvbench process,
+# engines alternating; kvbench reports each workload's peak RSS (VmHWM, reset
+# through /proc/self/clear_refs) and throughput. The JSON holds every run and
+# the medians. Needs a Release build with RocksDB (build/dev, or
+# KVBENCH=path). Run it on a quiet machine.
+# shellcheck source=common.sh source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$ARENAKV_ROOT" || exit 1
+
+out="${1:-bench/results/memory_budget_$(date +%F)_$(nproc)core.json}"
+kvbench="${KVBENCH:-build/dev/tools/kvbench}"
+[[ -x "$kvbench" ]] || {
+  log "memory_budget: no kvbench at $kvbench (build Release with RocksDB first)"
+  exit 2
+}
+work="$(mktemp -d "${TMPDIR:-/tmp}/arenakv-memory-budget-XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+
+MiB=$((1 << 20))
+# name|kvbench arguments
+shapes=(
+  "fill 30x a 16 MiB budget, zipfian reads|--benchmarks fillrandom,readrandom --num 500000 --value-size 1000 --distribution zipfian --memory-budget $((16 * MiB))"
+  "fill and uniform reads, 64 MiB budget|--benchmarks fillrandom,readrandom --num 500000 --value-size 1000 --memory-budget $((64 * MiB))"
+  "fill and uniform reads, no budget|--benchmarks fillrandom,readrandom --num 500000 --value-size 1000"
+  "10 MB values, 64 MiB budget|--benchmarks fillrandom,readrandom --num 40 --value-size $((10 * 1000 * 1000)) --memory-budget $((64 * MiB))"
+  "10 MB values, no budget|--benchmarks fillrandom,readrandom --num 40 --value-size $((10 * 1000 * 1000))"
+)
+
+index=0
+for shape in "${shapes[@]}"; do
+  name="${shape%%|*}"
+  read -r -a args <<<"${shape#*|}"
+  for run in 1 2 3; do
+    engines=(arenakv rocksdb)
+    ((run % 2 == 0)) && engines=(rocksdb arenakv)
+    for engine in "${engines[@]}"; do
+      json="$work/$index-$run-$engine.json"
+      "$kvbench" --engines "$engine" "${args[@]}" --json "$json" >"$work/log.txt" 2>&1 || {
+        log "memory_budget: '$name' on $engine failed:"
+        tail -3 "$work/log.txt" >&2
+        echo "{\"failed\": true, \"engine\": \"$engine\"}" >"$json"
+      }
+      log "memory_budget: '$name', run $run, $engine done"
+    done
+  done
+  echo "$name" >"$work/$index.name"
+  index=$((index + 1))
+done
+
+python3 - "$work" "$out" "$index" <<'EOF'
+import json, statistics, sys
+work, out, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+shapes = []
+machine = None
+for i in range(count):
+    name = open(f"{work}/{i}.name").read().strip()
+    shape = {"name": name, "runs": [], "median": {}}
+    for run in (1, 2, 3):
+        for engine in ("arenakv", "rocksdb"):
+            d = json.load(open(f"{work}/{i}-{run}-{engine}.json"))
+            if d.get("failed"):
+                shape["runs"].append({"run": run, "engine": engine, "failed": True})
+                continue
+            machine = machine or d.get("machine")
+            shape.setdefault("options", d.get("options"))
+            for r in d["results"]:
+                shape["runs"].append({"run": run, "engine": engine, "workload": r["workload"],
+                                      "ops_per_sec": r["ops_per_sec"],
+                                      "peak_rss_bytes": r.get("peak_rss_bytes"),
+                                      "max_latency_us": r.get("max_us", r.get("latency_us", {}).get("max"))})
+    for engine in ("arenakv", "rocksdb"):
+        rows = [r for r in shape["runs"] if r["engine"] == engine and not r.get("failed")]
+        for w in sorted({r["workload"] for r in rows}):
+            sel = [r for r in rows if r["workload"] == w]
+            shape["median"].setdefault(engine, {})[w] = {
+                "ops_per_sec": statistics.median(r["ops_per_sec"] for r in sel),
+                "peak_rss_mib": statistics.median(r["peak_rss_bytes"] for r in sel) / 2**20,
+                "runs": len(sel)}
+        if any(r.get("failed") for r in shape["runs"] if r["engine"] == engine):
+            shape["median"].setdefault(engine, {})["failed_runs"] = sum(
+                1 for r in shape["runs"] if r["engine"] == engine and r.get("failed"))
+    shapes.append(shape)
+json.dump({"machine": machine, "shapes": shapes}, open(out, "w"), indent=1)
+for s in shapes:
+    print(s["name"])
+    for engine, ws in s["median"].items():
+        for w, m in ws.items():
+            if w == "failed_runs":
+                print(f"  {engine:8} failed runs: {m}")
+            else:
+                print(f"  {engine:8} {w:11} {m['ops_per_sec']:>10.0f} ops/s  peak {m['peak_rss_mib']:.0f} MiB")
+EOF
+log "memory_budget: wrote $out"
