@@ -32,9 +32,15 @@ class SizeChecker final : public WriteBatch::Handler {
           Status::InvalidArgument("value of " + std::to_string(value.size()) +
                                   " bytes is over max_value_size " + std::to_string(max_value_));
     }
+    pools_.Add(key.size(), value.size());
   }
-  void Delete(std::string_view key) override { CheckKey(key); }
+  void Delete(std::string_view key) override {
+    CheckKey(key);
+    pools_.Add(key.size(), 0);
+  }
   Status status() const { return status_; }
+  // The memtable pools the batch's inserts may allocate from (MemTable::InsertBound).
+  std::size_t pools() const { return pools_.pools(); }
 
  private:
   void CheckKey(std::string_view key) {
@@ -45,6 +51,7 @@ class SizeChecker final : public WriteBatch::Handler {
   }
   const std::size_t max_key_, max_value_;
   Status status_;
+  MemTable::InsertPools pools_;
 };
 
 }  // namespace
@@ -298,10 +305,19 @@ Status DBImpl::RelieveBudget(std::size_t bound, std::size_t need,
                                " bytes of memtable, more than the whole memory budget (" +
                                std::to_string(budget.limit()) + " bytes)");
   }
-  // 1. The block cache makes way (what it evicts returns to the budget as
-  // its arena retires pools, so this may take several rounds).
-  const std::size_t missing = bound - std::min(bound, mem_.mem->reserved());
-  if (cache_ != nullptr && cache_->Shed(missing) > 0) return Status::OK();
+  const auto start = std::chrono::steady_clock::now();
+  if (!stuck_since->has_value()) *stuck_since = start;
+  // 1. The block cache makes way for what is missing (its entries' charge
+  // goes back as they are evicted). Only for a while: readers refilling the
+  // cache must not keep a writer looping here.
+  // (A new memtable's first pages, which a failed rotation could not get,
+  // are not in `bound`: at least a commit step's worth goes.)
+  const std::size_t room = budget.limit() - std::min(budget.limit(), budget.charged());
+  const std::size_t missing = bound - std::min(bound, mem_.mem->reserved() + room);
+  if (cache_ != nullptr && start - **stuck_since < kBudgetShedLimit &&
+      cache_->Shed(std::max<std::size_t>(missing, std::size_t{64} << 10)) > 0) {
+    return Status::OK();
+  }
   // 2. Flush early: the memtable's pages return to the budget once flushed.
   const std::size_t max_imm = static_cast<std::size_t>(options_.max_write_buffer_number) - 1;
   if (mem_.mem->num_entries() > 0 && imm_.size() < std::max<std::size_t>(max_imm, 1)) {
@@ -320,11 +336,9 @@ Status DBImpl::RelieveBudget(std::size_t bound, std::size_t need,
     if (!s.IsMemoryLimit()) return s;
   }
   // 3. Wait: for this DB's flushes, or for other holders of the budget.
-  const auto start = std::chrono::steady_clock::now();
   if (imm_.empty()) {
     // Nothing this DB holds can be freed: other DBs sharing the budget, or
     // iterators still holding memtables, may free something.
-    if (!stuck_since->has_value()) *stuck_since = start;
     if (start - **stuck_since > kBudgetWaitLimit) {
       return Status::MemoryLimit(
           "the memory budget (" + std::to_string(budget.charged()) + " of " +
@@ -332,7 +346,7 @@ Status DBImpl::RelieveBudget(std::size_t bound, std::size_t need,
           std::to_string(bound) + " bytes, and nothing this DB holds could be freed");
     }
   } else {
-    *stuck_since = std::nullopt;
+    *stuck_since = std::nullopt;  // a flush is under way: it will free memory
   }
   ++stats_.budget_stalls;
   bg_cv_.WaitFor(std::chrono::milliseconds(10));
@@ -340,7 +354,7 @@ Status DBImpl::RelieveBudget(std::size_t bound, std::size_t need,
   return Status::OK();
 }
 
-Status DBImpl::MakeRoom(std::size_t need, std::size_t ops, std::size_t threads, bool force_rotate) {
+Status DBImpl::MakeRoom(std::size_t need, std::size_t pools, bool force_rotate) {
   const std::size_t max_imm = static_cast<std::size_t>(options_.max_write_buffer_number) - 1;
   std::optional<std::chrono::steady_clock::time_point> budget_stuck_since;
   bool slowed_down = false;
@@ -390,10 +404,11 @@ Status DBImpl::MakeRoom(std::size_t need, std::size_t ops, std::size_t threads, 
     // room like a write does.
     auto relieve = [&](const Status& s) ARENAKV_REQUIRES(mu_) {
       if (options_.memory_budget == nullptr || !s.IsMemoryLimit()) return s;
-      return RelieveBudget(mem_.mem->InsertBound(need, ops, threads), need, &budget_stuck_since);
+      return RelieveBudget(mem_.mem->InsertBound(need, pools), need, &budget_stuck_since);
     };
     if (!force_rotate && empty && !has_space) {
       // An empty memtable too small for this batch: replace it, same WAL.
+      (void)mem_.mem->Reserve(0);  // its reservation pays for the new one
       MemTableRef replacement;
       Status s = NewMemTable(need, &replacement);
       if (!s.ok()) {
@@ -412,10 +427,9 @@ Status DBImpl::MakeRoom(std::size_t need, std::size_t ops, std::size_t threads, 
         // With a budget, what the inserts may commit is reserved before the
         // WAL holds them: an insert the budget refused would leave the WAL
         // ahead of the memtable.
-        if (options_.memory_budget == nullptr || ops == 0) return Status::OK();
-        if (mem_.mem->Reserve(mem_.mem->InsertBound(need, ops, threads))) return Status::OK();
-        Status s =
-            RelieveBudget(mem_.mem->InsertBound(need, ops, threads), need, &budget_stuck_since);
+        if (options_.memory_budget == nullptr || pools == 0) return Status::OK();
+        if (mem_.mem->Reserve(mem_.mem->InsertBound(need, pools))) return Status::OK();
+        Status s = RelieveBudget(mem_.mem->InsertBound(need, pools), need, &budget_stuck_since);
         if (!s.ok()) return s;
         continue;
       }
@@ -490,12 +504,14 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* batch) {
   if (4 * MemoryNeed(*batch) > kMaxMemTableCapacity) {
     return Status::MemoryLimit("batch too large for one memtable");
   }
-  return WriteImpl(options, batch, /*force_rotate=*/false);
+  return WriteImpl(options, batch, /*force_rotate=*/false, checker.pools());
 }
 
-Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool force_rotate) {
+Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool force_rotate,
+                         std::size_t pools) {
   WriteQueue::Writer w(&mu_);
   w.batch = batch;
+  w.pools = pools;
   w.sync = options.sync;
   w.disable_wal = options.disable_wal;
   w.force_rotate = force_rotate;
@@ -514,14 +530,14 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
     group = &own;
     write_queue_.FormGroup(&w, kMaxGroupBytes, &own);
     std::size_t need = 0;
-    std::size_t ops = 0;
+    std::size_t pools = 0;  // each member inserts from its own thread's pools
     if (batch != nullptr) {
       for (const WriteQueue::Writer* m : own.members) {
         need += MemoryNeed(*m->batch);
-        ops += m->batch->Count();
+        pools += m->pools;
       }
     }
-    Status s = MakeRoom(need, ops, own.members.size(), force_rotate);
+    Status s = MakeRoom(need, pools, force_rotate);
     if (s.ok() && batch != nullptr) {
       SequenceNumber next = last_allocated_ + 1;
       bool sync = false;

@@ -108,6 +108,8 @@ class DBImpl final : public DB {
   // With a memory budget: how long a write waits for room while nothing this
   // DB holds can be freed, before it gets MemoryLimit.
   static constexpr std::chrono::seconds kBudgetWaitLimit{1};
+  // ... of which the first part may go to evicting from the block cache.
+  static constexpr std::chrono::milliseconds kBudgetShedLimit{100};
 
   DBImpl(const Options& options, std::string path, bool read_only);
   ~DBImpl() override;
@@ -145,13 +147,13 @@ class DBImpl final : public DB {
   };
 
   Status CheckBatch(const WriteBatch& batch) const;
-  Status WriteImpl(const WriteOptions& options, WriteBatch* batch, bool force_rotate)
-      ARENAKV_EXCLUDES(mu_);
-  // Leader only: ensures the memtable can take `need` bytes in `ops`
-  // operations from `threads` writers, and (with a memory budget) reserves
-  // what their inserts may commit.
-  Status MakeRoom(std::size_t need, std::size_t ops, std::size_t threads, bool force_rotate)
-      ARENAKV_REQUIRES(mu_);
+  // pools: MemTable::InsertPools of the batch (0 without one).
+  Status WriteImpl(const WriteOptions& options, WriteBatch* batch, bool force_rotate,
+                   std::size_t pools = 0) ARENAKV_EXCLUDES(mu_);
+  // Leader only: ensures the memtable can take `need` bytes allocated from
+  // `pools` pools (MemTable::InsertPools), and (with a memory budget)
+  // reserves what their inserts may commit.
+  Status MakeRoom(std::size_t need, std::size_t pools, bool force_rotate) ARENAKV_REQUIRES(mu_);
   // The budget refused `bound` bytes for the next group's inserts (`need`
   // bytes of data): frees what this DB can, one step per call (evict from
   // the block cache, flush early, wait for flushes). OK: try again.

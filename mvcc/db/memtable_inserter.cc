@@ -29,6 +29,19 @@ class MemTableInserter final : public WriteBatch::Handler {
 
 }  // namespace
 
+std::size_t InsertPoolsOf(const WriteBatch& batch) {
+  class Sizes final : public WriteBatch::Handler {
+   public:
+    void Put(std::string_view key, std::string_view value) override {
+      pools.Add(key.size(), value.size());
+    }
+    void Delete(std::string_view key) override { pools.Add(key.size(), 0); }
+    MemTable::InsertPools pools;
+  } sizes;
+  // A batch that does not decode inserts nothing.
+  return batch.Iterate(sizes).ok() ? sizes.pools.pools() : 0;
+}
+
 Status InsertBatch(MemTable* mem, const WriteBatch& batch) {
   MemTableInserter inserter(mem, batch.Sequence());
   Status s = batch.Iterate(inserter);

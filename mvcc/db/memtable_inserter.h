@@ -18,6 +18,10 @@ namespace arenakv {
 // Operations after a failed one are not applied.
 Status InsertBatch(MemTable* mem, const WriteBatch& batch);
 
+// The memtable pools one thread inserting `batch` may allocate from
+// (MemTable::InsertPools), for MemTable::InsertBound.
+std::size_t InsertPoolsOf(const WriteBatch& batch);
+
 }  // namespace arenakv
 
 #endif  // ARENAKV_MVCC_DB_MEMTABLE_INSERTER_H_

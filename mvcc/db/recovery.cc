@@ -267,7 +267,8 @@ Status DBImpl::ReplayLogs(const std::vector<std::uint64_t>& logs, VersionEdit* e
       const std::size_t need = MemoryNeed(batch);
       // With a memory budget, a memtable the budget cannot grow is flushed
       // (or kept, read-only) and a fresh one tried.
-      auto reserve = [&] { return mem->Reserve(mem->InsertBound(need, batch.Count(), 1)); };
+      const std::size_t pools = InsertPoolsOf(batch);
+      auto reserve = [&] { return mem->Reserve(mem->InsertBound(need, pools)); };
       if (mem != nullptr && (mem->ShouldFlush() || !HasSpace(*mem, need) || !reserve())) {
         s = flush();
         if (!s.ok()) return s;
@@ -276,12 +277,11 @@ Status DBImpl::ReplayLogs(const std::vector<std::uint64_t>& logs, VersionEdit* e
         s = NewMemTable(need, &mem);
         if (!s.ok()) return s;
         if (!reserve()) {
-          return Status::MemoryLimit(path + ": replaying a record needs up to " +
-                                     std::to_string(mem->InsertBound(need, batch.Count(), 1)) +
-                                     " bytes, and the memory budget (" +
-                                     std::to_string(options_.memory_budget->charged()) + " of " +
-                                     std::to_string(options_.memory_budget->limit()) +
-                                     " bytes charged) has no room");
+          return Status::MemoryLimit(
+              path + ": replaying a record needs up to " +
+              std::to_string(mem->InsertBound(need, pools)) + " bytes, and the memory budget (" +
+              std::to_string(options_.memory_budget->charged()) + " of " +
+              std::to_string(options_.memory_budget->limit()) + " bytes charged) has no room");
         }
       }
       s = InsertBatch(mem.get(), batch);

@@ -46,6 +46,7 @@ class WriteQueue {
 
   struct Writer {
     WriteBatch* batch = nullptr;  // nullptr: a rotation request from Flush()
+    std::size_t pools = 0;        // MemTable::InsertPools of the batch
     bool sync = false;
     bool disable_wal = false;
     bool force_rotate = false;

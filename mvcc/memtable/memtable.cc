@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <new>
+#include <span>
 
 #include "mvcc/util/coding.h"
 
@@ -104,13 +105,28 @@ void MemTable::MarkImmutable() {
   if (account_) (void)account_->SetReserve(0);
 }
 
-std::size_t MemTable::InsertBound(std::size_t bytes, std::size_t ops, std::size_t threads) const {
-  // An Add allocates at most twice (a node that turns out to be a duplicate,
-  // then a version chunk), and each allocation may open one commit step; a
-  // thread has one pool per slab, so at most one partly used step per slab.
-  const std::size_t steps =
-      std::min(2 * ops, Arena::Slabs().size() * std::max<std::size_t>(threads, 1));
-  return bytes + steps * arena_.CommitAhead();
+void MemTable::InsertPools::Add(std::size_t key_size, std::size_t value_size) {
+  ++ops_;
+  // A version chunk (link + body) at the least; a node of the greatest
+  // height with the body in its tail at the most. A body's sequence takes 1
+  // to 10 varint bytes, its value size 1 to 5.
+  const std::size_t value_varint = value_size < 0x80 ? 1 : 5;
+  smallest_ = std::min(smallest_, kLinkSize + 1 + value_varint + value_size);
+  largest_ = std::max(
+      largest_, Index::NodeBytes(key_size, Index::kMaxHeight, 10 + value_varint + value_size));
+}
+
+std::size_t MemTable::InsertPools::pools() const {
+  if (ops_ == 0) return 0;
+  // One pool per slab class between the smallest and the largest chunk (a
+  // thread allocates from its own pools), plus one for a pool that fills
+  // midway and leaves its tail behind; an Add allocates at most twice (a
+  // node that turns out to be a duplicate, then a version chunk).
+  const std::span<const std::size_t> slabs = Arena::Slabs();
+  const auto first = std::lower_bound(slabs.begin(), slabs.end(), Arena::SlabSize(smallest_));
+  const auto last = std::lower_bound(slabs.begin(), slabs.end(), Arena::SlabSize(largest_));
+  const auto classes = static_cast<std::size_t>(last - first) + 1;
+  return std::min(2 * ops_, classes + 1);
 }
 
 bool MemTable::Reserve(std::size_t bytes) {

@@ -41,9 +41,10 @@
 //   prevents that: before a group's WAL record it calls Reserve() with the
 //   group's InsertBound(), which charges that much ahead of time; the arena's
 //   commits then draw on the reservation first. The bound covers the worst
-//   case (every allocation starts a commit step), so a reserved group never
-//   meets a refusal; what it does not use stays reserved until the next
-//   Reserve() or MarkImmutable(). Charged = committed pages + reservation.
+//   case (the chunks' bytes, plus one commit step in every pool the group's
+//   threads may allocate from: InsertPools), so a reserved group never meets
+//   a refusal; what it does not use stays reserved until the next Reserve()
+//   or MarkImmutable(). Charged = committed pages + reservation.
 //
 // Lifetime
 //   A MemTable is owned through MemTableRef (std::shared_ptr): the engine's
@@ -123,9 +124,26 @@ class MemTable {
   // Ends writes, and gives back the unused reservation.
   void MarkImmutable();
 
-  // The most the arena may commit while `ops` operations needing `bytes`
-  // (DBImpl::MemoryNeed) are added, by up to `threads` threads at once.
-  std::size_t InsertBound(std::size_t bytes, std::size_t ops, std::size_t threads) const;
+  // The pools (one per slab class and thread) one thread may allocate from
+  // while it adds operations of these key and value sizes: Add() each, then
+  // pools(). A group's pools are the sum over its threads.
+  class InsertPools {
+   public:
+    void Add(std::size_t key_size, std::size_t value_size);
+    std::size_t pools() const;
+
+   private:
+    std::size_t ops_ = 0;
+    std::size_t smallest_ = SIZE_MAX;  // bytes of the smallest chunk an Add may take
+    std::size_t largest_ = 0;          // and of the largest
+  };
+  // The most the arena may commit while operations needing `bytes`
+  // (DBImpl::MemoryNeed: at least their chunks' sizes) are added from
+  // `pools` pools (InsertPools): each pool may open one commit step beyond
+  // what its chunks use.
+  std::size_t InsertBound(std::size_t bytes, std::size_t pools) const {
+    return bytes + pools * arena_.CommitAhead();
+  }
   // With a budget: sets the reservation to `bytes`, charging what is missing
   // (false, and the reservation unchanged, if the budget refuses) or giving
   // back the excess. Without one: true. Must not run concurrently with Add.

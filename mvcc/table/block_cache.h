@@ -36,8 +36,8 @@
 // early. (Pages, not chunks, would be exact, but an evicted chunk's page
 // goes back only when its whole pool is free; charged that way, a cache that
 // readers keep refilling would never give memory back to the writers.) Not
-// charged: the arena's committed but free space, at most the cache's peak
-// charge plus its commit slack.
+// charged: the arena's committed but free space (freed chunks, commit slack,
+// spare pools), which later inserts reuse.
 //
 // Eviction: per shard, least recently released first. An entry is on its
 // shard's LRU list only while it is cached and unpinned; usage() counts
@@ -92,7 +92,7 @@ class BlockCache {
 
   // Evicts least recently released, unpinned entries, shard by shard, until
   // at least `bytes` of contents are gone or none is left; returns the bytes
-  // evicted. Their pages go back to the charge as the arena retires pools.
+  // evicted. Their charge goes back at once (pinned ones' at their Release).
   std::size_t Shed(std::size_t bytes);
   // Bytes evicted by Shed() and by inserts the charge refused.
   std::uint64_t shed_bytes() const;

@@ -342,8 +342,8 @@ TEST(MemTableExhaustionTest, ConcurrentWritersHittingAFullArenaKeepExactlyTheAck
 // reserved, and none may fail. The budget's memtable charge is the arena's
 // committed bytes plus the reservation, and all of it comes back.
 TEST(MemTableBudgetTest, ReservedGroupsNeverFailAndChargesMatchTheArena) {
-  // A group's bound is large (each allocation may open a 64 KiB commit
-  // step: about 18 MiB here), so the budget holds several of them.
+  // Values of 0 to 3 KiB reach about 60 slab classes: each thread may open
+  // a 64 KiB step in each, so a round's bound is about 16 MiB.
   constexpr std::size_t kLimit = 64 << 20;
   constexpr int kThreads = 4;
   constexpr int kOpsPerThread = 40;
@@ -358,16 +358,20 @@ TEST(MemTableBudgetTest, ReservedGroupsNeverFailAndChargesMatchTheArena) {
     // from 0 to 3 KiB, so nodes and versions of many slabs are allocated.
     std::vector<std::vector<std::pair<std::string, std::string>>> ops(kThreads);
     std::size_t need = 0;
+    std::size_t pools = 0;
     for (int t = 0; t < kThreads; ++t) {
+      MemTable::InsertPools thread_pools;
       for (int i = 0; i < kOpsPerThread; ++i) {
         const int n = rounds * kThreads * kOpsPerThread + t * kOpsPerThread + i;
         std::string key = n % 3 == 0 ? "hot" + std::to_string(n % 16) : "k" + std::to_string(n);
         std::string value(static_cast<std::size_t>(n * 7919 % 3072), 'v');
         need += 2 * (key.size() + value.size() + 16) + 128;  // DBImpl::MemoryNeed's rule
+        thread_pools.Add(key.size(), value.size());
         ops[t].emplace_back(std::move(key), std::move(value));
       }
+      pools += thread_pools.pools();
     }
-    const std::size_t bound = table->InsertBound(need, kThreads * kOpsPerThread, kThreads);
+    const std::size_t bound = table->InsertBound(need, pools);
     const std::size_t reserved_before = table->reserved();
     if (!table->Reserve(bound)) {
       EXPECT_EQ(table->reserved(), reserved_before);  // a refusal changes nothing
