@@ -530,14 +530,14 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
     group = &own;
     write_queue_.FormGroup(&w, kMaxGroupBytes, &own);
     std::size_t need = 0;
-    std::size_t pools = 0;  // each member inserts from its own thread's pools
+    std::size_t group_pools = 0;  // each member inserts from its own thread's pools
     if (batch != nullptr) {
       for (const WriteQueue::Writer* m : own.members) {
         need += MemoryNeed(*m->batch);
-        pools += m->pools;
+        group_pools += m->pools;
       }
     }
-    Status s = MakeRoom(need, pools, force_rotate);
+    Status s = MakeRoom(need, group_pools, force_rotate);
     if (s.ok() && batch != nullptr) {
       SequenceNumber next = last_allocated_ + 1;
       bool sync = false;

@@ -109,11 +109,10 @@ void MemTable::InsertPools::Add(std::size_t key_size, std::size_t value_size) {
   ++ops_;
   // A version chunk (link + body) at the least; a node of the greatest
   // height with the body in its tail at the most. A body's sequence takes 1
-  // to 10 varint bytes, its value size 1 to 5.
-  const std::size_t value_varint = value_size < 0x80 ? 1 : 5;
-  smallest_ = std::min(smallest_, kLinkSize + 1 + value_varint + value_size);
-  largest_ = std::max(
-      largest_, Index::NodeBytes(key_size, Index::kMaxHeight, 10 + value_varint + value_size));
+  // to 10 varint bytes (BodySize).
+  const std::size_t value_bytes = VarintLength(value_size) + value_size;
+  smallest_ = std::min(smallest_, kLinkSize + 1 + value_bytes);
+  largest_ = std::max(largest_, Index::NodeBytes(key_size, Index::kMaxHeight, 10 + value_bytes));
 }
 
 std::size_t MemTable::InsertPools::pools() const {
