@@ -29,6 +29,16 @@ die() {
   exit 1
 }
 
+# For the by-hand benchmark scripts: sets `kvbench` to $KVBENCH or build/dev's
+# (a Release build with RocksDB), or exits 2 with a message naming script $1.
+find_kvbench() {
+  kvbench="${KVBENCH:-build/dev/tools/kvbench}"
+  [[ -x "$kvbench" ]] || {
+    log "$1: no kvbench at $kvbench (build Release with RocksDB first)"
+    exit 2
+  }
+}
+
 # Prints the packages of ARENAKV_DEPS that are not installed, one per line.
 missing_deps() {
   local pkg status

@@ -18,11 +18,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ARENAKV_ROOT" || exit 1
 
 out="${1:-bench/results/memory_budget_$(date +%F)_$(nproc)core.json}"
-kvbench="${KVBENCH:-build/dev/tools/kvbench}"
-[[ -x "$kvbench" ]] || {
-  log "memory_budget: no kvbench at $kvbench (build Release with RocksDB first)"
-  exit 2
-}
+find_kvbench memory_budget
 work="$(mktemp -d "${TMPDIR:-/tmp}/arenakv-memory-budget-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 

@@ -22,11 +22,7 @@ out="${1:-bench/results/open_time_$(date +%F)_$(nproc)core.json}"
 shift || true
 sizes=("$@")
 ((${#sizes[@]} > 0)) || sizes=(500000 4000000)
-kvbench="${KVBENCH:-build/dev/tools/kvbench}"
-[[ -x "$kvbench" ]] || {
-  log "open_time: no kvbench at $kvbench (build Release with RocksDB first)"
-  exit 2
-}
+find_kvbench open_time
 work="$(mktemp -d "${TMPDIR:-/tmp}/arenakv-open-time-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
