@@ -2,7 +2,8 @@
 // db_ops_fuzz: a differential test of the DB API against a std::map model.
 //
 // Feeds: the input as a program. The first byte picks option variations
-// (compression, restart interval, bloom filter, memtable count); then each
+// (compression, restart interval, bloom filter, memtable count, a 512 KiB
+// memory budget); then each
 // operation is an opcode byte and its operands: Put, Delete, a WriteBatch of
 // 1-4 operations, a bulk load of up to 64 puts of 1 KiB values to keys
 // spread over the alphabet (fills
@@ -68,6 +69,9 @@ class DbOpsFuzzer {
         CompressionType::kNone, CompressionType::kLz4, CompressionType::kZstd,
         CompressionType::kNone};
     options_.compression = kCompressions[shape & 3];
+    // The second kNone runs under a memory budget smaller than two write
+    // buffers plus the block cache: early flushes, cache sheds, reservations.
+    if ((shape & 3) == 3) options_.memory_budget = MemoryBudget::Create(512 << 10);
     options_.block_restart_interval = 1 + ((shape >> 2) & 15);
     options_.bloom_bits_per_key = (shape & 0x40) != 0 ? 0 : 10;
     options_.max_write_buffer_number = 1 + ((shape >> 7) & 1);
