@@ -75,14 +75,20 @@ DBImpl::DBImpl(const Options& options, std::string path, bool read_only)
   table_options.block_restart_interval = options_.block_restart_interval;
   table_options.bloom_bits_per_key = options_.bloom_bits_per_key;
   // Read-only, every reader is opened at Open: a file a writer process
-  // deletes later stays readable through its open descriptor.
-  const std::size_t table_cache_capacity =
-      options_.max_open_files == -1 || read_only_
-          ? 0
-          : static_cast<std::size_t>(options_.max_open_files - kReservedOpenFiles);
+  // deletes later stays readable through its open descriptor. Under a memory
+  // budget, readers are cached even without a descriptor limit, so that the
+  // budget can close idle ones.
+  std::size_t table_cache_capacity = 0;
+  if (read_only_) {
+    table_cache_capacity = 0;
+  } else if (options_.max_open_files != -1) {
+    table_cache_capacity = static_cast<std::size_t>(options_.max_open_files - kReservedOpenFiles);
+  } else if (options_.memory_budget != nullptr) {
+    table_cache_capacity = TableCache::kUnlimited;
+  }
   versions_ = std::make_unique<VersionSet>(path_, fs_, table_options, cache_.get(),
                                            options_.max_manifest_file_size, table_cache_capacity,
-                                           options_.paranoid_checks);
+                                           options_.paranoid_checks, options_.memory_budget.get());
   picker_ = std::make_unique<CompactionPicker>(options_);
 }
 
@@ -314,11 +320,17 @@ Status DBImpl::RelieveBudget(std::size_t bound, std::size_t need,
   // are not in `bound`: at least a commit step's worth goes.)
   const std::size_t room = budget.limit() - std::min(budget.limit(), budget.charged());
   const std::size_t missing = bound - std::min(bound, mem_.mem->reserved() + room);
-  if (cache_ != nullptr && start - **stuck_since < kBudgetShedLimit &&
-      cache_->Shed(std::max<std::size_t>(missing, std::size_t{64} << 10)) > 0) {
+  const std::size_t shed = std::max<std::size_t>(missing, std::size_t{64} << 10);
+  if (cache_ != nullptr && start - **stuck_since < kBudgetShedLimit && cache_->Shed(shed) > 0) {
     return Status::OK();
   }
-  // 2. Flush early: the memtable's pages return to the budget once flushed.
+  // 2. Table readers no Get or iterator uses close (reopened on demand).
+  TableCache* readers = versions_->table_cache();
+  if (readers != nullptr && start - **stuck_since < kBudgetShedLimit &&
+      readers->CloseIdle(shed) > 0) {
+    return Status::OK();
+  }
+  // 3. Flush early: the memtable's pages return to the budget once flushed.
   const std::size_t max_imm = static_cast<std::size_t>(options_.max_write_buffer_number) - 1;
   if (mem_.mem->num_entries() > 0 && imm_.size() < std::max<std::size_t>(max_imm, 1)) {
     const std::size_t bytes = mem_.mem->ApproximateMemoryUsage();
@@ -335,7 +347,7 @@ Status DBImpl::RelieveBudget(std::size_t bound, std::size_t need,
     // The new memtable's first pages did not fit either: wait below.
     if (!s.IsMemoryLimit()) return s;
   }
-  // 3. Wait: for this DB's flushes, or for other holders of the budget.
+  // 4. Wait: for this DB's flushes, or for other holders of the budget.
   if (imm_.empty()) {
     // Nothing this DB holds can be freed: other DBs sharing the budget, or
     // iterators still holding memtables, may free something.

@@ -65,10 +65,13 @@ bool DBImpl::GetProperty(std::string_view name, std::string* value) {
       *value = "capacity: unlimited\nopen: " + std::to_string(v->version->NumFiles()) +
                "\nopens: 0\nevictions: 0\n";
     } else {
-      *value = "capacity: " + std::to_string(cache->capacity()) +
+      *value = "capacity: " +
+               (cache->capacity() == TableCache::kUnlimited ? std::string("unlimited")
+                                                            : std::to_string(cache->capacity())) +
                "\nopen: " + std::to_string(cache->size()) +
                "\nopens: " + std::to_string(cache->opens()) +
-               "\nevictions: " + std::to_string(cache->evictions()) + "\n";
+               "\nevictions: " + std::to_string(cache->evictions()) +
+               "\nbudget_closes: " + std::to_string(cache->budget_closes()) + "\n";
     }
     return true;
   }
@@ -153,6 +156,13 @@ std::string DBImpl::MemoryString() {
   line("db_block_cache_bytes", cache_stats.allocated);
   line("db_block_cache_committed_bytes", cache_stats.reserved);
   line("db_block_cache_shed_bytes", cache_ != nullptr ? cache_->shed_bytes() : 0);
+  // The table cache's readers; those closed to give memory back; and flush
+  // or compaction reads opened uncharged because the budget had no room
+  // (table_cache.h). Readers kept for life (read-only) are not counted.
+  const TableCache* readers = versions_->table_cache();
+  line("db_table_reader_bytes", readers != nullptr ? readers->bytes() : 0);
+  line("db_table_reader_closes", readers != nullptr ? readers->budget_closes() : 0);
+  line("db_table_reader_uncharged_opens", readers != nullptr ? readers->uncharged_opens() : 0);
   MutexLock lock(&mu_);
   line("db_early_flushes", stats_.budget_flushes);
   line("db_budget_stalls", stats_.budget_stalls);

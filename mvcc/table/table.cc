@@ -240,6 +240,13 @@ Status Table::Open(const TableOptions& options, std::unique_ptr<RandomAccessFile
   return Status::OK();
 }
 
+std::size_t Table::MemoryUsage() const {
+  // The object, its file and the allocations' headers: a fixed estimate.
+  constexpr std::size_t kOverhead = 512;
+  return kOverhead + sizeof(Table) + index_block_.capacity() + filter_block_.capacity() +
+         properties_.smallest_key.capacity() + properties_.largest_key.capacity();
+}
+
 Status Table::CheckIndex() const {
   BlockIterator index(BlockContents::View(index_block_));
   std::uint64_t entries = 0;

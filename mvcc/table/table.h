@@ -32,6 +32,7 @@
 #include <arenakv/mvcc/file_system.h>
 #include <arenakv/mvcc/status.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -90,6 +91,11 @@ class Table {
   bool KeyMayMatch(std::string_view user_key) const;
 
   const TableProperties& properties() const { return properties_; }
+
+  // Bytes this open reader holds in memory: its index, filter and properties
+  // blocks plus a fixed overhead for the object and its file (what a memory
+  // budget charges for it; data blocks are the block cache's).
+  std::size_t MemoryUsage() const;
 
   // Reads every data block from the file (bypassing the cache), verifying
   // checksums, block layout, strictly increasing keys, index separators, the

@@ -14,8 +14,12 @@ namespace {
 
 class LevelIterator final : public InternalIterator {
  public:
-  LevelIterator(std::vector<TableFileRef> files, bool verify_checksums, bool fill_cache)
-      : files_(std::move(files)), verify_checksums_(verify_checksums), fill_cache_(fill_cache) {}
+  LevelIterator(std::vector<TableFileRef> files, bool verify_checksums, bool fill_cache,
+                ReaderUse use)
+      : files_(std::move(files)),
+        verify_checksums_(verify_checksums),
+        fill_cache_(fill_cache),
+        use_(use) {}
 
   bool Valid() const override { return file_ != nullptr && file_->Valid(); }
 
@@ -74,7 +78,7 @@ class LevelIterator final : public InternalIterator {
     }
     // A file iterator that failed stays failed: a seek starts afresh.
     if (file_ == nullptr || index_ != index || !file_->status().ok()) {
-      file_ = files_[index]->NewIterator(verify_checksums_, fill_cache_);
+      file_ = files_[index]->NewIterator(verify_checksums_, fill_cache_, use_);
       index_ = index;
     }
     return true;
@@ -99,6 +103,7 @@ class LevelIterator final : public InternalIterator {
   const std::vector<TableFileRef> files_;
   const bool verify_checksums_;
   const bool fill_cache_;
+  const ReaderUse use_;
   std::size_t index_ = 0;
   std::unique_ptr<InternalIterator> file_;  // files_[index_]'s, or null
 };
@@ -106,8 +111,9 @@ class LevelIterator final : public InternalIterator {
 }  // namespace
 
 std::unique_ptr<InternalIterator> NewLevelIterator(std::vector<TableFileRef> files,
-                                                   bool verify_checksums, bool fill_cache) {
-  return std::make_unique<LevelIterator>(std::move(files), verify_checksums, fill_cache);
+                                                   bool verify_checksums, bool fill_cache,
+                                                   ReaderUse use) {
+  return std::make_unique<LevelIterator>(std::move(files), verify_checksums, fill_cache, use);
 }
 
 }  // namespace arenakv

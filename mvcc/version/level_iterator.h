@@ -31,9 +31,10 @@
 
 namespace arenakv {
 
-// fill_cache: Table::NewIterator's.
+// fill_cache: Table::NewIterator's; use: TableCache::Find's.
 std::unique_ptr<InternalIterator> NewLevelIterator(std::vector<TableFileRef> files,
-                                                   bool verify_checksums, bool fill_cache = true);
+                                                   bool verify_checksums, bool fill_cache = true,
+                                                   ReaderUse use = ReaderUse::kForeground);
 
 }  // namespace arenakv
 

@@ -41,19 +41,49 @@ Status OpenTableReader(const std::string& dir, FileSystem* fs, const TableOption
   return Status::OK();
 }
 
+bool ShareChargedTable(std::unique_ptr<Table>* table, MemoryBudget* budget,
+                       std::shared_ptr<const Table>* shared) {
+  if (budget == nullptr) {
+    *shared = std::move(*table);
+    return true;
+  }
+  // The charge goes with the reader: the shared pointer aliases the holder,
+  // whose destructor runs when the last reference is dropped.
+  struct Charged {
+    Charged(std::unique_ptr<Table> t, MemoryBudget* b, std::size_t n)
+        : table(std::move(t)), budget(b), bytes(n) {}
+    Charged(const Charged&) = delete;
+    Charged& operator=(const Charged&) = delete;
+    ~Charged() {
+      table.reset();
+      budget->Release(MemoryBudget::Consumer::kTableReaders, bytes);
+    }
+    std::unique_ptr<Table> table;
+    MemoryBudget* budget;
+    std::size_t bytes;
+  };
+  const std::size_t bytes = (*table)->MemoryUsage();
+  if (!budget->TryCharge(MemoryBudget::Consumer::kTableReaders, bytes)) return false;
+  auto holder = std::make_shared<Charged>(std::move(*table), budget, bytes);
+  *shared = std::shared_ptr<const Table>(holder, holder->table.get());
+  return true;
+}
+
 TableCache::TableCache(std::string dir, FileSystem* fs, TableOptions options,
-                       BlockCache* block_cache, bool paranoid, std::size_t capacity)
+                       BlockCache* block_cache, bool paranoid, std::size_t capacity,
+                       MemoryBudget* budget)
     : dir_(std::move(dir)),
       fs_(fs),
       options_(options),
       block_cache_(block_cache),
       paranoid_(paranoid),
-      capacity_(capacity < 1 ? 1 : capacity) {}
+      capacity_(capacity < 1 ? 1 : capacity),
+      budget_(budget) {}
 
 TableCache::~TableCache() = default;
 
 Status TableCache::Find(const FileMetaData& meta, std::uint64_t block_cache_id,
-                        std::shared_ptr<const Table>* table) {
+                        std::shared_ptr<const Table>* table, ReaderUse use) {
   {
     MutexLock lock(&mu_);
     auto it = index_.find(meta.number);
@@ -67,8 +97,32 @@ Status TableCache::Find(const FileMetaData& meta, std::uint64_t block_cache_id,
   Status s =
       OpenTableReader(dir_, fs_, options_, block_cache_, block_cache_id, meta, paranoid_, &opened);
   if (!s.ok()) return s;
-  std::shared_ptr<const Table> fresh(std::move(opened));
+  const std::size_t bytes = opened->MemoryUsage();
+  std::shared_ptr<const Table> fresh;
   std::vector<std::shared_ptr<const Table>> evicted;  // closed after unlocking
+  if (!ShareChargedTable(&opened, budget_, &fresh)) {
+    // Make room: idle readers first, then the block cache.
+    {
+      MutexLock lock(&mu_);
+      CloseIdleLocked(bytes, &evicted);
+    }
+    evicted.clear();
+    if (block_cache_ != nullptr) block_cache_->Shed(bytes);
+    if (!ShareChargedTable(&opened, budget_, &fresh)) {
+      if (use == ReaderUse::kBackground) {
+        MutexLock lock(&mu_);
+        ++opens_;
+        ++uncharged_opens_;
+        *table = std::move(opened);
+        return Status::OK();
+      }
+      return Status::MemoryLimit("the memory budget (" + std::to_string(budget_->charged()) +
+                                 " of " + std::to_string(budget_->limit()) +
+                                 " bytes charged) has no room for the " + std::to_string(bytes) +
+                                 "-byte reader of table file " + std::to_string(meta.number) +
+                                 ", and no idle reader or cached block is left to free");
+    }
+  }
   {
     MutexLock lock(&mu_);
     ++opens_;
@@ -79,10 +133,12 @@ Status TableCache::Find(const FileMetaData& meta, std::uint64_t block_cache_id,
       evicted.push_back(std::move(fresh));
       return Status::OK();
     }
-    lru_.push_front(Entry{meta.number, fresh});
+    lru_.push_front(Entry{meta.number, fresh, bytes});
     index_.emplace(meta.number, lru_.begin());
+    bytes_ += bytes;
     while (lru_.size() > capacity_) {
       index_.erase(lru_.back().number);
+      bytes_ -= lru_.back().bytes;
       evicted.push_back(std::move(lru_.back().table));
       lru_.pop_back();
       ++evictions_;
@@ -92,12 +148,37 @@ Status TableCache::Find(const FileMetaData& meta, std::uint64_t block_cache_id,
   return Status::OK();
 }
 
+std::size_t TableCache::CloseIdle(std::size_t bytes) {
+  std::vector<std::shared_ptr<const Table>> closed;  // destroyed after unlocking
+  MutexLock lock(&mu_);
+  return CloseIdleLocked(bytes, &closed);
+}
+
+std::size_t TableCache::CloseIdleLocked(std::size_t bytes,
+                                        std::vector<std::shared_ptr<const Table>>* closed) {
+  std::size_t released = 0;
+  for (auto it = lru_.end(); it != lru_.begin() && released < bytes;) {
+    --it;
+    // Held by the cache alone (a racing Find that copies it now only
+    // delays the release until it lets go).
+    if (it->table.use_count() != 1) continue;
+    released += it->bytes;
+    bytes_ -= it->bytes;
+    ++budget_closes_;
+    closed->push_back(std::move(it->table));
+    index_.erase(it->number);
+    it = lru_.erase(it);
+  }
+  return released;
+}
+
 void TableCache::Erase(std::uint64_t number) {
   std::shared_ptr<const Table> erased;  // closed after unlocking
   MutexLock lock(&mu_);
   auto it = index_.find(number);
   if (it == index_.end()) return;
   erased = std::move(it->second->table);
+  bytes_ -= it->second->bytes;
   lru_.erase(it->second);
   index_.erase(it);
 }
@@ -105,6 +186,11 @@ void TableCache::Erase(std::uint64_t number) {
 std::size_t TableCache::size() const {
   MutexLock lock(&mu_);
   return lru_.size();
+}
+
+std::size_t TableCache::bytes() const {
+  MutexLock lock(&mu_);
+  return bytes_;
 }
 
 std::uint64_t TableCache::opens() const {
@@ -115,6 +201,16 @@ std::uint64_t TableCache::opens() const {
 std::uint64_t TableCache::evictions() const {
   MutexLock lock(&mu_);
   return evictions_;
+}
+
+std::uint64_t TableCache::budget_closes() const {
+  MutexLock lock(&mu_);
+  return budget_closes_;
+}
+
+std::uint64_t TableCache::uncharged_opens() const {
+  MutexLock lock(&mu_);
+  return uncharged_opens_;
 }
 
 }  // namespace arenakv

@@ -4,24 +4,38 @@
 // what bounds the DB's file descriptors and the memory of index, filter and
 // properties blocks at any data size (Options::max_open_files).
 //
-// Used only with a bounded max_open_files: with -1 every TableFile keeps its
-// reader open for life and never asks the cache (table_file.h).
+// Used with a bounded max_open_files, and with a memory budget (then with
+// max_open_files -1 its capacity is unlimited, and the budget alone closes
+// readers). Otherwise every TableFile keeps its reader open for life and
+// never asks the cache (table_file.h).
+//
+// Memory budget: each open reader's memory (Table::MemoryUsage) is charged
+// to the budget (MemoryBudget::Consumer::kTableReaders) from its open until
+// its last reference is dropped. When the budget refuses a reader, Find
+// closes idle readers (held by the cache alone), least recently used first,
+// then sheds the block cache, and tries once more; if that fails too, a
+// foreground read gets MemoryLimit and a background job's read (ReaderUse)
+// gets the reader uncharged and uncached, so that a flush or compaction,
+// the work that gives memory back, never fails for lack of it (such
+// readers are among the compaction buffers the budget does not charge yet).
+// CloseIdle lets the write path take memory from idle readers too.
 //
 // Concurrency: every method is thread-safe; one mutex guards the LRU list and
 // the index. A miss opens the table outside the lock (reads of the footer,
 // index, filter and properties), so a slow open never blocks hits on other
 // files; two threads missing the same file at once may both open it, and the
-// second to insert uses the first's reader. Readers evicted by an insert are
-// closed after the lock is released.
+// second to insert uses the first's reader. Readers evicted or closed are
+// destroyed after the lock is released.
 //
 // Ownership: entries are std::shared_ptr<const Table>. Eviction drops the
 // cache's reference only: a Get or iterator that holds the reader keeps it
-// (and its descriptor) open until it lets go, so at most capacity + (readers
-// pinned by live iterators and in-flight Gets) tables are open.
+// (and its descriptor and charge) until it lets go, so at most capacity +
+// (readers pinned by live iterators and in-flight Gets) tables are open.
 #ifndef ARENAKV_MVCC_VERSION_TABLE_CACHE_H_
 #define ARENAKV_MVCC_VERSION_TABLE_CACHE_H_
 
 #include <arenakv/mvcc/file_system.h>
+#include <arenakv/mvcc/memory_budget.h>
 #include <arenakv/mvcc/status.h>
 
 #include <cstddef>
@@ -30,6 +44,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "arenakv/base/mutex.h"
 #include "mvcc/table/block_cache.h"
@@ -51,33 +66,68 @@ Status OpenTableReader(const std::string& dir, FileSystem* fs, const TableOption
                        BlockCache* block_cache, std::uint64_t block_cache_id,
                        const FileMetaData& meta, bool paranoid, std::unique_ptr<Table>* table);
 
+// `table` shared, with its memory (Table::MemoryUsage) charged to `budget`
+// until the last reference is dropped; false (and *shared left alone) if the
+// budget refuses the charge. A null budget charges nothing. The budget must
+// outlive the reader.
+bool ShareChargedTable(std::unique_ptr<Table>* table, MemoryBudget* budget,
+                       std::shared_ptr<const Table>* shared);
+
+// Who opens a reader, which decides what happens when the memory budget has
+// no room for it (see TableCache).
+enum class ReaderUse { kForeground, kBackground };
+
 class TableCache {
  public:
-  // capacity >= 1: readers kept open. Opens as OpenTableReader does.
+  static constexpr std::size_t kUnlimited = ~std::size_t{0};
+
+  // capacity >= 1: readers kept open (kUnlimited: as many as the budget
+  // allows). Opens as OpenTableReader does. `budget` (may be null; must
+  // outlive the cache and every reader) is charged for the open readers.
   TableCache(std::string dir, FileSystem* fs, TableOptions options, BlockCache* block_cache,
-             bool paranoid, std::size_t capacity);
+             bool paranoid, std::size_t capacity, MemoryBudget* budget = nullptr);
   ~TableCache();
   TableCache(const TableCache&) = delete;
   TableCache& operator=(const TableCache&) = delete;
 
   // The reader of table file meta.number, opened if it is not cached (then
   // cached, evicting the least recently used beyond capacity). On failure
-  // nothing is cached, so a later call tries again.
+  // nothing is cached, so a later call tries again. MemoryLimit if the
+  // memory budget cannot hold the reader even after closing idle ones and
+  // shedding the block cache (a foreground use only; see the file comment).
   Status Find(const FileMetaData& meta, std::uint64_t block_cache_id,
-              std::shared_ptr<const Table>* table) ARENAKV_EXCLUDES(mu_);
+              std::shared_ptr<const Table>* table, ReaderUse use = ReaderUse::kForeground)
+      ARENAKV_EXCLUDES(mu_);
+  // Closes readers only the cache holds, least recently used first, until
+  // `bytes` of their memory is released or none is left; returns the bytes
+  // released.
+  std::size_t CloseIdle(std::size_t bytes) ARENAKV_EXCLUDES(mu_);
   // Drops file `number`'s reader, if cached (its file is being deleted).
   void Erase(std::uint64_t number) ARENAKV_EXCLUDES(mu_);
 
   std::size_t capacity() const { return capacity_; }
   std::size_t size() const ARENAKV_EXCLUDES(mu_);
+  // Memory of the cached readers (Table::MemoryUsage, what the budget is
+  // charged for them; readers evicted but still in use are not counted).
+  std::size_t bytes() const ARENAKV_EXCLUDES(mu_);
   std::uint64_t opens() const ARENAKV_EXCLUDES(mu_);      // misses that opened a file
   std::uint64_t evictions() const ARENAKV_EXCLUDES(mu_);  // readers closed for room
+  // Readers closed to give their memory back (CloseIdle, and Find's relief).
+  std::uint64_t budget_closes() const ARENAKV_EXCLUDES(mu_);
+  // Background readers opened uncharged because the budget had no room.
+  std::uint64_t uncharged_opens() const ARENAKV_EXCLUDES(mu_);
 
  private:
   struct Entry {
     std::uint64_t number;
     std::shared_ptr<const Table> table;
+    std::size_t bytes;  // table->MemoryUsage()
   };
+
+  // Closes idle readers (as CloseIdle) into *closed, for the caller to drop
+  // after unlocking.
+  std::size_t CloseIdleLocked(std::size_t bytes, std::vector<std::shared_ptr<const Table>>* closed)
+      ARENAKV_REQUIRES(mu_);
 
   const std::string dir_;
   FileSystem* const fs_;
@@ -85,12 +135,16 @@ class TableCache {
   BlockCache* const block_cache_;
   const bool paranoid_;
   const std::size_t capacity_;
+  MemoryBudget* const budget_;
 
   mutable Mutex mu_;
   std::list<Entry> lru_ ARENAKV_GUARDED_BY(mu_);  // most recently used first
   std::unordered_map<std::uint64_t, std::list<Entry>::iterator> index_ ARENAKV_GUARDED_BY(mu_);
   std::uint64_t opens_ ARENAKV_GUARDED_BY(mu_) = 0;
   std::uint64_t evictions_ ARENAKV_GUARDED_BY(mu_) = 0;
+  std::size_t bytes_ ARENAKV_GUARDED_BY(mu_) = 0;
+  std::uint64_t budget_closes_ ARENAKV_GUARDED_BY(mu_) = 0;
+  std::uint64_t uncharged_opens_ ARENAKV_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace arenakv

@@ -26,12 +26,12 @@ TableFile::~TableFile() {
   }
 }
 
-Status TableFile::GetTable(std::shared_ptr<const Table>* table) const {
+Status TableFile::GetTable(std::shared_ptr<const Table>* table, ReaderUse use) const {
   if (pinned_ != nullptr) {
     *table = pinned_;
     return Status::OK();
   }
-  Status s = cache_->Find(meta_, block_cache_id_, table);
+  Status s = cache_->Find(meta_, block_cache_id_, table, use);
   // Written once (a store on every Get would bounce the line between readers).
   if (s.ok() && num_entries_.load(std::memory_order_relaxed) == kUnknown) {
     num_entries_.store((*table)->properties().num_entries, std::memory_order_relaxed);
@@ -47,11 +47,11 @@ std::uint64_t TableFile::NumEntries() const {
   return GetTable(&table).ok() ? table->properties().num_entries : 0;
 }
 
-std::unique_ptr<InternalIterator> TableFile::NewIterator(bool verify_checksums,
-                                                         bool fill_cache) const {
+std::unique_ptr<InternalIterator> TableFile::NewIterator(bool verify_checksums, bool fill_cache,
+                                                         ReaderUse use) const {
   if (pinned_ != nullptr) return pinned_->NewIterator(verify_checksums, fill_cache);
   std::shared_ptr<const Table> table;
-  const Status s = GetTable(&table);
+  const Status s = GetTable(&table, use);
   if (!s.ok()) return std::make_unique<ErrorIterator>(s);
   return Table::NewIterator(std::move(table), verify_checksums, fill_cache);
 }

@@ -91,15 +91,16 @@ const TableFile* Version::FileForKey(int level, std::string_view user_key) const
 
 VersionSet::VersionSet(std::string dir, FileSystem* fs, TableOptions table_options,
                        BlockCache* cache, std::uint64_t max_manifest_file_size,
-                       std::size_t table_cache_capacity, bool paranoid_checks)
+                       std::size_t table_cache_capacity, bool paranoid_checks, MemoryBudget* budget)
     : dir_(std::move(dir)),
       fs_(fs),
       table_options_(table_options),
       cache_(cache),
-      table_cache_(table_cache_capacity == 0
-                       ? nullptr
-                       : std::make_unique<TableCache>(dir_, fs_, table_options_, cache_,
-                                                      paranoid_checks, table_cache_capacity)),
+      budget_(budget),
+      table_cache_(table_cache_capacity == 0 ? nullptr
+                                             : std::make_unique<TableCache>(
+                                                   dir_, fs_, table_options_, cache_,
+                                                   paranoid_checks, table_cache_capacity, budget)),
       max_manifest_file_size_(max_manifest_file_size),
       current_(std::make_shared<const Version>()) {}
 
@@ -147,13 +148,19 @@ Status VersionSet::OpenTable(const FileMetaData& meta, bool paranoid, TableFileR
     Status s = OpenTableReader(dir_, fs_, table_options_, cache_, /*block_cache_id=*/0, meta,
                                paranoid, &table);
     if (!s.ok()) return s;
-    *file = std::make_shared<TableFile>(meta, std::shared_ptr<const Table>(std::move(table)), fs_,
-                                        std::move(path));
+    std::shared_ptr<const Table> shared;
+    if (!ShareChargedTable(&table, budget_, &shared)) {
+      return Status::MemoryLimit("the memory budget (" + std::to_string(budget_->charged()) +
+                                 " of " + std::to_string(budget_->limit()) +
+                                 " bytes charged) has no room for the reader of " + path);
+    }
+    *file = std::make_shared<TableFile>(meta, std::move(shared), fs_, std::move(path));
     return Status::OK();
   }
   auto opened = NewCachedTableFile(meta);
   std::shared_ptr<const Table> table;
-  Status s = opened->GetTable(&table);  // opens it now, and caches the reader
+  // Opens it now (and caches the reader, if the budget has room for it).
+  Status s = opened->GetTable(&table, ReaderUse::kBackground);
   if (!s.ok()) return s;
   *file = std::move(opened);
   return Status::OK();

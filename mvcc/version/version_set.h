@@ -77,10 +77,13 @@ class VersionSet {
   // table_cache_capacity: 0 keeps every table file's reader open for life
   // (max_open_files -1); otherwise at most that many stay open, in a
   // TableCache, opened on first use (with paranoid_checks, each open also
-  // checks the file's key range against the manifest's).
+  // checks the file's key range against the manifest's; TableCache::kUnlimited:
+  // no bound but the budget's). `budget` (may be null; must outlive the
+  // VersionSet and every reader) is charged for the open readers (table_cache.h).
   VersionSet(std::string dir, FileSystem* fs, TableOptions table_options, BlockCache* cache,
              std::uint64_t max_manifest_file_size = std::uint64_t{1} << 30,
-             std::size_t table_cache_capacity = 0, bool paranoid_checks = true);
+             std::size_t table_cache_capacity = 0, bool paranoid_checks = true,
+             MemoryBudget* budget = nullptr);
   ~VersionSet();
 
   // A new DB: a manifest (numbered by NewFileNumber()) holding an empty
@@ -110,11 +113,15 @@ class VersionSet {
   // cache), checking its footer, index, filter and properties; with
   // `paranoid` also that its key range is meta's (with a table cache, the
   // cache's paranoid_checks decides). With a table cache the reader is put
-  // there (and may be closed and reopened later).
+  // there (and may be closed and reopened later; a new flush or compaction
+  // output the memory budget has no room for is checked and closed at once,
+  // ReaderUse::kBackground). A reader kept for life is charged to the budget:
+  // MemoryLimit if it has no room.
   Status OpenTable(const FileMetaData& meta, bool paranoid, TableFileRef* file);
 
   // The table cache, or null when every reader stays open.
   const TableCache* table_cache() const { return table_cache_.get(); }
+  TableCache* table_cache() { return table_cache_.get(); }
 
   VersionRef current() const;
   std::uint64_t NewFileNumber() { return next_file_number_.fetch_add(1); }
@@ -149,6 +156,7 @@ class VersionSet {
   FileSystem* const fs_;
   const TableOptions table_options_;
   BlockCache* const cache_;
+  MemoryBudget* const budget_;
   // Before current_: outlives every TableFile the Versions hold.
   const std::unique_ptr<TableCache> table_cache_;
 

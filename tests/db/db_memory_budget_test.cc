@@ -58,11 +58,11 @@ std::map<std::string, std::uint64_t> Memory(DB* db) {
   return out;
 }
 
-// What the DB holds: memtable arenas' pages (with the reservation) and the
-// block cache's entries.
+// What the DB holds: memtable arenas' pages (with the reservation), the
+// block cache's entries and the table cache's readers.
 std::uint64_t Held(DB* db) {
   auto m = Memory(db);
-  return m["db_memtable_bytes"] + m["db_block_cache_bytes"];
+  return m["db_memtable_bytes"] + m["db_block_cache_bytes"] + m["db_table_reader_bytes"];
 }
 
 // Waits until no flush or compaction is pending or running (30 s at most).
@@ -114,7 +114,9 @@ TEST(DbMemoryBudgetTest, ChargesAreWhatTheDbHolds) {
     EXPECT_GT(m["block-cache"], 0u);
     EXPECT_EQ(m["memtables"], m["db_memtable_bytes"]);
     EXPECT_EQ(m["block-cache"], m["db_block_cache_bytes"]);
-    EXPECT_EQ(m["charged"], m["memtables"] + m["block-cache"]);
+    EXPECT_GT(m["table-readers"], 0u);
+    EXPECT_EQ(m["table-readers"], m["db_table_reader_bytes"]);
+    EXPECT_EQ(m["charged"], m["memtables"] + m["block-cache"] + m["table-readers"]);
     EXPECT_EQ(m["db_early_flushes"], 0u);  // the budget was never tight
     ASSERT_TRUE(db->Close().ok());
   }

@@ -89,14 +89,17 @@ struct Options {
   // process deletes afterwards stay readable.
   int max_open_files = -1;
   // One hard limit on the memory this DB (and any other DB given the same
-  // budget) holds for data: memtable arenas and block cache entries are
-  // charged to it and never pass it (<arenakv/mvcc/memory_budget.h>). When a
-  // write does not fit, the DB evicts from its block cache, flushes its
-  // memtable early, then waits for flushes; a write that still cannot fit
-  // after a second with nothing left to free, or needs more than the whole
-  // budget, gets MemoryLimit. Null (the default): no budget. Not charged yet:
-  // table readers' index and filter blocks (bounded with max_open_files),
-  // blocks an iterator reads past a full cache, compaction buffers.
+  // budget) holds for data: memtable arenas, block cache entries and open
+  // table readers (index, filter and properties blocks) are charged to it and
+  // never pass it (<arenakv/mvcc/memory_budget.h>). Under a budget, readers
+  // are kept in the LRU table cache even with max_open_files -1, opened on
+  // first use. When a write does not fit, the DB evicts from its block
+  // cache, closes idle table readers, flushes its memtable early, then waits
+  // for flushes; a write that still cannot fit after a second with nothing
+  // left to free, or needs more than the whole budget, gets MemoryLimit; so
+  // does a read that needs a reader when live iterators pin all the room.
+  // Null (the default): no budget. Not charged yet: blocks an iterator reads
+  // past a full cache, flush and compaction buffers.
   std::shared_ptr<MemoryBudget> memory_budget;
   // Larger keys or values (Delete included) -> InvalidArgument, nothing written.
   std::size_t max_key_size = 64 << 10;

@@ -4,7 +4,8 @@
 //
 // What is charged (docs/API.md, "Memory"): memtable arenas (their committed
 // pages, plus a reservation the write leader takes before a group's WAL
-// record so that no insert is ever refused), and the block cache's entries.
+// record so that no insert is ever refused), the block cache's entries, and
+// open table readers' index, filter and properties blocks.
 // Charges are refused, never allowed past the limit: TryCharge adds to the
 // total with a compare-and-swap that keeps it <= limit(), so the sum of
 // charged bytes never exceeds the budget, whatever the threads do. Release
@@ -13,9 +14,11 @@
 // shared line plus a relaxed add to the consumer's own counter.
 //
 // Under pressure a DB writing into a full budget first evicts its block
-// cache, then flushes its memtable early, then waits for its flushes (and
-// for other holders of the budget to release), and answers MemoryLimit when
-// nothing it holds can be freed within a second.
+// cache, then closes idle table readers, then flushes its memtable early,
+// then waits for its flushes (and for other holders of the budget to
+// release), and answers MemoryLimit when nothing it holds can be freed
+// within a second. A read whose table reader does not fit answers
+// MemoryLimit once no idle reader or cached block is left to free.
 //
 // For an arena, Account(consumer) is a MemoryCharge (ArenaOptions::charge)
 // that charges that consumer.
