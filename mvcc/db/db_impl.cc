@@ -352,10 +352,9 @@ Status DBImpl::RelieveBudget(std::size_t bound, std::size_t need,
     // Nothing this DB holds can be freed: other DBs sharing the budget, or
     // iterators still holding memtables, may free something.
     if (start - **stuck_since > kBudgetWaitLimit) {
-      return Status::MemoryLimit(
-          "the memory budget (" + std::to_string(budget.charged()) + " of " +
-          std::to_string(budget.limit()) + " bytes charged) has no room for a write needing " +
-          std::to_string(bound) + " bytes, and nothing this DB holds could be freed");
+      return Status::MemoryLimit("the memory budget (" + budget.Describe() +
+                                 ") has no room for a write needing " + std::to_string(bound) +
+                                 " bytes, and nothing this DB holds could be freed");
     }
   } else {
     *stuck_since = std::nullopt;  // a flush is under way: it will free memory

@@ -277,11 +277,10 @@ Status DBImpl::ReplayLogs(const std::vector<std::uint64_t>& logs, VersionEdit* e
         s = NewMemTable(need, &mem);
         if (!s.ok()) return s;
         if (!reserve()) {
-          return Status::MemoryLimit(
-              path + ": replaying a record needs up to " +
-              std::to_string(mem->InsertBound(need, pools)) + " bytes, and the memory budget (" +
-              std::to_string(options_.memory_budget->charged()) + " of " +
-              std::to_string(options_.memory_budget->limit()) + " bytes charged) has no room");
+          return Status::MemoryLimit(path + ": replaying a record needs up to " +
+                                     std::to_string(mem->InsertBound(need, pools)) +
+                                     " bytes, and the memory budget (" +
+                                     options_.memory_budget->Describe() + ") has no room");
         }
       }
       s = InsertBatch(mem.get(), batch);

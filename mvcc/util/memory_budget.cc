@@ -69,4 +69,16 @@ std::string MemoryBudget::ToString() const {
   return out;
 }
 
+std::string MemoryBudget::Describe() const {
+  std::string out = std::to_string(charged()) + " of " + std::to_string(limit_) + " bytes charged";
+  const char* separator = ": ";
+  for (std::size_t i = 0; i < kNumConsumers; ++i) {
+    const std::size_t bytes = by_consumer_[i].load(std::memory_order_relaxed);
+    if (bytes == 0) continue;
+    out.append(separator).append(kConsumerNames[i]).append(" ").append(std::to_string(bytes));
+    separator = ", ";
+  }
+  return out;
+}
+
 }  // namespace arenakv

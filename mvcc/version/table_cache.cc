@@ -116,9 +116,8 @@ Status TableCache::Find(const FileMetaData& meta, std::uint64_t block_cache_id,
         *table = std::move(opened);
         return Status::OK();
       }
-      return Status::MemoryLimit("the memory budget (" + std::to_string(budget_->charged()) +
-                                 " of " + std::to_string(budget_->limit()) +
-                                 " bytes charged) has no room for the " + std::to_string(bytes) +
+      return Status::MemoryLimit("the memory budget (" + budget_->Describe() +
+                                 ") has no room for the " + std::to_string(bytes) +
                                  "-byte reader of table file " + std::to_string(meta.number) +
                                  ", and no idle reader or cached block is left to free");
     }

@@ -150,9 +150,8 @@ Status VersionSet::OpenTable(const FileMetaData& meta, bool paranoid, TableFileR
     if (!s.ok()) return s;
     std::shared_ptr<const Table> shared;
     if (!ShareChargedTable(&table, budget_, &shared)) {
-      return Status::MemoryLimit("the memory budget (" + std::to_string(budget_->charged()) +
-                                 " of " + std::to_string(budget_->limit()) +
-                                 " bytes charged) has no room for the reader of " + path);
+      return Status::MemoryLimit("the memory budget (" + budget_->Describe() +
+                                 ") has no room for the reader of " + path);
     }
     *file = std::make_shared<TableFile>(meta, std::move(shared), fs_, std::move(path));
     return Status::OK();

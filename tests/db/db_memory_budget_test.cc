@@ -9,6 +9,8 @@
 //   - a full budget takes memory from the block cache before it flushes;
 //   - a batch of many small writes fits a budget far smaller than one commit
 //     step per operation would need;
+//   - with every other byte of the budget taken, a full memtable is still
+//     rotated and flushed;
 //   - a write larger than the whole budget, and a write that cannot fit
 //     while iterators hold every memtable, get MemoryLimit (and the DB goes
 //     on once the iterators are gone);
@@ -265,6 +267,36 @@ TEST(DbMemoryBudgetTest, IteratorsHoldingEveryMemtableGiveMemoryLimit) {
 // Two DBs share one budget; each has writers, a reader and an iterator
 // walker, with small trees so flushes and compactions run all the time. A
 // monitor checks the sum of what both hold against the limit throughout.
+TEST(DbMemoryBudgetTest, FullMemtableRotatesWhenTheRestOfTheBudgetIsTaken) {
+  // Another holder takes every byte the DB does not hold: the memtable can
+  // only make room by being flushed, and the memtable replacing it must
+  // still get its first pages (from the full one's unused reservation).
+  constexpr std::size_t kLimit = 8 << 20;
+  auto budget = MemoryBudget::Create(kLimit);
+  TempDir dir;
+  Options options = BudgetOptions(budget);
+  options.block_cache_size = 0;
+  std::unique_ptr<DB> db;
+  ASSERT_TRUE(DB::Open(options, dir.path(), &db).ok());
+  for (std::uint64_t i = 0; i < 500; ++i) ASSERT_TRUE(db->Put({}, KeyFor(i), ValueFor(i)).ok());
+  const std::size_t other = kLimit - budget->charged();
+  ASSERT_TRUE(budget->TryCharge(MemoryBudget::Consumer::kOther, other));
+  for (std::uint64_t i = 500; i < 5000; ++i) {
+    const Status s = db->Put({}, KeyFor(i), ValueFor(i));
+    ASSERT_TRUE(s.ok()) << i << ": " << s.ToString();
+  }
+  EXPECT_GT(Memory(db.get())["db_early_flushes"], 0u);
+  for (std::uint64_t i = 0; i < 5000; i += 7) {
+    std::string value;
+    ASSERT_TRUE(db->Get({}, KeyFor(i), &value).ok());
+    ASSERT_TRUE(value == ValueFor(i)) << KeyFor(i);
+  }
+  budget->Release(MemoryBudget::Consumer::kOther, other);
+  ASSERT_TRUE(db->Close().ok());
+  db.reset();
+  EXPECT_EQ(budget->charged(), 0u);
+}
+
 TEST(DbMemoryBudgetTest, SharedBudgetHoldsUnderConcurrentLoad) {
   constexpr std::size_t kLimit = 6 << 20;
   auto budget = MemoryBudget::Create(kLimit);

@@ -256,6 +256,20 @@ TEST(KvbenchOptions, MemoryBudgetDefaultsToNoneAndRejectsNegatives) {
   EXPECT_EQ(Parse({"--memory-budget", "64MiB"}, &bad), 2);
 }
 
+TEST(KvbenchOptions, HoldIteratorsDefaultsToNoneAndIsBounded) {
+  BenchOptions defaults;
+  EXPECT_EQ(Parse({}, &defaults), -1);
+  EXPECT_EQ(defaults.hold_iterators, 0);
+
+  BenchOptions o;
+  EXPECT_EQ(Parse({"--hold-iterators", "64"}, &o), -1);
+  EXPECT_EQ(o.hold_iterators, 64);
+
+  BenchOptions bad;
+  EXPECT_EQ(Parse({"--hold-iterators", "-1"}, &bad), 2);
+  EXPECT_EQ(Parse({"--hold-iterators", "5000"}, &bad), 2);
+}
+
 TEST(KvbenchProcessIo, ParsesWcharAndWriteBytes) {
   const std::optional<ProcessIo> io = ParseProcessIo(
       "rchar: 10\nwchar: 1234567890123\nsyscr: 3\nsyscw: 4\nread_bytes: 0\n"
@@ -372,6 +386,13 @@ TEST(KvbenchRunner, CountsMatchTheWorkloads) {
     EXPECT_EQ(run("fillsync").ops, 3u);  // num / 1000
     EXPECT_EQ(run("deleterandom").ops, 3000u);
     EXPECT_TRUE(engine->WaitForBackgroundWork(std::chrono::minutes(1)).ok());
+    // Held iterators change what a workload pins, not what it does.
+    BenchOptions held = o;
+    held.hold_iterators = 8;
+    WorkloadRunner holding(held, engine.get(), nullptr);
+    WorkloadResult refill;
+    ASSERT_TRUE(holding.Run("fillseq", &refill).ok());
+    EXPECT_EQ(refill.ops, 3000u);
 
     WorkloadResult unknown;
     EXPECT_TRUE(runner.Run("nope", &unknown).IsInvalidArgument());

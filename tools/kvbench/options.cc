@@ -114,6 +114,11 @@ std::optional<int> ParseOptions(int argc, char** argv, BenchOptions* options) {
   app.add_option("--seek-nexts", o.seek_nexts, "Next() calls after each seek in seekrandom")
       ->check(CLI::Range(0, 1 << 20))
       ->capture_default_str();
+  app.add_option("--hold-iterators", o.hold_iterators,
+                 "Iterators each workload opens first (each on its own key) and holds until it "
+                 "ends, pinning what they read")
+      ->check(CLI::Range(0, 4096))
+      ->capture_default_str();
   app.add_flag("--sync", o.sync, "fdatasync every write (fillsync always syncs)");
   app.add_flag("--disable-wal", o.disable_wal, "Write without the write-ahead log");
   app.add_option("--db", o.db,

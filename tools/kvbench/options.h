@@ -36,6 +36,9 @@ struct BenchOptions {
   double max_bytes_for_level_multiplier = 10;
   std::string compression = "none";  // none | lz4 | zstd, every level
   int seek_nexts = 10;
+  // Cursors each workload opens first (each Seek'd to its own key, spread
+  // over the key space) and holds until it ends: what they pin stays.
+  int hold_iterators = 0;
   bool sync = false;
   bool disable_wal = false;
   std::string db;  // empty: a fresh temporary directory, removed at the end

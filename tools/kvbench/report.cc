@@ -152,6 +152,7 @@ std::string ReportJson(const BenchOptions& options, const MachineInfo& machine,
   j.Key("max_bytes_for_level_multiplier").Double(options.max_bytes_for_level_multiplier);
   j.Key("compression").String(options.compression);
   j.Key("seek_nexts").Int(options.seek_nexts);
+  j.Key("hold_iterators").Int(options.hold_iterators);
   j.Key("sync").Bool(options.sync);
   j.Key("disable_wal").Bool(options.disable_wal);
   j.Key("db").String(options.db);

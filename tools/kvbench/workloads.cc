@@ -231,6 +231,14 @@ Status WorkloadRunner::Run(const std::string& name, WorkloadResult* result) {
   const int threads = options_.threads;
   const std::uint64_t num = options_.num;
   const std::uint64_t reads = options_.read_ops();
+  // --hold-iterators: opened before the workload, held until it returns.
+  std::vector<std::unique_ptr<Cursor>> held;
+  KeyBuffer held_key(options_.key_size);
+  for (int i = 0; i < options_.hold_iterators; ++i) {
+    held.push_back(engine_->NewCursor());
+    held.back()->Seek(held_key.Key(num / static_cast<std::uint64_t>(options_.hold_iterators) * i));
+    if (!held.back()->status().ok()) return held.back()->status();
+  }
 
   auto writes = [&](auto choose, bool sync) {
     return [this, choose, sync](Thread& t) {

@@ -72,6 +72,9 @@ class MemoryBudget {
   // line each (memtables, block-cache, table-readers, iterators, compaction,
   // other).
   std::string ToString() const;
+  // One line for error messages: "N of L bytes charged: memtables N,
+  // table-readers N" (consumers holding nothing left out).
+  std::string Describe() const;
 
   // A MemoryCharge for an arena whose commits belong to `consumer`; it lives
   // as long as the budget.
