@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Peak RSS and throughput under a memory budget, arenakv and RocksDB side by
-# side (README.md, "Memory"). A by-hand run (a few minutes), not part of
+# side (README.md, "Memory"). A by-hand run (about half an hour), not part of
 # test.sh:
 #
 #   scripts/memory_budget.sh [OUT.json]
@@ -23,13 +23,21 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/arenakv-memory-budget-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
 MiB=$((1 << 20))
-# name|kvbench arguments
+many_files="--target-file-size-base 65536 --max-bytes-for-level-base 1048576 --max-open-files 256"
+held="--hold-iterators 64 --write-buffer-size $((4 * MiB))"
+# name|kvbench arguments. Each shape with a budget has its no-budget twin
+# (the throughput baseline).
 shapes=(
-  "fill 30x a 16 MiB budget, zipfian reads|--benchmarks fillrandom,readrandom --num 500000 --value-size 1000 --distribution zipfian --memory-budget $((16 * MiB))"
+  "fill 50x a 16 MiB budget, zipfian reads|--benchmarks fillrandom,readrandom --num 900000 --value-size 1000 --distribution zipfian --memory-budget $((16 * MiB))"
+  "fill 50x, zipfian reads, no budget|--benchmarks fillrandom,readrandom --num 900000 --value-size 1000 --distribution zipfian"
   "fill and uniform reads, 64 MiB budget|--benchmarks fillrandom,readrandom --num 500000 --value-size 1000 --memory-budget $((64 * MiB))"
   "fill and uniform reads, no budget|--benchmarks fillrandom,readrandom --num 500000 --value-size 1000"
   "10 MB values, 64 MiB budget|--benchmarks fillrandom,readrandom --num 40 --value-size $((10 * 1000 * 1000)) --memory-budget $((64 * MiB))"
   "10 MB values, no budget|--benchmarks fillrandom,readrandom --num 40 --value-size $((10 * 1000 * 1000))"
+  ">= 2000 tables, max_open_files 256, 16 MiB budget|--benchmarks fillrandom,readrandom --num 250000 --value-size 1000 $many_files --memory-budget $((16 * MiB))"
+  ">= 2000 tables, max_open_files 256, no budget|--benchmarks fillrandom,readrandom --num 250000 --value-size 1000 $many_files"
+  "64 iterators held across fill and overwrite, 16 MiB budget|--benchmarks fillrandom,overwrite,readrandom --num 300000 --value-size 1000 $held --memory-budget $((16 * MiB))"
+  "64 iterators held across fill and overwrite, no budget|--benchmarks fillrandom,overwrite,readrandom --num 300000 --value-size 1000 $held"
 )
 
 index=0
@@ -44,7 +52,8 @@ for shape in "${shapes[@]}"; do
       "$kvbench" --engines "$engine" "${args[@]}" --json "$json" >"$work/log.txt" 2>&1 || {
         log "memory_budget: '$name' on $engine failed:"
         tail -3 "$work/log.txt" >&2
-        echo "{\"failed\": true, \"engine\": \"$engine\"}" >"$json"
+        python3 -c 'import json, sys; print(json.dumps({"failed": True, "engine": sys.argv[1],
+            "error": sys.argv[2]}))' "$engine" "$(grep -m1 failed "$work/log.txt")" >"$json"
       }
       log "memory_budget: '$name', run $run, $engine done"
     done
@@ -65,7 +74,8 @@ for i in range(count):
         for engine in ("arenakv", "rocksdb"):
             d = json.load(open(f"{work}/{i}-{run}-{engine}.json"))
             if d.get("failed"):
-                shape["runs"].append({"run": run, "engine": engine, "failed": True})
+                shape["runs"].append({"run": run, "engine": engine, "failed": True,
+                                      "error": d.get("error")})
                 continue
             machine = machine or d.get("machine")
             shape.setdefault("options", d.get("options"))
