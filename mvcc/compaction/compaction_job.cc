@@ -55,15 +55,15 @@ Status CompactionJob::Merge() {
   if (c_.level == 0) {
     for (const TableFileRef& f : c_.inputs) {
       children.push_back(
-          f->NewIterator(/*verify_checksums=*/true, /*fill_cache=*/false, ReaderUse::kBackground));
+          f->NewIterator(/*verify_checksums=*/true, /*fill_cache=*/false, ReaderUse::kBrief));
     }
   } else {
     children.push_back(NewLevelIterator(c_.inputs, /*verify_checksums=*/true, /*fill_cache=*/false,
-                                        ReaderUse::kBackground));
+                                        ReaderUse::kBrief));
   }
   if (!c_.output_inputs.empty()) {
     children.push_back(NewLevelIterator(c_.output_inputs, /*verify_checksums=*/true,
-                                        /*fill_cache=*/false, ReaderUse::kBackground));
+                                        /*fill_cache=*/false, ReaderUse::kBrief));
   }
   stats_.bytes_read = c_.InputBytes();
   std::unique_ptr<InternalIterator> input = NewMergingIterator(std::move(children));

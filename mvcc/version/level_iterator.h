@@ -34,7 +34,7 @@ namespace arenakv {
 // fill_cache: Table::NewIterator's; use: TableCache::Find's.
 std::unique_ptr<InternalIterator> NewLevelIterator(std::vector<TableFileRef> files,
                                                    bool verify_checksums, bool fill_cache = true,
-                                                   ReaderUse use = ReaderUse::kForeground);
+                                                   ReaderUse use = ReaderUse::kHeld);
 
 }  // namespace arenakv
 

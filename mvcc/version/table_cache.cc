@@ -100,27 +100,31 @@ Status TableCache::Find(const FileMetaData& meta, std::uint64_t block_cache_id,
   const std::size_t bytes = opened->MemoryUsage();
   std::shared_ptr<const Table> fresh;
   std::vector<std::shared_ptr<const Table>> evicted;  // closed after unlocking
-  if (!ShareChargedTable(&opened, budget_, &fresh)) {
-    // Make room: idle readers first, then the block cache.
-    {
-      MutexLock lock(&mu_);
-      CloseIdleLocked(bytes, &evicted);
-    }
-    evicted.clear();
-    if (block_cache_ != nullptr) block_cache_->Shed(bytes);
-    if (!ShareChargedTable(&opened, budget_, &fresh)) {
-      if (use == ReaderUse::kBackground) {
+  // Make room while that frees something: idle readers first, then the
+  // block cache (bounded: other threads may take what was freed).
+  for (int attempt = 0; !ShareChargedTable(&opened, budget_, &fresh); ++attempt) {
+    std::size_t freed = 0;
+    if (attempt < kReliefAttempts) {
+      {
         MutexLock lock(&mu_);
-        ++opens_;
-        ++uncharged_opens_;
-        *table = std::move(opened);
-        return Status::OK();
+        freed = CloseIdleLocked(bytes, &evicted);
       }
-      return Status::MemoryLimit("the memory budget (" + budget_->Describe() +
-                                 ") has no room for the " + std::to_string(bytes) +
-                                 "-byte reader of table file " + std::to_string(meta.number) +
-                                 ", and no idle reader or cached block is left to free");
+      evicted.clear();
+      if (freed == 0 && block_cache_ != nullptr) freed = block_cache_->Shed(bytes);
     }
+    if (freed > 0) continue;
+    if (use == ReaderUse::kBrief) {
+      MutexLock lock(&mu_);
+      ++opens_;
+      ++uncharged_opens_;
+      *table = std::move(opened);
+      return Status::OK();
+    }
+    return Status::MemoryLimit("the memory budget (" + budget_->Describe() +
+                               ") has no room for the " + std::to_string(bytes) +
+                               "-byte reader of table file " + std::to_string(meta.number) +
+                               " that an iterator would hold, and this DB has no idle reader or "
+                               "cached block left to free");
   }
   {
     MutexLock lock(&mu_);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // TableCache: the open readers (Table) of a DB's table files, at most
-// `capacity` of them at once, the least recently used closed first. It is
-// what bounds the DB's file descriptors and the memory of index, filter and
-// properties blocks at any data size (Options::max_open_files).
+// `capacity` of them at once, the least recently used closed first. With a
+// bounded capacity it is what bounds the DB's file descriptors and the memory
+// of index, filter and properties blocks at any data size
+// (Options::max_open_files).
 //
 // Used with a bounded max_open_files, and with a memory budget (then with
 // max_open_files -1 its capacity is unlimited, and the budget alone closes
@@ -13,12 +14,16 @@
 // to the budget (MemoryBudget::Consumer::kTableReaders) from its open until
 // its last reference is dropped. When the budget refuses a reader, Find
 // closes idle readers (held by the cache alone), least recently used first,
-// then sheds the block cache, and tries once more; if that fails too, a
-// foreground read gets MemoryLimit and a background job's read (ReaderUse)
-// gets the reader uncharged and uncached, so that a flush or compaction,
-// the work that gives memory back, never fails for lack of it (such
-// readers are among the compaction buffers the budget does not charge yet).
-// CloseIdle lets the write path take memory from idle readers too.
+// and sheds the block cache, as long as that frees something. If there is
+// still no room (memtables, other DBs sharing the budget or live iterators
+// hold it), what happens depends on how long the caller holds the reader
+// (ReaderUse): an iterator gets MemoryLimit; a Get, a verification, a flush
+// or a compaction gets the reader uncharged and uncached, closed when that
+// one call or job lets go. So a read never fails because memtables fill the
+// budget, and the work that gives memory back never fails for lack of it;
+// the uncharged memory is bounded by the calls and jobs in flight (one
+// reader per Get) and counted in uncharged_opens(). CloseIdle lets the
+// write path take memory from idle readers too.
 //
 // Concurrency: every method is thread-safe; one mutex guards the LRU list and
 // the index. A miss opens the table outside the lock (reads of the footer,
@@ -73,9 +78,11 @@ Status OpenTableReader(const std::string& dir, FileSystem* fs, const TableOption
 bool ShareChargedTable(std::unique_ptr<Table>* table, MemoryBudget* budget,
                        std::shared_ptr<const Table>* shared);
 
-// Who opens a reader, which decides what happens when the memory budget has
-// no room for it (see TableCache).
-enum class ReaderUse { kForeground, kBackground };
+// How long the caller holds a reader, which decides what happens when the
+// memory budget has no room for it (see TableCache): kHeld, an iterator
+// (MemoryLimit); kBrief, one Get, verification, flush or compaction (an
+// uncharged, uncached reader).
+enum class ReaderUse { kHeld, kBrief };
 
 class TableCache {
  public:
@@ -94,9 +101,9 @@ class TableCache {
   // cached, evicting the least recently used beyond capacity). On failure
   // nothing is cached, so a later call tries again. MemoryLimit if the
   // memory budget cannot hold the reader even after closing idle ones and
-  // shedding the block cache (a foreground use only; see the file comment).
+  // shedding the block cache (kHeld only; see the file comment).
   Status Find(const FileMetaData& meta, std::uint64_t block_cache_id,
-              std::shared_ptr<const Table>* table, ReaderUse use = ReaderUse::kForeground)
+              std::shared_ptr<const Table>* table, ReaderUse use = ReaderUse::kBrief)
       ARENAKV_EXCLUDES(mu_);
   // Closes readers only the cache holds, least recently used first, until
   // `bytes` of their memory is released or none is left; returns the bytes
@@ -114,10 +121,14 @@ class TableCache {
   std::uint64_t evictions() const ARENAKV_EXCLUDES(mu_);  // readers closed for room
   // Readers closed to give their memory back (CloseIdle, and Find's relief).
   std::uint64_t budget_closes() const ARENAKV_EXCLUDES(mu_);
-  // Background readers opened uncharged because the budget had no room.
+  // kBrief readers opened uncharged because the budget had no room.
   std::uint64_t uncharged_opens() const ARENAKV_EXCLUDES(mu_);
 
  private:
+  // Rounds of closing idle readers / shedding the block cache before Find
+  // gives up on charging a reader.
+  static constexpr int kReliefAttempts = 8;
+
   struct Entry {
     std::uint64_t number;
     std::shared_ptr<const Table> table;

@@ -51,8 +51,7 @@ class TableFile {
   const FileMetaData& meta() const { return meta_; }
   // The open reader: the pinned one, or the table cache's (opening the file
   // if it is not cached; the error if that fails; `use`: TableCache::Find's).
-  Status GetTable(std::shared_ptr<const Table>* table,
-                  ReaderUse use = ReaderUse::kForeground) const;
+  Status GetTable(std::shared_ptr<const Table>* table, ReaderUse use = ReaderUse::kBrief) const;
   // The same for a caller that only needs it briefly: *table is valid while
   // this TableFile and *holder live. A pinned reader costs no reference
   // count (the read path's common case).
@@ -69,7 +68,7 @@ class TableFile {
   // cannot be opened, an empty iterator reporting why.
   // fill_cache: Table::NewIterator's; use: TableCache::Find's.
   std::unique_ptr<InternalIterator> NewIterator(bool verify_checksums, bool fill_cache = true,
-                                                ReaderUse use = ReaderUse::kForeground) const;
+                                                ReaderUse use = ReaderUse::kBrief) const;
   // Entries in the file (its properties): remembered from the first open, so
   // an estimate over every file does not reopen evicted ones; 0 if the file
   // cannot be opened.

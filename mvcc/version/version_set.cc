@@ -159,7 +159,7 @@ Status VersionSet::OpenTable(const FileMetaData& meta, bool paranoid, TableFileR
   auto opened = NewCachedTableFile(meta);
   std::shared_ptr<const Table> table;
   // Opens it now (and caches the reader, if the budget has room for it).
-  Status s = opened->GetTable(&table, ReaderUse::kBackground);
+  Status s = opened->GetTable(&table, ReaderUse::kBrief);
   if (!s.ok()) return s;
   *file = std::move(opened);
   return Status::OK();
@@ -362,7 +362,10 @@ Status VersionSet::Recover(bool paranoid_checks) {
         return Status::Corruption(path + ": table number out of range");
       }
       TableFileRef f;
-      if (table_cache_ == nullptr) {
+      if (table_cache_ == nullptr ||
+          (paranoid_checks && table_cache_->capacity() == TableCache::kUnlimited)) {
+        // Every reader checked now (max_open_files -1); with a budget, kept
+        // open only while the budget has room for it.
         s = OpenTable(meta, paranoid_checks, &f);
       } else {
         // Opened on first use: Open reads no table, so its time does not

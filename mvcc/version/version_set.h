@@ -94,8 +94,9 @@ class VersionSet {
   // that the current Version. Missing or corrupt files and manifests are
   // Corruption; with paranoid_checks so is a table whose key range is not
   // the manifest's record of it, and a level >= 1 whose files overlap. No
-  // data block is read. With a table cache no table is opened here: each
-  // file's presence and size are checked, the rest at its first use.
+  // data block is read. With a bounded table cache (or an unlimited one
+  // without paranoid_checks) no table is opened here: each file's presence
+  // and size are checked, the rest at its first use.
   Status Recover(bool paranoid_checks);
   // Starts a new manifest holding one snapshot of the current state with
   // `edit` applied, points CURRENT at it, and installs the result. The old
@@ -115,7 +116,7 @@ class VersionSet {
   // cache's paranoid_checks decides). With a table cache the reader is put
   // there (and may be closed and reopened later; a new flush or compaction
   // output the memory budget has no room for is checked and closed at once,
-  // ReaderUse::kBackground). A reader kept for life is charged to the budget:
+  // ReaderUse::kBrief). A reader kept for life is charged to the budget:
   // MemoryLimit if it has no room.
   Status OpenTable(const FileMetaData& meta, bool paranoid, TableFileRef* file);
 

@@ -7,7 +7,8 @@
 //     (/proc/self/fd) stays within the limit;
 //   - Open with a bounded cache reads no table: a damaged table still opens,
 //     and the read that reaches it reports Corruption naming the file;
-//     VerifyChecksum finds it too; with -1 paranoid Open refuses the DB;
+//     VerifyChecksum finds it too; with -1 paranoid Open refuses the DB
+//     (also under a memory budget);
 //   - readers and a writer running together (flushes and compactions adding
 //     and deleting files under the cache) see the right data;
 //   - max_open_files below 20 (other than -1) is InvalidArgument.
@@ -203,6 +204,10 @@ TEST_F(DbTableCacheTest, OpenReadsNoTableAndTheReadThatDoesReportsDamage) {
 
   std::unique_ptr<DB> db;
   Options unbounded = ManyFilesOptions();
+  EXPECT_TRUE(DB::Open(unbounded, dir_.path(), &db).IsCorruption());
+  // The same under a memory budget, which keeps -1's readers in a cache
+  // whose capacity is unlimited: every table is still checked at Open.
+  unbounded.memory_budget = MemoryBudget::Create(std::size_t{64} << 20);
   EXPECT_TRUE(DB::Open(unbounded, dir_.path(), &db).IsCorruption());
 
   ASSERT_TRUE(DB::Open(Bounded(), dir_.path(), &db).ok());

@@ -79,7 +79,9 @@ struct Options {
   // Table files whose readers (a descriptor, the index, filter and
   // properties blocks) are kept open. -1: every file's reader is opened at
   // Open (with paranoid_checks, every table is checked there) and kept for
-  // life. Otherwise at least 20: at most max_open_files - 10 readers stay
+  // life (with a memory_budget: while the budget has room; without
+  // paranoid_checks Open then reads no table, each is opened on first use).
+  // Otherwise at least 20: at most max_open_files - 10 readers stay
   // open in an LRU table cache (10 are left for the WAL, manifest, LOG and
   // files being written), each opened on first use and closed when evicted;
   // Open reads no table then (open time does not grow with the data) and
@@ -97,7 +99,8 @@ struct Options {
   // cache, closes idle table readers, flushes its memtable early, then waits
   // for flushes; a write that still cannot fit after a second with nothing
   // left to free, or needs more than the whole budget, gets MemoryLimit; so
-  // does a read that needs a reader when live iterators pin all the room.
+  // does an iterator that needs a reader when nothing is left to free (a Get
+  // then opens the reader uncharged, for that call only).
   // Null (the default): no budget. Not charged yet: blocks an iterator reads
   // past a full cache, flush and compaction buffers.
   std::shared_ptr<MemoryBudget> memory_budget;

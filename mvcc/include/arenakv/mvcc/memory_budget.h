@@ -17,7 +17,7 @@
 // cache, then closes idle table readers, then flushes its memtable early,
 // then waits for its flushes (and for other holders of the budget to
 // release), and answers MemoryLimit when nothing it holds can be freed
-// within a second. A read whose table reader does not fit answers
+// within a second. An iterator whose table reader does not fit answers
 // MemoryLimit once no idle reader or cached block is left to free.
 //
 // For an arena, Account(consumer) is a MemoryCharge (ArenaOptions::charge)
