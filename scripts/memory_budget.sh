@@ -12,7 +12,8 @@
 # engines alternating; kvbench reports each workload's peak RSS (VmHWM, reset
 # through /proc/self/clear_refs) and throughput. The JSON holds every run and
 # the medians. Needs a Release build with RocksDB (build/dev, or
-# KVBENCH=path). Run it on a quiet machine.
+# KVBENCH=path). Run it on a quiet machine. A run longer than RUN_LIMIT
+# seconds (300) is stopped and recorded as failed.
 # shellcheck source=common.sh source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ARENAKV_ROOT" || exit 1
@@ -23,6 +24,7 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/arenakv-memory-budget-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
 MiB=$((1 << 20))
+run_limit="${RUN_LIMIT:-300}"  # seconds per kvbench run
 many_files="--target-file-size-base 65536 --max-bytes-for-level-base 1048576 --max-open-files 256"
 held="--hold-iterators 64 --write-buffer-size $((4 * MiB))"
 # name|kvbench arguments. Each shape with a budget has its no-budget twin
@@ -49,11 +51,17 @@ for shape in "${shapes[@]}"; do
     ((run % 2 == 0)) && engines=(rocksdb arenakv)
     for engine in "${engines[@]}"; do
       json="$work/$index-$run-$engine.json"
-      "$kvbench" --engines "$engine" "${args[@]}" --json "$json" >"$work/log.txt" 2>&1 || {
+      # A run that stalls (RocksDB's write buffer manager can wait for ever on
+      # memtables that held iterators pin) is stopped and recorded as failed.
+      timeout "$run_limit" "$kvbench" --engines "$engine" "${args[@]}" --json "$json" \
+        >"$work/log.txt" 2>&1 || {
+        status=$?
         log "memory_budget: '$name' on $engine failed:"
         tail -3 "$work/log.txt" >&2
+        error="$(grep -m1 failed "$work/log.txt" || true)"
+        if ((status == 124)); then error="stalled: stopped after $run_limit s"; fi
         python3 -c 'import json, sys; print(json.dumps({"failed": True, "engine": sys.argv[1],
-            "error": sys.argv[2]}))' "$engine" "$(grep -m1 failed "$work/log.txt")" >"$json"
+            "error": sys.argv[2]}))' "$engine" "$error" >"$json"
       }
       log "memory_budget: '$name', run $run, $engine done"
     done
