@@ -572,10 +572,18 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
           jump.SetSequence(first);
           s = log->AddRecord(jump.Contents());
         }
+        const std::uint64_t wal_before = file->Size();
         for (const WriteQueue::Writer* m : own.members) {
           if (s.ok()) s = log->AddRecord(m->batch->Contents());
         }
         if (s.ok()) s = sync ? file->Sync() : file->Flush();
+        // Every kWalWritebackBytes, the OS starts writing the WAL out, so
+        // that the sync at rotation (NewLog, under mu_) finds little to
+        // write instead of a whole memtable's worth of log.
+        if (s.ok() && !sync &&
+            wal_before / kWalWritebackBytes != file->Size() / kWalWritebackBytes) {
+          file->StartWriteback();
+        }
         // The group is in the WAL (if s is OK) and in no memtable yet.
         ARENAKV_SYNC_POINT("DBImpl::WriteImpl:WalWritten");
         lock.Lock();

@@ -104,6 +104,8 @@ class DBImpl final : public DB {
   // readers (WAL, manifest, LOG, LOCK, outputs being written), and the
   // smallest bounded value accepted.
   static constexpr int kReservedOpenFiles = 10;
+  // WAL bytes between two WritableFile::StartWriteback hints.
+  static constexpr std::uint64_t kWalWritebackBytes = 1 << 20;
   static constexpr int kMinMaxOpenFiles = 20;
   // With a memory budget: how long a write waits for room while nothing this
   // DB holds can be freed, before it gets MemoryLimit.

@@ -85,6 +85,23 @@ TEST_F(DbFaultTest, WalWriteErrorFailsTheWriteAndStaysSticky) {
 // claim data that may be gone), and a power loss then loses neither an
 // acknowledged synced write nor shows the failed one as anything but absent
 // or whole.
+TEST_F(DbFaultTest, WalWritebackIsStartedEveryMebibyteOfLog) {
+  // Without it the sync of a full memtable's WAL at rotation, under the DB
+  // mutex, wrote the whole log at once: the write path's longest stall.
+  options_.write_buffer_size = 64 << 20;  // no rotation: one WAL
+  Open();
+  const int hints = fs_.AddFault({.op = MemFileSystem::Op::kWriteback, .file = ".log", .times = 0});
+  const std::string value(1000, 'v');
+  for (int i = 0; i < 4200; ++i) ASSERT_TRUE(db_->Put({}, KeyFor(i), value).ok());
+  // About 4.1 MiB of log: a hint at each MiB boundary crossed.
+  EXPECT_EQ(fs_.Seen(hints), 4);
+  // A synced write needs no hint: its Sync writes everything.
+  WriteOptions sync;
+  sync.sync = true;
+  ASSERT_TRUE(db_->Put(sync, "synced", std::string(2 << 20, 's')).ok());
+  EXPECT_EQ(fs_.Seen(hints), 4);
+}
+
 TEST_F(DbFaultTest, SyncErrorFailsTheWrite) {
   Open();
   Fill(0, 10);

@@ -115,7 +115,9 @@ class MemFileSystem final : public FileSystem {
   std::string TornFile() const;
   void ClearFaults();
 
-  enum class Op { kCreate, kAppend, kFlush, kSync, kRead, kRename, kRemove, kSyncDir };
+  // kWriteback: WritableFile::StartWriteback, a hint that cannot fail (a
+  // rule on it only counts the calls: Seen()).
+  enum class Op { kCreate, kAppend, kFlush, kSync, kRead, kRename, kRemove, kSyncDir, kWriteback };
   struct FaultRule {
     Op op = Op::kAppend;
     std::string file;  // a part of the file's (or, for kSyncDir, the directory's) name; "": any

@@ -153,6 +153,26 @@ TEST_P(FileSystemTest, WriteThenReadRoundTripsSmallAndLargeAppends) {
   EXPECT_TRUE(result.empty());
 }
 
+TEST_P(FileSystemTest, StartWritebackBetweenAppendsChangesNoByte) {
+  // A hint at every stage: nothing flushed yet, part flushed, part still
+  // buffered, after a sync, and after close.
+  const std::string data = Pattern(300 << 10);
+  std::unique_ptr<WritableFile> file;
+  ASSERT_TRUE(fs_->NewWritableFile(Path("w"), &file).ok());
+  file->StartWriteback();
+  ASSERT_TRUE(file->Append(std::string_view(data).substr(0, 100 << 10)).ok());
+  ASSERT_TRUE(file->Flush().ok());
+  file->StartWriteback();
+  ASSERT_TRUE(file->Append(std::string_view(data).substr(100 << 10, 1000)).ok());
+  file->StartWriteback();  // the 1000 bytes are still in the buffer
+  ASSERT_TRUE(file->Append(std::string_view(data).substr((100 << 10) + 1000)).ok());
+  ASSERT_TRUE(file->Sync().ok());
+  file->StartWriteback();
+  ASSERT_TRUE(file->Close().ok());
+  file->StartWriteback();
+  EXPECT_EQ(ReadFile(Path("w")), data);
+}
+
 TEST_P(FileSystemTest, SequentialSkipMovesForward) {
   WriteFile(Path("f"), "0123456789");
   std::unique_ptr<SequentialFile> file;

@@ -29,6 +29,10 @@ class WritableFile {
   virtual Status Flush() = 0;
   // Flush, then makes the data durable (fdatasync): survives a machine crash.
   virtual Status Sync() = 0;
+  // A hint: asks the OS to start writing to disk what Flush has handed it,
+  // without waiting, so that a later Sync has little left to write.
+  // Durability is still Sync's alone. The default does nothing.
+  virtual void StartWriteback() {}
   virtual Status Close() = 0;
   // Bytes appended so far.
   virtual std::uint64_t Size() const = 0;
