@@ -10,6 +10,8 @@
 //           teardown are outside the timed region)
 //   get     wall time for every thread to look up its share of the keys, all
 //           present, in a different random order, on a filled table
+//   reverse_over_versions  one key with 1000 or 10000 versions: a whole
+//           reverse walk over them (arenakv alone)
 // RocksDB runs as an embedded DB with the WAL disabled, no compression and a
 // 1 GiB write buffer, so nothing flushes: what is measured is its memtable
 // (concurrent skiplist inserts, allow_concurrent_memtable_write) plus the
@@ -221,6 +223,24 @@ void BM_Get(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kEntries);
 }
 
+// One key with state.range(0) versions (a counter updated that often): the
+// time of a whole reverse walk over its versions, as a DB iterator stepping
+// back across the key makes it (EntryIterator::Prev).
+void BM_ReverseOverVersions(benchmark::State& state) {
+  const auto versions = static_cast<SequenceNumber>(state.range(0));
+  MemTableRef table = MemTable::Create(std::size_t{1} << 30, std::size_t{2} << 30);
+  for (SequenceNumber seq = 1; seq <= versions; ++seq) {
+    if (!table->Add(seq, EntryKind::kPut, "counter", "12345678").ok()) std::abort();
+  }
+  std::size_t steps = 0;
+  for (auto _ : state) {
+    MemTable::EntryIterator it(table);
+    for (it.SeekToLast(); it.Valid(); it.Prev()) ++steps;
+  }
+  if (steps != versions * state.iterations()) state.SkipWithError("a version was missed");
+  state.SetItemsProcessed(static_cast<std::int64_t>(steps));
+}
+
 void Register(const std::vector<int>& thread_counts) {
   auto with = [](benchmark::internal::Benchmark* b, int t) {
     b->Arg(t)->ArgName("threads")->UseManualTime()->Iterations(3)->Unit(benchmark::kMillisecond);
@@ -232,6 +252,12 @@ void Register(const std::vector<int>& thread_counts) {
     with(benchmark::RegisterBenchmark("get/arenakv", BM_Get<ArenakvTable>), t);
     with(benchmark::RegisterBenchmark("get/rocksdb", BM_Get<RocksdbTable>), t);
     with(benchmark::RegisterBenchmark("get/locked_map", BM_Get<LockedMapTable>), t);
+  }
+  for (int versions : {1000, 10000}) {
+    benchmark::RegisterBenchmark("reverse_over_versions/arenakv", BM_ReverseOverVersions)
+        ->Arg(versions)
+        ->ArgName("versions")
+        ->Unit(benchmark::kMicrosecond);
   }
 }
 

@@ -247,13 +247,21 @@ void MemTable::EntryIterator::SettleOnNewest() {
   Land(it_.Valid() ? table_->Newest(it_.node()) : 0);
 }
 
-void MemTable::EntryIterator::SettleOnOldest() {
-  if (!it_.Valid()) return Land(0);
-  std::uint32_t ref = table_->Newest(it_.node());
-  for (std::uint32_t older; ref != 0 && (older = table_->Older(it_.node(), ref)) != 0;) {
-    ref = older;
+void MemTable::EntryIterator::CollectChain() {
+  chain_.clear();
+  chain_node_ = it_.Valid() ? it_.node() : nullptr;
+  if (!it_.Valid()) return;
+  for (std::uint32_t ref = table_->Newest(it_.node()); ref != 0;
+       ref = table_->Older(it_.node(), ref)) {
+    chain_.push_back(ref);
   }
-  Land(ref);
+}
+
+void MemTable::EntryIterator::SettleOnOldest() {
+  CollectChain();
+  if (chain_.empty()) return Land(0);
+  chain_pos_ = chain_.size() - 1;
+  Land(chain_.back());
 }
 
 void MemTable::EntryIterator::SeekToFirst() {
@@ -308,13 +316,17 @@ void MemTable::EntryIterator::Next() {
 }
 
 void MemTable::EntryIterator::Prev() {
-  // The version whose older link names this one, if any: the next newer one.
-  std::uint32_t newer = 0;
-  for (std::uint32_t ref = table_->Newest(it_.node()); ref != ref_ && ref != 0;
-       ref = table_->Older(it_.node(), ref)) {
-    newer = ref;
+  // The next newer version of this key, if any, from the chain copy (taken
+  // again when a Next or seek moved within the key since).
+  if (chain_node_ != it_.node() || chain_pos_ >= chain_.size() || chain_[chain_pos_] != ref_) {
+    CollectChain();
+    chain_pos_ =
+        static_cast<std::size_t>(std::find(chain_.begin(), chain_.end(), ref_) - chain_.begin());
   }
-  if (newer != 0) return Land(newer);
+  if (chain_pos_ > 0 && chain_pos_ < chain_.size()) {
+    --chain_pos_;
+    return Land(chain_[chain_pos_]);
+  }
   it_.Prev();
   SettleOnOldest();
 }

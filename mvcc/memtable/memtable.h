@@ -67,6 +67,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mvcc/util/dbformat.h"
 
@@ -174,7 +175,9 @@ class MemTable {
     // Last entry at or before (key, sequence) in internal key order.
     void SeekForPrev(std::string_view key, SequenceNumber sequence);
     void Next();
-    // O(versions of the key) within a key; O(log n) to the previous key.
+    // O(1) within a key once the reverse walk has collected the key's
+    // versions (O(versions) when it enters the key, or after a Next or seek
+    // within it); O(log n) to the previous key.
     void Prev();
     std::string_view key() const { return it_.key(); }
     SequenceNumber sequence() const { return version_.sequence; }
@@ -185,11 +188,22 @@ class MemTable {
     void Land(std::uint32_t ref);  // ref_ = ref and decodes it (0: end)
     void SettleOnNewest();         // newest version of it_'s node, or the end
     void SettleOnOldest();         // oldest version of it_'s node, or the end
+    // chain_ := it_'s node's versions, newest first (versions added later
+    // are newer than any snapshot taken before, so a reverse walk may miss
+    // them); chain_node_ := that node.
+    void CollectChain();
 
     MemTableRef table_;
     Index::Iterator it_;
     std::uint32_t ref_ = 0;
     KeyHistoryEntry version_;
+    // Prev's copy of the current key's version chain: Older() links only go
+    // one way, and finding the newer neighbour by walking from the newest
+    // version each step made a reverse walk over n versions O(n^2). Valid
+    // while chain_node_ is it_'s node and chain_[chain_pos_] == ref_.
+    std::vector<std::uint32_t> chain_;
+    std::size_t chain_pos_ = 0;
+    const void* chain_node_ = nullptr;
   };
 
   // The user's view at `snapshot`: each key once, with its newest version

@@ -422,6 +422,71 @@ TEST(MemTableTest, EmptyKeyNulBytesAndEmptyValuesAreOrdinaryData) {
   EXPECT_EQ(order, expected);
 }
 
+// A key with thousands of versions between two plain keys: a random walk of
+// Next and Prev (direction changes inside the chain included) sees exactly
+// the flat list of versions, and a version added during a reverse walk does
+// not disturb it. (A reverse step inside the chain used to walk the chain
+// from its newest version: quadratic over the walk; now a copy of the chain
+// is taken once.)
+TEST(MemTableTest, EntryIteratorWalksALongVersionChainBothWays) {
+  MemTableRef table = MemTable::Create(8 << 20, 64 << 20);
+  constexpr SequenceNumber kVersions = 3000;
+  SequenceNumber seq = 0;
+  ASSERT_TRUE(table->Add(++seq, EntryKind::kPut, "a", "a").ok());
+  for (SequenceNumber i = 0; i < kVersions; ++i) {
+    ++seq;
+    ASSERT_TRUE(table->Add(seq, EntryKind::kPut, "k", std::to_string(seq)).ok());
+  }
+  ASSERT_TRUE(table->Add(++seq, EntryKind::kPut, "z", "z").ok());
+  // Internal order: key ascending, sequence descending.
+  std::vector<std::pair<std::string, SequenceNumber>> all = {{"a", 1}};
+  for (SequenceNumber s = kVersions + 1; s >= 2; --s) all.emplace_back("k", s);
+  all.emplace_back("z", seq);
+
+  MemTable::EntryIterator it(table);
+  it.SeekToLast();
+  std::size_t pos = all.size() - 1;
+  std::mt19937_64 rng(5);
+  for (int step = 0; step < 20000; ++step) {
+    ASSERT_TRUE(it.Valid()) << "step " << step;
+    ASSERT_EQ(std::string(it.key()), all[pos].first) << "step " << step;
+    ASSERT_EQ(it.sequence(), all[pos].second) << "step " << step;
+    // Mostly backward, with runs forward, so the walk crosses the chain.
+    const bool forward = pos == 0 || (pos + 1 < all.size() && rng() % 4 == 0);
+    if (forward) {
+      it.Next();
+      ++pos;
+    } else {
+      it.Prev();
+      --pos;
+    }
+  }
+  // A reverse walk through the whole chain, with a newer version of "k"
+  // added halfway: every version it started with, in order, once.
+  it.Seek("k", kMaxSequenceNumber);
+  it.Next();  // onto the second newest, then back: the chain copy is taken
+  it.Prev();
+  ASSERT_EQ(it.sequence(), kVersions + 1);
+  for (SequenceNumber s = 0; s < kVersions / 2; ++s) it.Next();
+  SequenceNumber expected = kVersions + 1 - kVersions / 2;
+  ASSERT_EQ(it.sequence(), expected);
+  ASSERT_TRUE(table->Add(++seq, EntryKind::kPut, "k", "late").ok());
+  for (; expected < kVersions + 1; ++expected) {
+    it.Prev();
+    ASSERT_TRUE(it.Valid());
+    ASSERT_EQ(std::string(it.key()), "k");
+    ASSERT_EQ(it.sequence(), expected + 1);
+  }
+  it.Prev();  // past "k"'s versions the walk reaches "a", the late version or not
+  ASSERT_TRUE(it.Valid());
+  if (it.key() == "k") {
+    EXPECT_EQ(it.sequence(), seq);
+    it.Prev();
+  }
+  ASSERT_TRUE(it.Valid());
+  EXPECT_EQ(std::string(it.key()), "a");
+}
+
 TEST(MemTableTest, TombstoneHidesOlderVersionsOnlyFromLaterSnapshots) {
   MemTableRef table = MemTable::Create(1 << 20, 64 << 20);
   ASSERT_TRUE(table->Add(2, EntryKind::kPut, "apple", "green").ok());
