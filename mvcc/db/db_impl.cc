@@ -78,12 +78,10 @@ DBImpl::DBImpl(const Options& options, std::string path, bool read_only)
   // deletes later stays readable through its open descriptor. Under a memory
   // budget, readers are cached even without a descriptor limit, so that the
   // budget can close idle ones.
-  std::size_t table_cache_capacity = 0;
-  if (read_only_) {
-    table_cache_capacity = 0;
-  } else if (options_.max_open_files != -1) {
+  std::size_t table_cache_capacity = 0;  // every reader kept for life
+  if (!read_only_ && options_.max_open_files != -1) {
     table_cache_capacity = static_cast<std::size_t>(options_.max_open_files - kReservedOpenFiles);
-  } else if (options_.memory_budget != nullptr) {
+  } else if (!read_only_ && options_.memory_budget != nullptr) {
     table_cache_capacity = TableCache::kUnlimited;
   }
   versions_ = std::make_unique<VersionSet>(path_, fs_, table_options, cache_.get(),

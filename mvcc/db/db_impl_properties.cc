@@ -156,9 +156,10 @@ std::string DBImpl::MemoryString() {
   line("db_block_cache_bytes", cache_stats.allocated);
   line("db_block_cache_committed_bytes", cache_stats.reserved);
   line("db_block_cache_shed_bytes", cache_ != nullptr ? cache_->shed_bytes() : 0);
-  // The table cache's readers; those closed to give memory back; and flush
-  // or compaction reads opened uncharged because the budget had no room
-  // (table_cache.h). Readers kept for life (read-only) are not counted.
+  // The table cache's readers; those closed to give memory back; and the
+  // ones a Get, verification, flush or compaction opened uncharged because
+  // the budget had no room (table_cache.h). Readers kept for life
+  // (read-only) are not counted.
   const TableCache* readers = versions_->table_cache();
   line("db_table_reader_bytes", readers != nullptr ? readers->bytes() : 0);
   line("db_table_reader_closes", readers != nullptr ? readers->budget_closes() : 0);
