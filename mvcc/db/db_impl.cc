@@ -211,7 +211,7 @@ std::size_t DBImpl::MemTableCapacity(std::size_t need) const {
 // True if `mem` can take a batch needing `need` bytes without reaching its
 // arena's capacity, whatever slabs the batch touches.
 bool DBImpl::HasSpace(const MemTable& mem, std::size_t need) {
-  const std::size_t capacity = mem.arena_stats().capacity;
+  const std::size_t capacity = mem.capacity();
   return capacity >= mem.ApproximateMemoryUsage() + need + capacity / 4;
 }
 
@@ -363,7 +363,8 @@ Status DBImpl::RelieveBudget(std::size_t bound, std::size_t need,
   return Status::OK();
 }
 
-Status DBImpl::MakeRoom(std::size_t need, std::size_t pools, bool force_rotate) {
+Status DBImpl::MakeRoom(std::size_t need, std::size_t pools, bool force_rotate,
+                        WriteQueue::Writer* leader) {
   const std::size_t max_imm = static_cast<std::size_t>(options_.max_write_buffer_number) - 1;
   std::optional<std::chrono::steady_clock::time_point> budget_stuck_since;
   bool slowed_down = false;
@@ -406,6 +407,17 @@ Status DBImpl::MakeRoom(std::size_t need, std::size_t pools, bool force_rotate) 
       }
     }
     const MemTable& mem = *mem_.mem;
+    if (write_queue_.inserting()) {
+      // Earlier groups still insert into mem_. A group that fits beside them
+      // goes ahead; one that would change the memtable (rotate or replace
+      // it, reserve budget, which must not race with inserts) waits for them.
+      if (!force_rotate && options_.memory_budget == nullptr && imm_.size() <= max_imm &&
+          HasSpace(mem, need + write_queue_.in_flight_need()) && !MemTableFull(mem)) {
+        return Status::OK();
+      }
+      write_queue_.AwaitInserts(leader, &mu_);
+      continue;
+    }
     const bool empty = mem.num_entries() == 0;
     if (force_rotate && empty) return Status::OK();  // nothing to flush
     const bool has_space = HasSpace(mem, need);
@@ -546,7 +558,8 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
         group_pools += m->pools;
       }
     }
-    Status s = MakeRoom(need, group_pools, force_rotate);
+    own.need = need;
+    Status s = MakeRoom(need, group_pools, force_rotate, &w);
     if (s.ok() && batch != nullptr) {
       SequenceNumber next = last_allocated_ + 1;
       bool sync = false;
@@ -619,14 +632,14 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
     group->failed = true;
     SetBackgroundError(error, ErrorSeverity::kFatal);
   }
-  if (write_queue_.InsertDone(&w)) {
-    // A failed group stays invisible: publishing its sequence would show part
-    // of a batch. The background error stops every later write.
-    if (!group->failed) last_sequence_.store(group->last_sequence, std::memory_order_release);
-    write_queue_.Retire(group, &w);
+  // Groups are published in the order they started. A failed group stays
+  // invisible (publishing its sequence would show part of a batch), and so
+  // do the groups after it; the background error stops every later write.
+  if (const auto last = write_queue_.InsertDone(&w)) {
+    last_sequence_.store(*last, std::memory_order_release);
   }
-  // The leader's Group lives on its stack: the leader is done only when the
-  // last member has finished with the group.
+  // The leader's Group lives on its stack: the leader is done only when its
+  // group is retired.
   w.Await(&mu_, [&] { return w.done; });
   return w.status;
 }

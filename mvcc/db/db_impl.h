@@ -154,8 +154,10 @@ class DBImpl final : public DB {
                    std::size_t pools = 0) ARENAKV_EXCLUDES(mu_);
   // Leader only: ensures the memtable can take `need` bytes allocated from
   // `pools` pools (MemTable::InsertPools), and (with a memory budget)
-  // reserves what their inserts may commit.
-  Status MakeRoom(std::size_t need, std::size_t pools, bool force_rotate) ARENAKV_REQUIRES(mu_);
+  // reserves what their inserts may commit. Anything that changes the
+  // memtable first waits for the groups still inserting (`leader` waits).
+  Status MakeRoom(std::size_t need, std::size_t pools, bool force_rotate,
+                  WriteQueue::Writer* leader) ARENAKV_REQUIRES(mu_);
   // The budget refused `bound` bytes for the next group's inserts (`need`
   // bytes of data): frees what this DB can, one step per call (evict from
   // the block cache, flush early, wait for flushes). OK: try again.

@@ -37,7 +37,8 @@ void WriteQueue::FormGroup(Writer* leader, std::size_t max_bytes, Group* group) 
 
 void WriteQueue::FinishEarly(Group* group, Writer* leader, const Status& s) {
   for (Writer* m : group->members) m->status = s;
-  PopAndWake(group, leader);
+  Pop(group);
+  MarkDone(group, leader);
 }
 
 void WriteQueue::StartInserts(Group* group, Writer* leader) {
@@ -49,25 +50,50 @@ void WriteQueue::StartInserts(Group* group, Writer* leader) {
       m->Wake();
     }
   }
+  in_flight_.push_back(group);
+  in_flight_need_ += group->need;
+  Pop(group);
 }
 
-void WriteQueue::Retire(Group* group, Writer* self) {
-  if (group->failed) {
-    // Nothing of the group becomes visible: no member may hear OK.
-    for (Writer* m : group->members) {
-      if (m->status.ok()) m->status = group->error;
+std::optional<SequenceNumber> WriteQueue::InsertDone(Writer* w) {
+  --w->group->pending;
+  std::optional<SequenceNumber> publish;
+  while (!in_flight_.empty() && in_flight_.front()->pending == 0) {
+    Group* group = in_flight_.front();
+    in_flight_.pop_front();
+    in_flight_need_ -= group->need;
+    if (group->failed && insert_error_.ok()) insert_error_ = group->error;
+    if (!insert_error_.ok()) {
+      // Nothing of the group becomes visible: no member may hear OK.
+      for (Writer* m : group->members) {
+        if (m->status.ok()) m->status = insert_error_;
+      }
+    } else {
+      publish = group->last_sequence;
     }
+    MarkDone(group, w);
   }
-  PopAndWake(group, self);
+  // A leader waiting in AwaitInserts leads the queue.
+  if (in_flight_.empty() && !writers_.empty()) writers_.front()->Wake();
+  return publish;
 }
 
-void WriteQueue::PopAndWake(Group* group, Writer* self) {
+void WriteQueue::AwaitInserts(Writer* leader, Mutex* mu) {
+  // Reached with the DB mutex held: for callbacks that do not block.
+  ARENAKV_SYNC_POINT("WriteQueue::AwaitInserts");
+  leader->Await(mu, [&] { return in_flight_.empty(); });
+}
+
+void WriteQueue::Pop(Group* group) {
+  for (std::size_t i = 0; i < group->members.size(); ++i) writers_.pop_front();
+  if (!writers_.empty()) writers_.front()->Wake();
+}
+
+void WriteQueue::MarkDone(Group* group, Writer* self) {
   for (Writer* m : group->members) {
-    writers_.pop_front();
     m->done = true;
     if (m != self) m->Wake();
   }
-  if (!writers_.empty()) writers_.front()->Wake();
 }
 
 }  // namespace arenakv

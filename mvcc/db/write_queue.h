@@ -7,9 +7,19 @@
 // its WAL record run, up to a byte limit), and the DB writes the group's WAL
 // records. Then the leader either finishes the group at once (an error, or a
 // rotation request) or starts the inserts: every member inserts its own batch
-// into the memtable concurrently, and the last member to finish retires the
-// group, which wakes the members and the next leader. Groups are thus
-// retired in queue order.
+// into the memtable concurrently.
+//
+// Pipelined: starting the inserts takes the group off the queue, so the next
+// writer leads at once and forms, logs and starts the next group while
+// earlier groups still insert. Groups in flight are retired strictly in the
+// order they started: when the last member of the oldest group finishes, its
+// sequence is published (by the caller's callback), and so are the groups
+// behind it that had already finished. A group that finishes early waits for
+// the ones before it. Once a group's insert failed, no later group in flight
+// is published either (its sequences would cover the failed one's): they all
+// get the failure. A leader that must change the memtable (rotation, a
+// replacement, a budget reservation) first waits for every group in flight
+// (AwaitInserts).
 //
 // Thread safety: the queue and every Writer in it are guarded by the DB's
 // mutex (DBImpl declares its WriteQueue ARENAKV_GUARDED_BY(mu_)); every call
@@ -31,6 +41,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -73,6 +84,7 @@ class WriteQueue {
     std::vector<Writer*> members;  // members[0] is the leader
     MemTableRef mem;
     SequenceNumber last_sequence = 0;
+    std::size_t need = 0;     // memtable bytes its inserts may take (DBImpl::MemoryNeed)
     std::size_t pending = 0;  // members still inserting
     bool failed = false;      // an insert failed: the group's sequence is never published
     Status error;             // when failed: what every member whose insert worked hears
@@ -90,31 +102,54 @@ class WriteQueue {
   // Leader only: every member becomes done with status `s` without
   // inserting (an error, or a rotation request); the next leader is woken.
   void FinishEarly(Group* group, Writer* leader, const Status& s);
-  // Leader only: the members insert now (the leader too).
+  // Leader only: the members insert now (the leader too). The group leaves
+  // the queue (the next writer leads) and joins the groups in flight.
   void StartInserts(Group* group, Writer* leader);
-  // Member `w` has inserted; true if it was the last of its group (the
-  // caller then publishes the group's sequence and calls Retire).
-  bool InsertDone(Writer* w) { return --w->group->pending == 0; }
-  // Every member of `group` becomes done (with group->error if the group
-  // failed and its own insert worked); the next leader is woken.
-  void Retire(Group* group, Writer* self);
+  // Member `w` has inserted. Retires, in start order, every group in flight
+  // whose members have all inserted and which no unfinished group precedes:
+  // their members become done (with the failure if it or an earlier group
+  // failed and their own insert worked) and are woken. Returns the last
+  // sequence of the newest retired group that did not fail, which the caller
+  // publishes before it lets go of the mutex; nullopt if there is none.
+  std::optional<SequenceNumber> InsertDone(Writer* w);
+
+  // Groups in flight (started, not yet retired), and the memtable bytes
+  // their inserts may still take.
+  bool inserting() const { return !in_flight_.empty(); }
+  std::size_t in_flight_need() const { return in_flight_need_; }
+  // Leader only: returns once no group is in flight.
+  void AwaitInserts(Writer* leader, Mutex* mu) ARENAKV_REQUIRES(mu);
 
  private:
-  void PopAndWake(Group* group, Writer* self);
+  // Takes the group's members off the queue and wakes the next leader.
+  void Pop(Group* group);
+  // Marks the retired group's members done and wakes them (not `self`).
+  void MarkDone(Group* group, Writer* self);
 
   std::deque<Writer*> writers_;
+  std::deque<Group*> in_flight_;  // oldest first
+  std::size_t in_flight_need_ = 0;
+  Status insert_error_;  // the first failed insert: no later group is published
 };
 
 template <typename Ready>
 void WriteQueue::Writer::Await(Mutex* mu, Ready ready) {
   if (ready()) return;
   constexpr auto kSpin = std::chrono::microseconds(50);
+  constexpr unsigned kPauseSpins = 256;
   const std::uint32_t seen = wakeups.load(std::memory_order_relaxed);
   mu->Unlock();
   const auto deadline = std::chrono::steady_clock::now() + kSpin;
   for (unsigned i = 1; wakeups.load(std::memory_order_acquire) == seen; ++i) {
     if (i % 64 == 0 && std::chrono::steady_clock::now() > deadline) break;
-    std::this_thread::yield();
+    // A hand-off within a few hundred cycles is caught without a system
+    // call; after that the core is offered to others (another writer may be
+    // the one this one waits for).
+    if (i < kPauseSpins) {
+      CpuRelax();
+    } else {
+      std::this_thread::yield();
+    }
   }
   mu->Lock();
   while (!ready()) cv.Wait();

@@ -69,7 +69,8 @@ MemTable::MemTable(std::size_t write_buffer_size, std::size_t capacity, MemoryBu
       arena_(ArenaOptions{
           .capacity = capacity, .charge = account_.get(), .huge_pages = budget == nullptr}),
       index_(&arena_),
-      write_buffer_size_(write_buffer_size) {}
+      write_buffer_size_(write_buffer_size),
+      capacity_(capacity) {}
 
 bool MemTable::BudgetAccount::TryCharge(std::size_t bytes) noexcept {
   // The reservation first: those bytes are in the budget already.

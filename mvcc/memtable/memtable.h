@@ -156,6 +156,8 @@ class MemTable {
   // Committed arena bytes (what this memtable costs in memory); O(1).
   std::size_t ApproximateMemoryUsage() const { return arena_.ReservedBytes(); }
   bool ShouldFlush() const { return ApproximateMemoryUsage() >= write_buffer_size_; }
+  // The arena's hard limit, as created; O(1), unlike arena_stats().
+  std::size_t capacity() const { return capacity_; }
   // Versions added so far (exact once concurrent Adds have returned).
   std::uint64_t num_entries() const;
   ArenaStats arena_stats() const { return arena_.Stats(); }
@@ -278,6 +280,7 @@ class MemTable {
   mutable Arena arena_;                     // destroyed after the index
   Index index_;
   const std::size_t write_buffer_size_;
+  const std::size_t capacity_;
   std::atomic<bool> immutable_{false};
 
   // Entry count, striped so concurrent writers do not share one cache line.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Races and crashes placed exactly, with SyncPoint (mvcc/util/sync_point.h):
-// a write group in which one member's memtable insert fails, a power loss
+// a write group in which one member's memtable insert fails, the write
+// pipeline (a later group inserting beside an earlier one), a power loss
 // between a flush's table and its manifest edit, and one between a
 // compaction's install and the deletion of its inputs. Black-box on a
 // MemFileSystem, apart from the named points.
@@ -114,6 +115,132 @@ TEST_F(DbSyncPointTest, EveryMemberOfAGroupWithAFailedInsertHearsAnError) {
   EXPECT_EQ(Get("first"), "1");
   EXPECT_EQ(Get("good-member"), "2");
   EXPECT_EQ(Get("bad-member"), "3");
+}
+
+// The write pipeline, with a first writer ("slow") held just before its
+// memtable insert (its group has its sequence, and its WAL record unless
+// disable_wal) until the test lets it go.
+class DbWritePipelineTest : public DbSyncPointTest {
+ protected:
+  void HoldSlowWriter() {
+    SyncPoint* sp = SyncPoint::Get();
+    sp->SetCallBack("DBImpl::WriteImpl:BeforeInsert", [&](void* arg) {
+      inserting_ = static_cast<const WriteBatch*>(arg);
+      if (inserting_->Contents().find("slow") == std::string_view::npos) return;
+      slow_held_ = true;
+      if (!WaitFor([&] { return release_slow_.load(); })) timed_out_ = true;
+    });
+    sp->SetCallBack("DBImpl::WriteImpl:AfterInsert", [&](void* arg) {
+      if (inserting_->Contents().find("slow") != std::string_view::npos) {
+        if (fail_slow_) *static_cast<Status*>(arg) = Status::MemoryLimit("injected by the test");
+      } else {
+        others_inserted_.fetch_add(1);
+      }
+    });
+    sp->EnableProcessing();
+  }
+
+  static thread_local const WriteBatch* inserting_;
+  std::atomic<bool> slow_held_{false};
+  std::atomic<bool> release_slow_{false};
+  std::atomic<bool> fail_slow_{false};
+  std::atomic<bool> timed_out_{false};
+  std::atomic<int> others_inserted_{0};
+};
+
+thread_local const WriteBatch* DbWritePipelineTest::inserting_ = nullptr;
+
+// A later writer leads its own group, logs it and inserts it while the
+// earlier group still inserts (before, it waited for that group to retire),
+// but its write stays invisible, and its Put does not return, until the
+// earlier group is published: groups are published in order.
+TEST_F(DbWritePipelineTest, ALaterGroupInsertsBesideAnEarlierOneAndIsPublishedAfterIt) {
+  Open();
+  HoldSlowWriter();
+  Status slow, fast;
+  std::atomic<bool> fast_returned{false};
+  std::thread t1([&] { slow = db_->Put({}, "slow", "1"); });
+  ASSERT_TRUE(WaitFor([&] { return slow_held_.load(); }));
+  std::thread t2([&] {
+    fast = db_->Put({}, "fast", "2");
+    fast_returned = true;
+  });
+  const bool overlapped = WaitFor([&] { return others_inserted_.load() == 1; });
+  const std::string fast_while_held = Get("fast");
+  const bool returned_while_held = fast_returned.load();
+  release_slow_ = true;
+  t1.join();
+  t2.join();
+  SyncPoint::Get()->DisableProcessing();
+  ASSERT_FALSE(timed_out_.load());
+  EXPECT_TRUE(overlapped) << "the second group never inserted while the first was held";
+  EXPECT_EQ(fast_while_held, "NOT_FOUND");
+  EXPECT_FALSE(returned_while_held);
+  EXPECT_TRUE(slow.ok()) << slow.ToString();
+  EXPECT_TRUE(fast.ok()) << fast.ToString();
+  EXPECT_EQ(Get("slow"), "1");
+  EXPECT_EQ(Get("fast"), "2");
+}
+
+// When the earlier group's insert fails, the later group (which inserted
+// fine) is not published either: its sequence would cover the failed batch.
+// Both writers hear the error; a reopen replays both from the WAL.
+TEST_F(DbWritePipelineTest, AFailedGroupHidesTheGroupsStartedAfterIt) {
+  Open();
+  fail_slow_ = true;
+  HoldSlowWriter();
+  Status slow, fast;
+  std::thread t1([&] { slow = db_->Put({}, "slow", "1"); });
+  ASSERT_TRUE(WaitFor([&] { return slow_held_.load(); }));
+  std::thread t2([&] { fast = db_->Put({}, "fast", "2"); });
+  const bool overlapped = WaitFor([&] { return others_inserted_.load() == 1; });
+  release_slow_ = true;
+  t1.join();
+  t2.join();
+  SyncPoint::Get()->DisableProcessing();
+  ASSERT_FALSE(timed_out_.load());
+  ASSERT_TRUE(overlapped) << "the second group never inserted while the first was held";
+  EXPECT_TRUE(slow.IsMemoryLimit()) << slow.ToString();
+  EXPECT_TRUE(fast.IsMemoryLimit()) << "a group after a failed one heard " << fast.ToString();
+  EXPECT_EQ(Get("slow"), "NOT_FOUND");
+  EXPECT_EQ(Get("fast"), "NOT_FOUND");
+  EXPECT_FALSE(db_->Put({}, "later", "x").ok());
+  Open();
+  EXPECT_EQ(Get("slow"), "1");
+  EXPECT_EQ(Get("fast"), "2");
+}
+
+// A flush (a memtable rotation) waits for the inserts still in flight into
+// the memtable it retires: the held write, without the WAL, must land in the
+// memtable before it becomes immutable (an insert into an immutable memtable
+// fails), and so be in the flushed table.
+TEST_F(DbWritePipelineTest, ARotationWaitsForTheInsertsInFlight) {
+  Open();
+  HoldSlowWriter();
+  std::atomic<bool> rotation_waits{false};
+  SyncPoint::Get()->SetCallBack("WriteQueue::AwaitInserts", [&](void*) { rotation_waits = true; });
+  Status slow, flush;
+  std::thread t1([&] {
+    WriteOptions options;
+    options.disable_wal = true;
+    slow = db_->Put(options, "slow", "1");
+  });
+  ASSERT_TRUE(WaitFor([&] { return slow_held_.load(); }));
+  std::thread t2([&] { flush = db_->Flush(); });
+  const bool waited = WaitFor([&] { return rotation_waits.load(); });
+  release_slow_ = true;
+  t1.join();
+  t2.join();
+  SyncPoint::Get()->DisableProcessing();
+  ASSERT_FALSE(timed_out_.load());
+  EXPECT_TRUE(waited) << "the flush never reached the wait for inserts in flight";
+  EXPECT_TRUE(slow.ok()) << slow.ToString();
+  EXPECT_TRUE(flush.ok()) << flush.ToString();
+  EXPECT_EQ(Get("slow"), "1");
+  EXPECT_EQ(test::FilesAtLevel(db_.get(), 0), 1u);
+  // Nothing was left in the new memtable: a second flush has nothing to write.
+  ASSERT_TRUE(db_->Flush().ok());
+  EXPECT_EQ(test::FilesAtLevel(db_.get(), 0), 1u);
 }
 
 // Power loss after a flush wrote its table and before the manifest names it:
