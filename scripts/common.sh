@@ -21,6 +21,7 @@ ARENAKV_DEPS=(
   libclang-rt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev libxxhash-dev
   libcli11-dev librocksdb-dev libmimalloc-dev libjemalloc-dev liblz4-dev libzstd-dev
+  python3-matplotlib  # kvbench_plot_results and scripts/plot.sh
 )
 
 log() { printf '%s\n' "$*" >&2; }

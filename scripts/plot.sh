@@ -3,10 +3,12 @@
 # Plots kvbench --json reports: installs python3-matplotlib (Debian/Ubuntu,
 # apt-get) when it is missing, then runs scripts/plot_results.py.
 #
-#   scripts/plot.sh FILE.json [FILE.json ...] -o OUT.png
+#   scripts/plot.sh [--time-series] FILE.json [FILE.json ...] -o OUT.png
 #
 # One report: ops/s per workload and engine as grouped bars. Several reports
 # that differ only in --threads: ops/s against threads (a thread sweep).
+# --time-series: the --report-interval series (throughput and worst latency
+# per interval) of every result.
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 

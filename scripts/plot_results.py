@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: Apache-2.0
 """Plots kvbench --json reports with matplotlib.
 
-usage: plot_results.py FILE.json [FILE.json ...] -o OUT.png
+usage: plot_results.py [--time-series] FILE.json [FILE.json ...] -o OUT.png
 
 One report, or several that are not a thread sweep: grouped bars, ops/s per
 workload, one bar per engine (per engine and file when there are several
 files). Several reports whose options differ only in --threads: a thread
 sweep, ops/s against threads, one line per workload and engine.
+--time-series: reports run with kvbench --report-interval; throughput and
+the worst latency per interval against time, one line per workload and
+engine (and file), so that stalls show.
 
 Exit codes: 0 written, 1 matplotlib missing, 2 bad arguments or input."""
 import argparse
@@ -106,10 +109,38 @@ def plot_sweep(plt, reports):
     return fig
 
 
+def plot_time_series(plt, reports, paths):
+    series = []  # (label, intervals)
+    for rep, path in zip(reports, paths):
+        for r in rep["results"]:
+            if r.get("intervals"):
+                label = "%s / %s" % (r["workload"], r["engine"])
+                if len(reports) > 1:
+                    label += " (%s)" % os.path.basename(path)
+                series.append((label, r["intervals"]))
+    if not series:
+        fail("no result has intervals: run kvbench with --report-interval")
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(9, 6.5))
+    for label, intervals in series:
+        t = [i["end_seconds"] for i in intervals]
+        top.plot(t, [i["ops_per_sec"] for i in intervals], label=label)
+        bottom.plot(t, [max(i["max_latency_us"], 1) / 1000.0 for i in intervals], label=label)
+    top.set_ylabel("ops/s per interval")
+    top.set_ylim(bottom=0)
+    top.set_title("kvbench: throughput and worst latency per interval")
+    top.legend(fontsize="small")
+    bottom.set_yscale("log")
+    bottom.set_ylabel("max latency (ms, log)")
+    bottom.set_xlabel("seconds since the workload started")
+    return fig
+
+
 def main():
     parser = argparse.ArgumentParser(description="Plot kvbench --json reports.")
     parser.add_argument("files", nargs="+", metavar="FILE.json")
     parser.add_argument("-o", "--output", required=True, metavar="OUT.png")
+    parser.add_argument("--time-series", action="store_true",
+                        help="plot the --report-interval series of each result")
     args = parser.parse_args()
     reports = [load(p) for p in args.files]
     try:
@@ -119,15 +150,19 @@ def main():
     except ImportError:
         fail("matplotlib is not installed: run scripts/plot.sh, or "
              "apt-get install python3-matplotlib", code=1)
-    sweep = is_thread_sweep(reports)
-    fig = plot_sweep(plt, reports) if sweep else plot_bars(plt, reports, args.files)
+    if args.time_series:
+        fig, kind = plot_time_series(plt, reports, args.files), "time series"
+    elif is_thread_sweep(reports):
+        fig, kind = plot_sweep(plt, reports), "thread sweep"
+    else:
+        fig, kind = plot_bars(plt, reports, args.files), "bars"
     fig.tight_layout()
     try:
         fig.savefig(args.output)
     except (OSError, ValueError) as e:
         fail("cannot write %s: %s" % (args.output, e))
     print("plot_results: wrote %s (%s, %d report%s)" % (
-        args.output, "thread sweep" if sweep else "bars", len(reports),
+        args.output, kind, len(reports),
         "" if len(reports) == 1 else "s"))
 
 

@@ -6,6 +6,7 @@
 // arenakv DB in a temporary directory.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -21,6 +22,7 @@
 #include "tools/kvbench/engine.h"
 #include "tools/kvbench/generators.h"
 #include "tools/kvbench/histogram.h"
+#include "tools/kvbench/interval_series.h"
 #include "tools/kvbench/json_writer.h"
 #include "tools/kvbench/options.h"
 #include "tools/kvbench/process_io.h"
@@ -353,6 +355,79 @@ TEST(KvbenchReport, AmplificationIsUnavailableRatherThanZero) {
 
 // The runner against a real DB: counts are exact where the workload makes
 // them so (every key of a fillseq exists; missing keys never do).
+TEST(KvbenchOptions, ReportIntervalDefaultsToNoneAndIsBounded) {
+  BenchOptions defaults;
+  EXPECT_EQ(Parse({}, &defaults), -1);
+  EXPECT_EQ(defaults.report_interval, 0);
+
+  BenchOptions o;
+  EXPECT_EQ(Parse({"--report-interval", "0.5"}, &o), -1);
+  EXPECT_EQ(o.report_interval, 0.5);
+
+  BenchOptions bad;
+  EXPECT_EQ(Parse({"--report-interval", "-1"}, &bad), 2);
+  EXPECT_EQ(Parse({"--report-interval", "1h"}, &bad), 2);
+}
+
+// Every recorded operation lands in exactly one sample, with its latency in
+// that sample's mean and maximum; the samples' ends increase.
+TEST(KvbenchIntervalSeries, SamplesAccountForEveryOperationOnce) {
+  IntervalSeries series(0.002, 2);
+  series.Start();
+  std::uint64_t recorded = 0;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+  while (std::chrono::steady_clock::now() < until) {
+    series.meter(0)->Record(1000);
+    series.meter(1)->Record(3000);
+    recorded += 2;
+  }
+  series.meter(1)->Record(9000000);  // one slow operation: 9 ms
+  ++recorded;
+  const std::vector<IntervalSample> samples = series.Stop();
+  ASSERT_FALSE(samples.empty());
+  std::uint64_t ops = 0;
+  double slowest = 0, previous_end = 0;
+  for (const IntervalSample& s : samples) {
+    ops += s.ops;
+    slowest = std::max(slowest, s.max_latency_us);
+    EXPECT_GT(s.end_seconds, previous_end);
+    previous_end = s.end_seconds;
+    if (s.ops > 0) {
+      EXPECT_GE(s.mean_latency_us, 1.0);
+      EXPECT_LE(s.max_latency_us, 9000.0);
+    }
+  }
+  EXPECT_EQ(ops, recorded);
+  EXPECT_EQ(slowest, 9000.0);
+  EXPECT_EQ(samples.back().max_latency_us, 9000.0);  // recorded last
+}
+
+// --report-interval gives each workload a series whose samples add up to
+// its operations.
+TEST(KvbenchRunner, ReportIntervalSeriesAddsUpToTheWorkload) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() /
+      ("kvbench_series_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+       std::to_string(reinterpret_cast<std::uintptr_t>(&dir)));
+  BenchOptions o;
+  o.num = 5000;
+  o.threads = 2;
+  o.report_interval = 0.001;
+  {
+    std::unique_ptr<Engine> engine;
+    ASSERT_TRUE(OpenEngine("arenakv", o, dir.string(), &engine).ok());
+    WorkloadRunner runner(o, engine.get(), nullptr);
+    WorkloadResult r;
+    ASSERT_TRUE(runner.Run("fillrandom", &r).ok());
+    ASSERT_FALSE(r.intervals.empty());
+    std::uint64_t ops = 0;
+    for (const IntervalSample& s : r.intervals) ops += s.ops;
+    EXPECT_EQ(ops, r.ops);
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
 TEST(KvbenchRunner, CountsMatchTheWorkloads) {
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() /

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Runs scripts/plot_results.py on tiny kvbench --json reports: one report
-# (grouped bars) and a --threads 1/2 pair (a thread sweep); checks that each
+# (grouped bars), a --threads 1/2 pair (a thread sweep) and a
+# --report-interval report (a time series); checks that each
 # PNG is written. Exits 77 (ctest SKIP_RETURN_CODE) when matplotlib cannot be
 # imported, so the suite never depends on it being installed.
 #
@@ -36,6 +37,16 @@ is_png "$dir/plot_bars.png"
 out="$("$python" "$plot" "$dir/plot_t2.json" "$dir/plot_t1.json" -o "$dir/plot_sweep.png")"
 [[ "$out" == *"(thread sweep, 2 reports)"* ]]
 is_png "$dir/plot_sweep.png"
+# A time series from --report-interval.
+"$kvbench" --engines arenakv --num 3000 --benchmarks fillrandom --report-interval 0.001 \
+  --json "$dir/plot_series.json" >/dev/null 2>&1
+out="$("$python" "$plot" --time-series "$dir/plot_series.json" -o "$dir/plot_series.png")"
+[[ "$out" == *"(time series, 1 report)"* ]]
+is_png "$dir/plot_series.png"
+# A report without intervals has no time series: a message and exit 2.
+rc=0
+"$python" "$plot" --time-series "$dir/plot_t1.json" -o "$dir/plot_none.png" 2>/dev/null || rc=$?
+[[ $rc == 2 ]]
 # Not a kvbench report: a message and exit 2, no traceback.
 echo '{"tool": "other"}' >"$dir/plot_bad.json"
 rc=0

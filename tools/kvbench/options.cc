@@ -130,6 +130,11 @@ std::optional<int> ParseOptions(int argc, char** argv, BenchOptions* options) {
   app.add_option("--duration", o.duration, "Seconds per workload (0 = run by count)")
       ->check(CLI::Range(0.0, 86400.0))
       ->capture_default_str();
+  app.add_option("--report-interval", o.report_interval,
+                 "Seconds per sample of a throughput and latency time series per workload "
+                 "(in the --json report; 0 = none)")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
   app.add_option("--json", o.json, "Also write machine info, options and results here");
   try {
     app.parse(argc, argv);

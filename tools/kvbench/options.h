@@ -45,7 +45,10 @@ struct BenchOptions {
   bool use_existing_db = false;
   std::uint64_t seed = 301;
   double duration = 0;  // seconds per workload; 0 = run by count
-  std::string json;     // empty: no JSON report
+  // Seconds per sample of each workload's throughput and latency time series
+  // (WorkloadResult::intervals); 0 = none.
+  double report_interval = 0;
+  std::string json;  // empty: no JSON report
 
   bool zipfian() const { return distribution == "zipfian"; }
   std::uint64_t read_ops() const { return reads == 0 ? num : reads; }

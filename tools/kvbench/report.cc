@@ -159,6 +159,7 @@ std::string ReportJson(const BenchOptions& options, const MachineInfo& machine,
   j.Key("use_existing_db").Bool(options.use_existing_db);
   j.Key("seed").Uint(options.seed);
   j.Key("duration").Double(options.duration);
+  j.Key("report_interval").Double(options.report_interval);
   j.EndObject();
 
   j.Key("results").BeginArray();
@@ -191,6 +192,19 @@ std::string ReportJson(const BenchOptions& options, const MachineInfo& machine,
       j.Key("mean").Double(Micros(r.latency.Mean()));
       j.EndObject();
       if (ratio) j.Key("arenakv_vs_rocksdb").Double(*ratio);
+      if (!r.intervals.empty()) {
+        j.Key("intervals").BeginArray();
+        for (const IntervalSample& s : r.intervals) {
+          j.BeginObject();
+          j.Key("end_seconds").Double(s.end_seconds);
+          j.Key("ops").Uint(s.ops);
+          j.Key("ops_per_sec").Double(s.ops_per_sec);
+          j.Key("mean_latency_us").Double(s.mean_latency_us);
+          j.Key("max_latency_us").Double(s.max_latency_us);
+          j.EndObject();
+        }
+        j.EndArray();
+      }
       j.EndObject();
     }
   }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <latch>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -34,7 +35,9 @@ struct WorkloadRunner::Thread {
     return !expired;
   }
   void Done(Clock::time_point start) {
-    latency.Record(Nanos(start, Clock::now()));
+    const std::uint64_t nanos = Nanos(start, Clock::now());
+    latency.Record(nanos);
+    if (meter != nullptr) meter->Record(nanos);
     // One shared atomic add per batch, not per operation: the counter's
     // cache line would otherwise bounce between the client threads.
     if ((++ops % kProgressBatch) == 0 && progress != nullptr) progress->Add(kProgressBatch);
@@ -54,7 +57,8 @@ struct WorkloadRunner::Thread {
   Clock::time_point deadline;
   Clock::time_point began, ended;  // this thread's share of the workload's wall time
   const std::atomic<bool>* stop = nullptr;
-  Progress* progress = nullptr;  // may be null
+  Progress* progress = nullptr;    // may be null
+  IntervalMeter* meter = nullptr;  // with --report-interval
 
   Random rng;
   KeyBuffer key;
@@ -180,6 +184,11 @@ Status WorkloadRunner::RunThreads(int threads, std::uint64_t total, Body body,
     states.push_back(std::move(state));
   }
   ++runs_;
+  std::optional<IntervalSeries> series;
+  if (options_.report_interval > 0) {
+    series.emplace(options_.report_interval, states.size());
+    for (std::size_t i = 0; i < states.size(); ++i) states[i]->meter = series->meter(i);
+  }
 
   std::latch start(threads + 1);
   std::mutex mu;
@@ -205,7 +214,9 @@ Status WorkloadRunner::RunThreads(int threads, std::uint64_t total, Body body,
     });
   }
   start.arrive_and_wait();
+  if (series) series->Start();
   for (std::thread& w : workers) w.join();
+  if (series) result->intervals = series->Stop();
   if (progress_ != nullptr) progress_->Finish();
   // From the first thread's start to the last one's end: the runner's own
   // clock would miss a short workload that ends before the runner is scheduled.

@@ -32,10 +32,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tools/kvbench/engine.h"
 #include "tools/kvbench/generators.h"
 #include "tools/kvbench/histogram.h"
+#include "tools/kvbench/interval_series.h"
 #include "tools/kvbench/options.h"
 #include "tools/kvbench/progress.h"
 #include "tools/kvbench/zipfian.h"
@@ -45,13 +47,14 @@ namespace arenakv::kvbench {
 struct WorkloadResult {
   std::string workload;
   std::string engine;
-  std::uint64_t ops = 0;             // measured operations, all threads
-  std::uint64_t found = 0;           // point reads that found their key
-  std::uint64_t bytes = 0;           // user bytes moved (keys + values read or written)
-  std::uint64_t bytes_written = 0;   // user bytes written (for write amplification)
-  std::uint64_t background_ops = 0;  // readwhilewriting's unmeasured writer puts
-  double seconds = 0;                // wall time from start to the last thread's end
-  Histogram latency;                 // nanoseconds per operation, merged
+  std::uint64_t ops = 0;                  // measured operations, all threads
+  std::uint64_t found = 0;                // point reads that found their key
+  std::uint64_t bytes = 0;                // user bytes moved (keys + values read or written)
+  std::uint64_t bytes_written = 0;        // user bytes written (for write amplification)
+  std::uint64_t background_ops = 0;       // readwhilewriting's unmeasured writer puts
+  double seconds = 0;                     // wall time from start to the last thread's end
+  Histogram latency;                      // nanoseconds per operation, merged
+  std::vector<IntervalSample> intervals;  // --report-interval's time series
   // Highest resident bytes of the process during the workload, and resident
   // bytes when it started (process_memory.h); nullopt when not measurable.
   std::optional<std::uint64_t> peak_rss_bytes;
