@@ -142,6 +142,8 @@ Status DBImpl::Close() {
   for (std::thread& t : bg_threads_) t.join();
   bg_threads_.clear();
   MutexLock lock(&mu_);
+  for (OldLog& old : old_logs_) (void)old.file->Close();  // unsynced, like the current log
+  old_logs_.clear();
   log_.reset();
   if (log_file_ != nullptr) {
     Status closed = log_file_->Close();  // hands buffered writes to the OS
@@ -249,37 +251,6 @@ Status DBImpl::NewMemTable(std::size_t need, MemTableRef* mem) {
   }
   std::lock_guard lock(arenas_->mu);
   arenas_->live.insert(mem->get());
-  return Status::OK();
-}
-
-Status DBImpl::NewLog(std::uint64_t* number) {
-  // The old WAL is synced before the new one exists: a synced write in the
-  // new WAL must never survive a crash that loses an earlier, unsynced write
-  // of the old one (recovery yields a prefix, never a hole), and every log
-  // but the newest is whole (replay treats a torn end there as damage).
-  if (log_file_ != nullptr) {
-    Status s = log_file_->Sync();
-    if (!s.ok()) {
-      SetBackgroundError(s, ErrorSeverity::kFatal);
-      return s;
-    }
-  }
-  *number = versions_->NewFileNumber();
-  std::unique_ptr<WritableFile> file;
-  Status s = fs_->NewWritableFile(LogFileName(path_, *number), &file);
-  // The new name must survive a machine crash before a synced write relies on it.
-  if (s.ok()) s = fs_->SyncDir(path_);
-  if (!s.ok()) {
-    (void)fs_->RemoveFile(LogFileName(path_, *number));
-    return s;  // nothing changed: the old WAL takes the writes
-  }
-  if (log_file_ != nullptr) {
-    log_.reset();
-    s = log_file_->Close();
-    if (!s.ok()) SetBackgroundError(s, ErrorSeverity::kFatal);
-  }
-  log_file_ = std::move(file);
-  log_ = std::make_unique<LogWriter>(log_file_.get());
   return Status::OK();
 }
 
@@ -568,9 +539,12 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
         next += m->batch->Count();
         sync = sync || m->sync;
       }
+      // A synced write must not survive a crash that loses an earlier write
+      // of a log the last rotation left unsynced.
+      if (sync) s = SyncOldLogs();  // and the log's directory entry
       own.mem = mem_.mem;
       own.last_sequence = next - 1;
-      if (!w.disable_wal) {
+      if (s.ok() && !w.disable_wal) {
         LogWriter* log = log_.get();
         WritableFile* file = log_file_.get();
         const SequenceNumber first = last_allocated_ + 1;

@@ -175,7 +175,18 @@ class DBImpl final : public DB {
   bool MemTableFull(const MemTable& mem) const;
   static std::size_t MemoryNeed(const WriteBatch& batch);
   // At Open (alone) or under mu_ (rotation): the WAL handles are mu_'s.
+  // Under point-in-time (and skip-any) recovery the old log is not synced
+  // here: it joins old_logs_, and the new log starts with a predecessor
+  // marker (mvcc/db/wal_marker.h).
   Status NewLog(std::uint64_t* number) ARENAKV_REQUIRES(mu_);
+  bool DefersOldLogSync() const;
+  // Syncs and closes every old log, then syncs the directory if the current
+  // log's name is not yet durable (waiting for a sync in progress), letting
+  // go of mu_ meanwhile. A failure is a fatal background error.
+  Status SyncOldLogs() ARENAKV_REQUIRES(mu_);
+  // Closes, unsynced, the old logs numbered below `number` (flushed: their
+  // files are about to be deleted); waits for a sync in progress first.
+  void DropOldLogsBefore(std::uint64_t number) ARENAKV_REQUIRES(mu_);
   void InstallView() ARENAKV_REQUIRES(mu_);
   std::shared_ptr<const ReadView> view() const ARENAKV_EXCLUDES(view_mu_);
   // The view and the sequence a read at `options` uses, taken together.
@@ -265,6 +276,16 @@ class DBImpl final : public DB {
   std::deque<MemTableSlot> imm_ ARENAKV_GUARDED_BY(mu_);  // newest first
   std::unique_ptr<WritableFile> log_file_ ARENAKV_GUARDED_BY(mu_);
   std::unique_ptr<LogWriter> log_ ARENAKV_GUARDED_BY(mu_);
+  // Logs replaced by a rotation and not yet synced, oldest first. A synced
+  // write syncs them before its own log; a background thread otherwise.
+  struct OldLog {
+    std::uint64_t number;
+    std::unique_ptr<WritableFile> file;
+  };
+  std::deque<OldLog> old_logs_ ARENAKV_GUARDED_BY(mu_);
+  bool syncing_old_logs_ ARENAKV_GUARDED_BY(mu_) = false;  // taken out of old_logs_, in sync
+  bool log_dir_unsynced_ ARENAKV_GUARDED_BY(mu_) =
+      false;  // the current log's name may not be durable
   Status bg_error_ ARENAKV_GUARDED_BY(mu_);
   ErrorSeverity bg_error_severity_ ARENAKV_GUARDED_BY(mu_) = ErrorSeverity::kNone;
   // NoSpace: automatic resumes since the last success, and when the next is due.

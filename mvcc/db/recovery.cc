@@ -11,6 +11,7 @@
 #include "mvcc/db/db_impl.h"
 #include "mvcc/db/memtable_inserter.h"
 #include "mvcc/db/options_file.h"
+#include "mvcc/db/wal_marker.h"
 #include "mvcc/env/filename.h"
 #include "mvcc/log/log_reader.h"
 #include "mvcc/util/sync_point.h"
@@ -225,6 +226,26 @@ Status DBImpl::ReplayLogs(const std::vector<std::uint64_t>& logs, VersionEdit* e
     std::string record;
     std::uint64_t record_start = 0;
     for (; reader.ReadRecord(&record); record_start = reader.last_record_end()) {
+      std::uint64_t predecessor = 0;
+      SequenceNumber predecessor_last = 0;
+      if (DecodePredecessorMarker(record, &predecessor, &predecessor_last)) {
+        // Log `predecessor` was not synced when this one was created, and
+        // then held up to predecessor_last. Replayed just before this one,
+        // it must reach that far, else a crash cut its tail. (Not replayed,
+        // it was flushed, or it is missing: then the next record's
+        // continuity check tells.)
+        const SequenceNumber covered = previous.value_or(manifest_last);
+        if (index > 0 && logs[index - 1] == predecessor && covered < predecessor_last &&
+            !skip_any) {
+          s = damage(record_start,
+                     "the logs before this one end at sequence " + std::to_string(covered) +
+                         " instead of " + std::to_string(predecessor_last) +
+                         ": a crash lost an unsynced tail",
+                     /*readable=*/true);
+          if (!s.ok() || stopped) break;
+        }
+        continue;
+      }
       WriteBatch batch;
       s = WriteBatch::FromContents(record, &batch);
       if (!s.ok()) {

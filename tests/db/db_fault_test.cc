@@ -146,7 +146,8 @@ TEST_F(DbFaultTest, FlushErrorIsAStickyBackgroundError) {
   Fill(0, 200);
   ASSERT_TRUE(db_->Flush().ok());  // some data in an SST
   Fill(200, 400);                  // and some in the memtable
-  fs_.InjectWriteError(true);
+  // Every write to a table fails: the flush job, not the rotation before it.
+  fs_.AddFault({.op = MemFileSystem::Op::kAppend, .file = ".sst", .times = -1});
   Status s = db_->Flush();
   EXPECT_FALSE(s.ok());
   EXPECT_TRUE(s.IsIOError()) << s.ToString();

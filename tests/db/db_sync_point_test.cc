@@ -244,11 +244,14 @@ TEST_F(DbWritePipelineTest, ARotationWaitsForTheInsertsInFlight) {
 }
 
 // Power loss after a flush wrote its table and before the manifest names it:
-// the WAL still holds the data (it was synced when the memtable rotated), the
-// reopened DB has every write, and the orphan table is gone.
+// the WAL still holds the data (the last write was synced), the reopened DB
+// has every write, and the orphan table is gone.
 TEST_F(DbSyncPointTest, CrashBetweenFlushTableAndManifestEditLosesNothing) {
   Open();
-  for (int i = 0; i < 200; ++i) ASSERT_TRUE(db_->Put({}, KeyFor(i), "v").ok());
+  WriteOptions synced;
+  synced.sync = true;
+  for (int i = 0; i < 200; ++i)
+    ASSERT_TRUE(db_->Put(i == 199 ? synced : WriteOptions{}, KeyFor(i), "v").ok());
   std::atomic<int> crashes{0};
   SyncPoint::Get()->SetCallBack("DBImpl::FlushOldest:TableWritten", [&](void*) {
     if (crashes.fetch_add(1) == 0) fs_.SimulateCrash();
@@ -263,6 +266,44 @@ TEST_F(DbSyncPointTest, CrashBetweenFlushTableAndManifestEditLosesNothing) {
   std::string files;
   ASSERT_TRUE(db_->GetProperty("arenakv.num-files-at-level0", &files));
   EXPECT_EQ(FilesWithSuffix(&fs_, kDir, ".sst").size(), std::stoul(files));
+}
+
+// A rotation leaves the old log's sync to the background (held off here); a
+// synced write made meanwhile syncs it before its own log, so that a power
+// loss cannot keep the synced write and lose the writes before it (replay
+// would stop at the old log's lost tail and drop the synced write too).
+TEST_F(DbSyncPointTest, ASyncedWriteSyncsTheLogsARotationLeftUnsynced) {
+  Open();
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(db_->Put({}, KeyFor(i), "v").ok());
+  std::atomic<bool> table_written{false}, release{false}, timed_out{false};
+  SyncPoint* sp = SyncPoint::Get();
+  sp->SetCallBack("DBImpl::BackgroundLoop:SyncOldLogs",
+                  [](void* arg) { *static_cast<bool*>(arg) = true; });
+  sp->SetCallBack("DBImpl::FlushOldest:TableWritten", [&](void*) {
+    table_written = true;
+    if (!WaitFor([&] { return release.load(); })) timed_out = true;
+  });
+  sp->EnableProcessing();
+  Status flush;
+  std::thread flusher([&] { flush = db_->Flush(); });  // rotates; the flush then waits
+  ASSERT_TRUE(WaitFor([&] { return table_written.load(); }));
+  WriteOptions synced;
+  synced.sync = true;
+  const int dir_syncs = fs_.SyncDirCount(kDir);
+  const Status put = db_->Put(synced, "synced", "y");
+  // The rotation left the new log's name unsynced too: the synced write
+  // makes it durable (the flush, held, syncs no directory meanwhile).
+  EXPECT_GT(fs_.SyncDirCount(kDir), dir_syncs);
+  fs_.SimulateCrash();  // the flush's manifest edit fails after this
+  release = true;
+  flusher.join();
+  sp->DisableProcessing();
+  ASSERT_FALSE(timed_out.load());
+  ASSERT_TRUE(put.ok()) << put.ToString();
+  EXPECT_FALSE(flush.ok());
+  Open();
+  EXPECT_EQ(Get("synced"), "y");
+  for (int i = 0; i < 50; ++i) ASSERT_EQ(Get(KeyFor(i)), "v") << i;
 }
 
 // Power loss after a compaction's outputs were installed and before its

@@ -14,6 +14,7 @@
 
 #include "arenakv/mvcc/db.h"
 #include "gtest/gtest.h"
+#include "mvcc/db/wal_marker.h"
 #include "mvcc/env/filename.h"
 #include "mvcc/log/log_writer.h"
 #include "tests/support/db_files.h"
@@ -370,6 +371,67 @@ TEST_F(DbWalSequenceTest, SequenceGapBetweenLogsIsCorruption) {
   options_.wal_recovery_mode = WALRecoveryMode::kSkipAnyCorruptedRecords;
   Open();
   EXPECT_EQ(ScanForward(db_.get()).size(), static_cast<std::size_t>(kRecords + 10));
+}
+
+// A log created while the one before it was not yet synced starts with a
+// predecessor marker: the last sequence that earlier log holds. Whole, every
+// mode replays both logs. Cut at a record boundary (a crash lost its unsynced
+// tail), point in time stops there and applies nothing of the later log,
+// where without the marker the gap would be Corruption; the strict modes
+// refuse; skip-any recovers both sides.
+TEST_F(DbWalSequenceTest, APredecessorMarkerTurnsALostUnsyncedTailIntoAStop) {
+  Image image;
+  std::string log;
+  std::vector<LogPlacement> placement;
+  Build(&image, &log, &placement);
+  {
+    std::unique_ptr<WritableFile> file;
+    ASSERT_TRUE(fs_.NewWritableFile(LogFileName(kDir, kExtraLog), &file).ok());
+    LogWriter writer(file.get());
+    std::uint64_t number = 0;
+    FileType type;
+    ASSERT_TRUE(ParseFileName(log, &number, &type));
+    ASSERT_TRUE(writer.AddRecord(EncodePredecessorMarker(number, kRecords)).ok());
+    for (const WriteBatch& batch : Puts(kRecords + 1, 10)) {
+      ASSERT_TRUE(writer.AddRecord(batch.Contents()).ok());
+    }
+    ASSERT_TRUE(file->Close().ok());
+  }
+  image = Capture(&fs_, kDir);
+  const std::string later_key = "x" + std::to_string(kRecords + 1);
+  for (WALRecoveryMode mode :
+       {WALRecoveryMode::kTolerateCorruptedTailRecords, WALRecoveryMode::kAbsoluteConsistency,
+        WALRecoveryMode::kPointInTimeRecovery, WALRecoveryMode::kSkipAnyCorruptedRecords}) {
+    SCOPED_TRACE(static_cast<int>(mode));
+    options_.wal_recovery_mode = mode;
+    Restore(image, &fs_, kDir);
+    Open();
+    EXPECT_EQ(ScanForward(db_.get()).size(), static_cast<std::size_t>(kRecords + 10));
+  }
+
+  constexpr int kKept = kRecords - 5;
+  Image cut = image;
+  cut[log].resize(placement[kKept - 1].end);
+  for (WALRecoveryMode mode :
+       {WALRecoveryMode::kTolerateCorruptedTailRecords, WALRecoveryMode::kAbsoluteConsistency}) {
+    options_.wal_recovery_mode = mode;
+    Restore(cut, &fs_, kDir);
+    Status s = TryOpen();
+    EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  }
+  options_.wal_recovery_mode = WALRecoveryMode::kSkipAnyCorruptedRecords;
+  Restore(cut, &fs_, kDir);
+  Open();
+  EXPECT_EQ(ScanForward(db_.get()).size(), static_cast<std::size_t>(kKept + 10));
+  options_.wal_recovery_mode = WALRecoveryMode::kPointInTimeRecovery;
+  Restore(cut, &fs_, kDir);
+  Open();
+  ExpectOnlyFirst(kKept);
+  EXPECT_EQ(Get(later_key), "NOT_FOUND");
+  EXPECT_NE(StoppedAt(db_.get()).find("lost an unsynced tail"), std::string::npos)
+      << StoppedAt(db_.get());
+  EXPECT_EQ(Recovery(db_.get()).at("dropped_records"), 11u);  // the marker and the ten puts
+  ExpectGoesOn(kKept);
 }
 
 // Point in time stops at damage in the first log and applies nothing from

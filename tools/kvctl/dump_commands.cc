@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "mvcc/db/wal_marker.h"
 #include "mvcc/env/filename.h"
 #include "mvcc/iter/internal_iterator.h"
 #include "mvcc/table/table.h"
@@ -82,6 +83,12 @@ void PrintIndented(std::string_view text) {
 int RunDumpWal(const CommandLine& line) {
   const Status s = ForEachLogRecord(
       FileSystem::Default(), line.file, [&](std::string_view record, std::uint64_t index) {
+        std::uint64_t log = 0;
+        SequenceNumber last = 0;
+        if (DecodePredecessorMarker(record, &log, &last)) {
+          std::cout << "predecessor marker: log " << log << " ends at sequence " << last << "\n";
+          return Status::OK();
+        }
         WriteBatch batch;
         Status r = WriteBatch::FromContents(record, &batch);
         if (!r.ok())

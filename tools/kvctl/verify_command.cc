@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mvcc/db/wal_marker.h"
 #include "mvcc/env/filename.h"
 #include "mvcc/table/table.h"
 #include "mvcc/version/version_edit.h"
@@ -31,6 +32,9 @@ Status VerifyTable(FileSystem* fs, const std::string& path) {
 
 Status VerifyWal(FileSystem* fs, const std::string& path) {
   return ForEachLogRecord(fs, path, [](std::string_view record, std::uint64_t index) {
+    std::uint64_t log = 0;
+    SequenceNumber last = 0;
+    if (DecodePredecessorMarker(record, &log, &last)) return Status::OK();
     WriteBatch batch;
     const Status s = WriteBatch::FromContents(record, &batch);
     if (s.ok()) return s;
