@@ -547,6 +547,7 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
       if (s.ok() && !w.disable_wal) {
         LogWriter* log = log_.get();
         WritableFile* file = log_file_.get();
+        const bool defers_old_log_sync = DefersOldLogSync();
         const SequenceNumber first = last_allocated_ + 1;
         const bool marker = first != wal_last_sequence_ + 1;
         lock.Unlock();  // the WAL is the leader's alone until it hands over
@@ -562,10 +563,12 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
           if (s.ok()) s = log->AddRecord(m->batch->Contents());
         }
         if (s.ok()) s = sync ? file->Sync() : file->Flush();
-        // Every kWalWritebackBytes, the OS starts writing the WAL out, so
-        // that the sync at rotation (NewLog, under mu_) finds little to
-        // write instead of a whole memtable's worth of log.
-        if (s.ok() && !sync &&
+        // Strict recovery modes: every kWalWritebackBytes, the OS starts
+        // writing the WAL out, so that the sync at rotation (NewLog, under
+        // mu_) finds little to write. Not under point in time, where no
+        // rotation syncs: the hint can block for tens of milliseconds when
+        // the device's queue is full (a flush writing).
+        if (s.ok() && !sync && !defers_old_log_sync &&
             wal_before / kWalWritebackBytes != file->Size() / kWalWritebackBytes) {
           file->StartWriteback();
         }
@@ -581,6 +584,7 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
           unlogged_writes_ = true;  // Close() flushes them
         } else {
           wal_last_sequence_ = own.last_sequence;
+          wal_has_records_ = true;
         }
       }
     }

@@ -7,11 +7,13 @@
 //   max_write_buffer_number memtables are full), gives the group (itself and
 //   the writers queued behind it, up to a size limit) consecutive sequence
 //   numbers, and, without holding mu_, appends each batch to the WAL as one
-//   record and syncs once if any member asked for sync. Then every member
-//   inserts its own batch into the memtable concurrently; the last one to
-//   finish publishes the group's last sequence (release) and hands the queue
-//   to the next leader. Groups are thus published in order, and a reader that
-//   loads last_sequence_ (acquire) sees every write up to it.
+//   record and syncs once if any member asked for sync (first syncing any
+//   old log a rotation left unsynced). Then every member inserts its own
+//   batch into the memtable concurrently, while the next leader already
+//   forms, logs and starts the next group (write_queue.h: pipelined). Groups
+//   retire in start order; the last member of the oldest unfinished group
+//   publishes its last sequence (release). A reader that loads
+//   last_sequence_ (acquire) sees every write up to it.
 //
 // Read path
 //   A ReadView bundles the active memtable, the immutable ones (newest first)
@@ -43,7 +45,8 @@
 //
 // Locking: mu_ guards the write queue, the memtable list, the WAL handles,
 // bg_error_, snapshots_, the picker and the statistics; it is never held
-// during I/O or memtable inserts (except a rotation's WAL creation).
+// during I/O or memtable inserts (except a rotation's WAL creation, and in
+// the strict recovery modes the old WAL's sync).
 // view_mu_ guards only the view pointer. Lock order: mu_ before view_mu_.
 // The fields say which mutex guards them (ARENAKV_GUARDED_BY) and clang's
 // -Wthread-safety checks it (scripts/test.sh, stage thread-safety).
@@ -184,9 +187,11 @@ class DBImpl final : public DB {
   // log's name is not yet durable (waiting for a sync in progress), letting
   // go of mu_ meanwhile. A failure is a fatal background error.
   Status SyncOldLogs() ARENAKV_REQUIRES(mu_);
-  // Closes, unsynced, the old logs numbered below `number` (flushed: their
-  // files are about to be deleted); waits for a sync in progress first.
-  void DropOldLogsBefore(std::uint64_t number) ARENAKV_REQUIRES(mu_);
+  // Takes out the old logs numbered below `number` (flushed: the caller
+  // closes them, unsynced, without mu_, and deletes their files); waits for
+  // a sync in progress first.
+  struct OldLog;
+  std::vector<OldLog> TakeOldLogsBefore(std::uint64_t number) ARENAKV_REQUIRES(mu_);
   void InstallView() ARENAKV_REQUIRES(mu_);
   std::shared_ptr<const ReadView> view() const ARENAKV_EXCLUDES(view_mu_);
   // The view and the sequence a read at `options` uses, taken together.
@@ -277,15 +282,18 @@ class DBImpl final : public DB {
   std::unique_ptr<WritableFile> log_file_ ARENAKV_GUARDED_BY(mu_);
   std::unique_ptr<LogWriter> log_ ARENAKV_GUARDED_BY(mu_);
   // Logs replaced by a rotation and not yet synced, oldest first. A synced
-  // write syncs them before its own log; a background thread otherwise.
+  // write syncs them before its own log; a flush closes those it makes
+  // obsolete.
   struct OldLog {
     std::uint64_t number;
     std::unique_ptr<WritableFile> file;
   };
   std::deque<OldLog> old_logs_ ARENAKV_GUARDED_BY(mu_);
   bool syncing_old_logs_ ARENAKV_GUARDED_BY(mu_) = false;  // taken out of old_logs_, in sync
-  bool log_dir_unsynced_ ARENAKV_GUARDED_BY(mu_) =
-      false;  // the current log's name may not be durable
+  // The current log's name may not be durable yet (rotation left the
+  // directory sync to the next synced write).
+  bool log_dir_unsynced_ ARENAKV_GUARDED_BY(mu_) = false;
+  bool wal_has_records_ ARENAKV_GUARDED_BY(mu_) = false;  // the current log holds a batch
   Status bg_error_ ARENAKV_GUARDED_BY(mu_);
   ErrorSeverity bg_error_severity_ ARENAKV_GUARDED_BY(mu_) = ErrorSeverity::kNone;
   // NoSpace: automatic resumes since the last success, and when the next is due.

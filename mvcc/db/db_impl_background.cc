@@ -89,16 +89,6 @@ void DBImpl::BackgroundLoop() {
       (void)AutoResumeOrWait();  // waits unless an automatic resume is due
       continue;
     }
-    if ((!old_logs_.empty() || log_dir_unsynced_) && !syncing_old_logs_) {
-      bool leave = false;
-      // Arg: bool*; a test sets it to leave the old logs to the next synced
-      // write. Reached with mu_ held: for callbacks that do not block.
-      ARENAKV_SYNC_POINT_CALLBACK("DBImpl::BackgroundLoop:SyncOldLogs", &leave);
-      if (!leave) {
-        (void)SyncOldLogs();  // a failure is the background error now
-        continue;
-      }
-    }
     if (!imm_.empty() && !flush_running_) {
       flush_running_ = true;
       (void)FlushOldest();  // a failure is the background error now
@@ -209,9 +199,8 @@ TableOptions DBImpl::TableOptionsForLevel(int level) const {
 
 bool DBImpl::BackgroundWorkPending() const {
   if (flush_running_ || picker_->running() > 0 || manual_compactions_ > 0) return true;
-  if (syncing_old_logs_) return true;
   if (!bg_error_.ok()) return false;  // nothing more will start
-  if (!imm_.empty() || !old_logs_.empty() || log_dir_unsynced_) return true;
+  if (!imm_.empty()) return true;
   if (options_.disable_auto_compactions) return false;
   const std::array<double, kNumLevels> scores = picker_->Scores(*versions_->current());
   return std::any_of(scores.begin(), scores.end(), [](double score) { return score >= 1; });
@@ -248,8 +237,9 @@ Status DBImpl::FlushOldest() {
   if (s.ok()) {
     // Logs the rotation left unsynced are closed first: their files go now.
     mu_.Lock();
-    DropOldLogsBefore(next_log);
+    std::vector<OldLog> flushed = TakeOldLogsBefore(next_log);
     mu_.Unlock();
+    for (OldLog& log : flushed) (void)log.file->Close();
     RemoveFiles([next_log](FileType type, std::uint64_t number) {
       return type == FileType::kLog && number < next_log;
     });

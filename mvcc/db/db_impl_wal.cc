@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// DBImpl's WAL rotation: a new log for each new memtable, and the sync of the
-// old one, which rotation leaves to the background (or to the next synced
-// write) so that no writer waits for it. The class comment is in
-// mvcc/db/db_impl.h; the marker that makes this safe for recovery is in
-// mvcc/db/wal_marker.h.
+// DBImpl's WAL rotation: a new log for each new memtable. The old log is not
+// synced then (no writer waits for it): only a synced write needs it
+// durable, and syncs it first; otherwise it is closed, never synced, once
+// its memtable is flushed and the file deleted, as RocksDB does with old
+// WALs. The class comment is in mvcc/db/db_impl.h; the marker that makes
+// this safe for recovery is in mvcc/db/wal_marker.h.
 #include <utility>
+#include <vector>
 
 #include "mvcc/db/db_impl.h"
 #include "mvcc/db/wal_marker.h"
@@ -12,16 +14,16 @@
 
 namespace arenakv {
 
-// Only point-in-time (and skip-any) replay can stop at a lost unsynced tail
-// of an earlier log; under the strict modes every log but the newest must be
-// whole, so rotation syncs the old one before the new one exists.
+// Only point-in-time replay stops at a lost unsynced tail of an earlier log.
+// The strict modes need every log but the newest whole, and skip-any would
+// replay the later logs past the lost tail (a hole): rotation syncs the old
+// log before the new one exists.
 bool DBImpl::DefersOldLogSync() const {
-  return options_.wal_recovery_mode == WALRecoveryMode::kPointInTimeRecovery ||
-         options_.wal_recovery_mode == WALRecoveryMode::kSkipAnyCorruptedRecords;
+  return options_.wal_recovery_mode == WALRecoveryMode::kPointInTimeRecovery;
 }
 
 Status DBImpl::NewLog(std::uint64_t* number) {
-  // A rotation (not Open) under point-in-time or skip-any recovery.
+  // A rotation (not Open) under point-in-time recovery.
   const bool defer = log_file_ != nullptr && DefersOldLogSync();
   // Strict modes: a synced write in the new WAL must never survive a crash
   // that loses an earlier, unsynced write of the old one.
@@ -36,15 +38,17 @@ Status DBImpl::NewLog(std::uint64_t* number) {
   std::unique_ptr<WritableFile> file;
   Status s = fs_->NewWritableFile(LogFileName(path_, *number), &file);
   // The new name must survive a machine crash before a synced write relies
-  // on it. Deferred, the directory is synced with the old logs: a directory
-  // sync waits for the file system's journal, which may be writing out the
-  // old log behind a flush.
+  // on it. Deferred, the next synced write syncs the directory with the old
+  // logs: a directory sync waits for the file system's journal, which may be
+  // writing out the old log behind a flush.
   if (s.ok() && !defer) s = fs_->SyncDir(path_);
   auto log = s.ok() ? std::make_unique<LogWriter>(file.get()) : nullptr;
   // The old log may lose its unsynced tail in a crash: the new one says
   // where it ends, so that replay stops there instead of seeing a gap.
   if (s.ok() && defer) {
-    s = log->AddRecord(EncodePredecessorMarker(mem_.log_number, wal_last_sequence_));
+    s = log->AddRecord(EncodePredecessorMarker({.log_number = mem_.log_number,
+                                                .last = wal_last_sequence_,
+                                                .has_records = wal_has_records_}));
   }
   if (!s.ok()) {
     log.reset();
@@ -55,10 +59,9 @@ Status DBImpl::NewLog(std::uint64_t* number) {
   if (log_file_ != nullptr) {
     log_.reset();
     if (defer) {
-      // Synced and closed by the background, or by the next synced write.
+      // Synced by the next synced write, or closed once flushed.
       old_logs_.push_back({mem_.log_number, std::move(log_file_)});
       log_dir_unsynced_ = true;
-      bg_cv_.SignalAll();
     } else {
       s = log_file_->Close();
       if (!s.ok()) SetBackgroundError(s, ErrorSeverity::kFatal);
@@ -66,6 +69,7 @@ Status DBImpl::NewLog(std::uint64_t* number) {
   }
   log_file_ = std::move(file);
   log_ = std::move(log);
+  wal_has_records_ = false;
   return Status::OK();
 }
 
@@ -95,12 +99,14 @@ Status DBImpl::SyncOldLogs() {
   return s;
 }
 
-void DBImpl::DropOldLogsBefore(std::uint64_t number) {
+std::vector<DBImpl::OldLog> DBImpl::TakeOldLogsBefore(std::uint64_t number) {
   while (syncing_old_logs_) bg_cv_.Wait();
+  std::vector<OldLog> taken;
   while (!old_logs_.empty() && old_logs_.front().number < number) {
-    (void)old_logs_.front().file->Close();  // its data is in a table now
+    taken.push_back(std::move(old_logs_.front()));
     old_logs_.pop_front();
   }
+  return taken;
 }
 
 }  // namespace arenakv

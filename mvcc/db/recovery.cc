@@ -202,7 +202,12 @@ Status DBImpl::ReplayLogs(const std::vector<std::uint64_t>& logs, VersionEdit* e
       last_with_data = index;
     }
   }
+  // Per log: the batches replayed from it, and what replay covered after it
+  // (checked against the predecessor markers of later logs).
+  std::vector<std::uint64_t> batches_in(logs.size(), 0);
+  std::vector<std::optional<SequenceNumber>> last_after(logs.size());
   for (std::size_t index = 0; index < logs.size(); ++index) {
+    if (index > 0) last_after[index - 1] = previous;
     const std::string path = LogFileName(path_, logs[index]);
     std::unique_ptr<SequentialFile> file;
     Status s = fs_->NewSequentialFile(path, &file);
@@ -226,23 +231,32 @@ Status DBImpl::ReplayLogs(const std::vector<std::uint64_t>& logs, VersionEdit* e
     std::string record;
     std::uint64_t record_start = 0;
     for (; reader.ReadRecord(&record); record_start = reader.last_record_end()) {
-      std::uint64_t predecessor = 0;
-      SequenceNumber predecessor_last = 0;
-      if (DecodePredecessorMarker(record, &predecessor, &predecessor_last)) {
-        // Log `predecessor` was not synced when this one was created, and
-        // then held up to predecessor_last. Replayed just before this one,
-        // it must reach that far, else a crash cut its tail. (Not replayed,
-        // it was flushed, or it is missing: then the next record's
-        // continuity check tells.)
-        const SequenceNumber covered = previous.value_or(manifest_last);
-        if (index > 0 && logs[index - 1] == predecessor && covered < predecessor_last &&
-            !skip_any) {
-          s = damage(record_start,
-                     "the logs before this one end at sequence " + std::to_string(covered) +
-                         " instead of " + std::to_string(predecessor_last) +
-                         ": a crash lost an unsynced tail",
-                     /*readable=*/true);
-          if (!s.ok() || stopped) break;
+      PredecessorMarker marker;
+      if (DecodePredecessorMarker(record, &marker)) {
+        // marker.log_number was not synced when this log was created. Unless
+        // flushed since (below the manifest's log number), it was replayed
+        // before this one and must hold what it held then; else a crash cut
+        // its unsynced tail, or its name never became durable. (Not the
+        // manifest's last sequence: it may count writes only in the logs.)
+        if (!skip_any && marker.has_records && marker.log_number >= versions_->log_number()) {
+          const auto at = std::find(logs.begin(), logs.begin() + index, marker.log_number);
+          const auto j = static_cast<std::size_t>(at - logs.begin());
+          if (j == index && read_only_) {
+            // A writer in another process may have flushed and deleted it
+            // after this open read the manifest: Corruption makes the
+            // read-only open try again on the newer files.
+            s = Status::Corruption(path + ": log #" + std::to_string(marker.log_number) +
+                                   ", which it follows, is missing");
+            break;
+          }
+          if (j == index || batches_in[j] == 0 || last_after[j].value_or(0) < marker.last) {
+            s = damage(record_start,
+                       "log #" + std::to_string(marker.log_number) + " held up to sequence " +
+                           std::to_string(marker.last) +
+                           " and is missing or ends earlier: a crash lost what it had not synced",
+                       /*readable=*/true);
+            if (!s.ok() || stopped) break;
+          }
         }
         continue;
       }
@@ -309,6 +323,7 @@ Status DBImpl::ReplayLogs(const std::vector<std::uint64_t>& logs, VersionEdit* e
       // key over 4 GiB) was not written by this engine.
       if (!s.ok()) return Status::Corruption(path + ": unusable batch: " + s.message());
       ++recovery_.records;
+      ++batches_in[index];
       last = std::max(last, *previous);
     }
     if (!s.ok()) return s;
@@ -330,8 +345,9 @@ Status DBImpl::ReplayLogs(const std::vector<std::uint64_t>& logs, VersionEdit* e
         return damage(reader.last_record_end(), "incomplete record at the end of the log");
       }
       if (mode == WALRecoveryMode::kPointInTimeRecovery && index < last_with_data) {
-        // Every log but the last was synced whole before the next one took a
-        // write: an incomplete end here is lost data, not a torn append.
+        // A later log holds records: an incomplete end here is lost data
+        // (a crash cut this log's unsynced tail, or damage), not a torn
+        // append of the newest log. Nothing after it is applied.
         (void)damage(reader.last_record_end(), "incomplete record at the end of a log");
         break;
       }

@@ -378,7 +378,7 @@ TEST_F(DbWalSequenceTest, SequenceGapBetweenLogsIsCorruption) {
 // mode replays both logs. Cut at a record boundary (a crash lost its unsynced
 // tail), point in time stops there and applies nothing of the later log,
 // where without the marker the gap would be Corruption; the strict modes
-// refuse; skip-any recovers both sides.
+// refuse; skip-any salvages both sides (a hole, as that mode allows).
 TEST_F(DbWalSequenceTest, APredecessorMarkerTurnsALostUnsyncedTailIntoAStop) {
   Image image;
   std::string log;
@@ -391,7 +391,10 @@ TEST_F(DbWalSequenceTest, APredecessorMarkerTurnsALostUnsyncedTailIntoAStop) {
     std::uint64_t number = 0;
     FileType type;
     ASSERT_TRUE(ParseFileName(log, &number, &type));
-    ASSERT_TRUE(writer.AddRecord(EncodePredecessorMarker(number, kRecords)).ok());
+    ASSERT_TRUE(writer
+                    .AddRecord(EncodePredecessorMarker(
+                        {.log_number = number, .last = kRecords, .has_records = true}))
+                    .ok());
     for (const WriteBatch& batch : Puts(kRecords + 1, 10)) {
       ASSERT_TRUE(writer.AddRecord(batch.Contents()).ok());
     }
@@ -428,7 +431,7 @@ TEST_F(DbWalSequenceTest, APredecessorMarkerTurnsALostUnsyncedTailIntoAStop) {
   Open();
   ExpectOnlyFirst(kKept);
   EXPECT_EQ(Get(later_key), "NOT_FOUND");
-  EXPECT_NE(StoppedAt(db_.get()).find("lost an unsynced tail"), std::string::npos)
+  EXPECT_NE(StoppedAt(db_.get()).find("a crash lost what it had not synced"), std::string::npos)
       << StoppedAt(db_.get());
   EXPECT_EQ(Recovery(db_.get()).at("dropped_records"), 11u);  // the marker and the ten puts
   ExpectGoesOn(kKept);

@@ -83,10 +83,10 @@ void PrintIndented(std::string_view text) {
 int RunDumpWal(const CommandLine& line) {
   const Status s = ForEachLogRecord(
       FileSystem::Default(), line.file, [&](std::string_view record, std::uint64_t index) {
-        std::uint64_t log = 0;
-        SequenceNumber last = 0;
-        if (DecodePredecessorMarker(record, &log, &last)) {
-          std::cout << "predecessor marker: log " << log << " ends at sequence " << last << "\n";
+        PredecessorMarker marker;
+        if (DecodePredecessorMarker(record, &marker)) {
+          std::cout << "predecessor marker: log " << marker.log_number << " ends at sequence "
+                    << marker.last << (marker.has_records ? "" : " (no batches)") << "\n";
           return Status::OK();
         }
         WriteBatch batch;

@@ -32,9 +32,8 @@ Status VerifyTable(FileSystem* fs, const std::string& path) {
 
 Status VerifyWal(FileSystem* fs, const std::string& path) {
   return ForEachLogRecord(fs, path, [](std::string_view record, std::uint64_t index) {
-    std::uint64_t log = 0;
-    SequenceNumber last = 0;
-    if (DecodePredecessorMarker(record, &log, &last)) return Status::OK();
+    PredecessorMarker marker;
+    if (DecodePredecessorMarker(record, &marker)) return Status::OK();
     WriteBatch batch;
     const Status s = WriteBatch::FromContents(record, &batch);
     if (s.ok()) return s;
