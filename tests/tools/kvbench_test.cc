@@ -353,6 +353,34 @@ TEST(KvbenchReport, AmplificationIsUnavailableRatherThanZero) {
   EXPECT_DOUBLE_EQ(*s.write_amplification(), 3.2);
 }
 
+// The table's ratio column appears only when both engines ran.
+TEST(KvbenchReport, TheRatioColumnNeedsBothEngines) {
+  auto table = [](const std::vector<std::string>& engines) {
+    ResultsByEngine results;
+    for (const std::string& engine : engines) {
+      WorkloadResult r;
+      r.workload = "fillrandom";
+      r.engine = engine;
+      r.ops = 100;
+      r.seconds = engine == "arenakv" ? 1 : 2;
+      results.push_back({r});
+    }
+    std::FILE* out = std::tmpfile();
+    PrintTable(results, out);
+    std::rewind(out);
+    std::string text;
+    for (int c; (c = std::fgetc(out)) != EOF;) text.push_back(static_cast<char>(c));
+    std::fclose(out);
+    return text;
+  };
+  const std::string alone = table({"arenakv"});
+  EXPECT_EQ(alone.find("vs rocksdb"), std::string::npos) << alone;
+  EXPECT_EQ(alone.find(" \n"), std::string::npos) << "trailing blanks: " << alone;
+  const std::string both = table({"arenakv", "rocksdb"});
+  EXPECT_NE(both.find("vs rocksdb"), std::string::npos) << both;
+  EXPECT_NE(both.find("2.00x"), std::string::npos) << both;
+}
+
 // The runner against a real DB: counts are exact where the workload makes
 // them so (every key of a fillseq exists; missing keys never do).
 TEST(KvbenchOptions, ReportIntervalDefaultsToNoneAndIsBounded) {

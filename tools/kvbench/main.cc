@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "tools/kvbench/engine.h"
+#include "tools/kvbench/interrupt_cleanup.h"
 #include "tools/kvbench/machine_info.h"
 #include "tools/kvbench/options.h"
 #include "tools/kvbench/process_io.h"
@@ -84,6 +85,7 @@ class DbRoot {
     fs::remove_all(path_, ec);
   }
   const fs::path& path() const { return path_; }
+  bool temporary() const { return temporary_; }
 
  private:
   DbRoot() = default;
@@ -136,8 +138,17 @@ int Main(int argc, char** argv) {
       return 2;
     }
   }
+  // The report's path is checked before the run, not after it.
+  if (!options.json.empty()) {
+    std::ofstream probe(options.json, std::ios::binary | std::ios::app);
+    if (!probe) {
+      std::fprintf(stderr, "kvbench: cannot write --json %s\n", options.json.c_str());
+      return 2;
+    }
+  }
   std::optional<DbRoot> root = DbRoot::Make(options.db);
   if (!root) return 1;
+  if (root->temporary()) (void)RemoveOnInterrupt(root->path());
 
   // Built once, shared by every engine's runner: zeta(n) costs O(num).
   std::unique_ptr<ZipfianTable> zipf;

@@ -88,9 +88,18 @@ void PrintWriteAmplificationComparison(const std::vector<EngineSummary>& summari
 }
 
 void PrintTable(const ResultsByEngine& results, std::FILE* out) {
-  std::fprintf(out, "%-17s %-8s %12s %9s %9s %9s %10s %10s %10s %9s %10s\n", "workload", "engine",
+  // The ratio column only when both engines ran.
+  bool arenakv = false, rocksdb = false;
+  for (const auto& runs : results) {
+    for (const WorkloadResult& r : runs) {
+      arenakv = arenakv || r.engine == "arenakv";
+      rocksdb = rocksdb || r.engine == "rocksdb";
+    }
+  }
+  const bool compare = arenakv && rocksdb;
+  std::fprintf(out, "%-17s %-8s %12s %9s %9s %9s %10s %10s %10s %9s%s\n", "workload", "engine",
                "ops/s", "MB/s", "p50 us", "p99 us", "p99.9 us", "max us", "found", "peak MiB",
-               "vs rocksdb");
+               compare ? " vs rocksdb" : "");
   const std::size_t workloads = results.empty() ? 0 : results.front().size();
   for (std::size_t w = 0; w < workloads; ++w) {
     const std::optional<double> ratio = ArenakvVsRocksdb(results, w);
@@ -103,12 +112,14 @@ void PrintTable(const ResultsByEngine& results, std::FILE* out) {
       char peak_text[32] = "n/a";
       if (r.peak_rss_bytes)
         std::snprintf(peak_text, sizeof(peak_text), "%.0f", Mib(*r.peak_rss_bytes));
-      std::fprintf(out, "%-17s %-8s %12.0f %9.1f %9.2f %9.2f %10.2f %10.2f %10llu %9s %10s\n",
+      char ratio_column[40] = "";
+      if (compare) std::snprintf(ratio_column, sizeof(ratio_column), " %10s", ratio_text);
+      std::fprintf(out, "%-17s %-8s %12.0f %9.1f %9.2f %9.2f %10.2f %10.2f %10llu %9s%s\n",
                    r.workload.c_str(), r.engine.c_str(), r.ops_per_sec(), r.mb_per_sec(),
                    Micros(r.latency.Percentile(0.50)), Micros(r.latency.Percentile(0.99)),
                    Micros(r.latency.Percentile(0.999)),
                    Micros(static_cast<double>(r.latency.max())),
-                   static_cast<unsigned long long>(r.found), peak_text, ratio_text);
+                   static_cast<unsigned long long>(r.found), peak_text, ratio_column);
     }
   }
 }
@@ -186,8 +197,10 @@ std::string ReportJson(const BenchOptions& options, const MachineInfo& machine,
       OptionalUint(r.start_rss_bytes, &j);
       j.Key("latency_us").BeginObject();
       j.Key("p50").Double(Micros(r.latency.Percentile(0.50)));
+      j.Key("p95").Double(Micros(r.latency.Percentile(0.95)));
       j.Key("p99").Double(Micros(r.latency.Percentile(0.99)));
       j.Key("p99.9").Double(Micros(r.latency.Percentile(0.999)));
+      j.Key("p99.99").Double(Micros(r.latency.Percentile(0.9999)));
       j.Key("max").Double(Micros(static_cast<double>(r.latency.max())));
       j.Key("mean").Double(Micros(r.latency.Mean()));
       j.EndObject();
