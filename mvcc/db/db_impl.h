@@ -183,9 +183,10 @@ class DBImpl final : public DB {
   // marker (mvcc/db/wal_marker.h).
   Status NewLog(std::uint64_t* number) ARENAKV_REQUIRES(mu_);
   bool DefersOldLogSync() const;
-  // Syncs and closes every old log, then syncs the directory if the current
-  // log's name is not yet durable (waiting for a sync in progress), letting
-  // go of mu_ meanwhile. A failure is a fatal background error.
+  // Write leader only (so never two at once): syncs and closes every old
+  // log, then syncs the directory if the current log's name is not yet
+  // durable, letting go of mu_ meanwhile. A failure is a fatal background
+  // error.
   Status SyncOldLogs() ARENAKV_REQUIRES(mu_);
   // Takes out the old logs numbered below `number` (flushed: the caller
   // closes them, unsynced, without mu_, and deletes their files); waits for

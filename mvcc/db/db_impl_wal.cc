@@ -74,7 +74,6 @@ Status DBImpl::NewLog(std::uint64_t* number) {
 }
 
 Status DBImpl::SyncOldLogs() {
-  while (syncing_old_logs_) bg_cv_.Wait();
   if (old_logs_.empty() && !log_dir_unsynced_) return Status::OK();
   std::deque<OldLog> logs = std::move(old_logs_);
   old_logs_.clear();
