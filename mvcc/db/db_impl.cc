@@ -244,6 +244,8 @@ Status DBImpl::NewMemTable(std::size_t need, MemTableRef* mem) {
             r->live.erase(table);
             ++r->released;
           }
+          // Arg: the MemTable, about to release its arena.
+          ARENAKV_SYNC_POINT_CALLBACK("DBImpl::MemTableRelease", const_cast<MemTable*>(table));
         },
         charged_to);
   } catch (const std::bad_alloc&) {  // ArenaExhausted included: no address space
@@ -267,7 +269,7 @@ Status DBImpl::Rotate(std::size_t need) {
   mem_.mem->MarkImmutable();
   imm_.push_front(std::move(mem_));
   mem_ = {std::move(mem), number};
-  InstallView();
+  (void)InstallView();  // its memtables all live on (in imm_)
   bg_cv_.SignalAll();
   return Status::OK();
 }
@@ -409,7 +411,7 @@ Status DBImpl::MakeRoom(std::size_t need, std::size_t pools, bool force_rotate,
         continue;
       }
       mem_.mem = std::move(replacement);
-      InstallView();
+      (void)InstallView();  // an empty memtable: little to unmap
       continue;
     }
     // An empty memtable takes a write even if its first pages already reach
@@ -442,7 +444,7 @@ Status DBImpl::MakeRoom(std::size_t need, std::size_t pools, bool force_rotate,
   }
 }
 
-void DBImpl::InstallView() {
+std::shared_ptr<const ReadView> DBImpl::InstallView() {
   auto view = std::make_shared<ReadView>();
   view->mem = mem_.mem;
   for (const MemTableSlot& slot : imm_) view->imm.push_back(slot.mem);
@@ -452,9 +454,10 @@ void DBImpl::InstallView() {
     MutexLock lock(&view_mu_);
     old.swap(view_);
   }
-  // The old view goes here, without view_mu_: it may be the last holder of a
-  // memtable (its arena is unmapped) or of obsolete files (deleted), and
-  // every read takes view_mu_.
+  // Returned, so that it goes without view_mu_ (every read takes it), and
+  // where it may be the last holder of a memtable (its arena is unmapped) or
+  // of obsolete files (deleted), without mu_ too.
+  return old;
 }
 
 std::shared_ptr<const ReadView> DBImpl::view() const {
