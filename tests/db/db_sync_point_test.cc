@@ -63,6 +63,44 @@ bool WaitFor(Done done) {
   return true;
 }
 
+// Flush() on its own thread, held right after its table is written (the
+// memtable rotated, the manifest not yet edited) until Release().
+class HeldFlush {
+ public:
+  explicit HeldFlush(DB* db) {
+    SyncPoint* sp = SyncPoint::Get();
+    sp->SetCallBack("DBImpl::FlushOldest:TableWritten", [this](void*) {
+      held_ = true;
+      if (!WaitFor([this] { return release_.load(); })) timed_out_ = true;
+    });
+    sp->EnableProcessing();
+    thread_ = std::thread([this, db] { status_ = db->Flush(); });
+  }
+  ~HeldFlush() {
+    if (thread_.joinable()) (void)Release();
+  }
+  HeldFlush(const HeldFlush&) = delete;
+  HeldFlush& operator=(const HeldFlush&) = delete;
+
+  // Waits until the flush is held; false after about 20 s.
+  bool Held() const {
+    return WaitFor([this] { return held_.load(); });
+  }
+  // Lets the flush go on; returns what Flush() returned.
+  Status Release() {
+    release_ = true;
+    thread_.join();
+    SyncPoint::Get()->DisableProcessing();
+    return status_;
+  }
+  bool timed_out() const { return timed_out_.load(); }
+
+ private:
+  std::atomic<bool> held_{false}, release_{false}, timed_out_{false};
+  Status status_;
+  std::thread thread_;
+};
+
 // Two writers form one group behind a first writer; the memtable refuses
 // one member's batch. The group's sequence is never published, so the other
 // member's write is invisible too: it must not hear OK (it did before).
@@ -280,16 +318,8 @@ TEST_F(DbSyncPointTest, CrashBetweenFlushTableAndManifestEditLosesNothing) {
 TEST_F(DbSyncPointTest, ASyncedWriteSyncsTheLogsARotationLeftUnsynced) {
   Open();
   for (int i = 0; i < 50; ++i) ASSERT_TRUE(db_->Put({}, KeyFor(i), "v").ok());
-  std::atomic<bool> table_written{false}, release{false}, timed_out{false};
-  SyncPoint* sp = SyncPoint::Get();
-  sp->SetCallBack("DBImpl::FlushOldest:TableWritten", [&](void*) {
-    table_written = true;
-    if (!WaitFor([&] { return release.load(); })) timed_out = true;
-  });
-  sp->EnableProcessing();
-  Status flush;
-  std::thread flusher([&] { flush = db_->Flush(); });  // rotates; the flush then waits
-  ASSERT_TRUE(WaitFor([&] { return table_written.load(); }));
+  HeldFlush held(db_.get());  // rotates; the flush then waits
+  ASSERT_TRUE(held.Held());
   WriteOptions synced;
   synced.sync = true;
   const int dir_syncs = fs_.SyncDirCount(kDir);
@@ -298,10 +328,8 @@ TEST_F(DbSyncPointTest, ASyncedWriteSyncsTheLogsARotationLeftUnsynced) {
   // makes it durable (the flush, held, syncs no directory meanwhile).
   EXPECT_GT(fs_.SyncDirCount(kDir), dir_syncs);
   fs_.SimulateCrash();  // the flush's manifest edit fails after this
-  release = true;
-  flusher.join();
-  sp->DisableProcessing();
-  ASSERT_FALSE(timed_out.load());
+  const Status flush = held.Release();
+  ASSERT_FALSE(held.timed_out());
   ASSERT_TRUE(put.ok()) << put.ToString();
   EXPECT_FALSE(flush.ok());
   Open();
@@ -317,21 +345,11 @@ TEST_F(DbSyncPointTest, ASyncedWriteSyncsTheLogsARotationLeftUnsynced) {
 TEST_F(DbSyncPointTest, ALogEmptiedByACrashStopsReplayAlthoughTheManifestCountsIt) {
   Open();
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(db_->Put({}, KeyFor(i), "first").ok());
-  std::atomic<bool> table_written{false}, release{false}, timed_out{false};
-  SyncPoint* sp = SyncPoint::Get();
-  sp->SetCallBack("DBImpl::FlushOldest:TableWritten", [&](void*) {
-    table_written = true;
-    if (!WaitFor([&] { return release.load(); })) timed_out = true;
-  });
-  sp->EnableProcessing();
-  Status flush;
-  std::thread flusher([&] { flush = db_->Flush(); });  // rotates to a second log
-  ASSERT_TRUE(WaitFor([&] { return table_written.load(); }));
+  HeldFlush held(db_.get());  // rotates to a second log
+  ASSERT_TRUE(held.Held());
   for (int i = 20; i < 40; ++i) ASSERT_TRUE(db_->Put({}, KeyFor(i), "second").ok());
-  release = true;
-  flusher.join();
-  sp->DisableProcessing();
-  ASSERT_FALSE(timed_out.load());
+  const Status flush = held.Release();
+  ASSERT_FALSE(held.timed_out());
   ASSERT_TRUE(flush.ok()) << flush.ToString();
   db_.reset();  // the second log, unflushed, stays
   const std::vector<std::string> logs = FilesWithSuffix(&fs_, kDir, ".log");
