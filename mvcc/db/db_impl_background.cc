@@ -266,6 +266,7 @@ Status DBImpl::FlushOldest() {
   if (s.ok()) {
     auto_resumes_ = 0;
     imm_.pop_back();
+    ++stats_.flushes;
     stats_.flush_bytes_written += bytes;
     stats_.flush_micros += micros;
     replaced = InstallView();
@@ -280,9 +281,6 @@ Status DBImpl::FlushOldest() {
   slot.mem.reset();
   mu_.Lock();
   --releasing_memtables_;
-  // Counted once released: Flush() returns after it, so that its next
-  // rotation does not wait for this release.
-  if (s.ok()) ++stats_.flushes;
   bg_cv_.SignalAll();
   return s;
 }
