@@ -427,9 +427,7 @@ Status DBImpl::MakeRoom(std::size_t need, std::size_t pools, bool force_rotate,
         if (!s.ok()) return s;
         continue;
       }
-    } else if (imm_.size() + releasing_memtables_ < std::max<std::size_t>(max_imm, 1)) {
-      // (A flushed memtable still being released counts: its pages are
-      // mapped until its munmap ends.)
+    } else if (imm_.size() < std::max<std::size_t>(max_imm, 1)) {
       // Full by the budget's share, not by write_buffer_size: an early flush.
       const bool by_budget = !force_rotate && has_space && !empty && !mem.ShouldFlush();
       Status s = Rotate(need);

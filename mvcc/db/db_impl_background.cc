@@ -273,15 +273,11 @@ Status DBImpl::FlushOldest() {
   }
   // The flushed memtable's last references may be these two (no iterator
   // holds it): releasing its arena unmaps a write buffer's worth of pages,
-  // milliseconds during which writers would wait for mu_. Meanwhile it still
-  // counts against max_write_buffer_number (a rotation waits for it).
-  ++releasing_memtables_;
+  // milliseconds during which writers would wait for mu_.
   mu_.Unlock();
   replaced.reset();
   slot.mem.reset();
   mu_.Lock();
-  --releasing_memtables_;
-  bg_cv_.SignalAll();
   return s;
 }
 
