@@ -244,8 +244,6 @@ Status DBImpl::NewMemTable(std::size_t need, MemTableRef* mem) {
             r->live.erase(table);
             ++r->released;
           }
-          // Arg: the MemTable, about to release its arena.
-          ARENAKV_SYNC_POINT_CALLBACK("DBImpl::MemTableRelease", const_cast<MemTable*>(table));
         },
         charged_to);
   } catch (const std::bad_alloc&) {  // ArenaExhausted included: no address space
@@ -269,7 +267,7 @@ Status DBImpl::Rotate(std::size_t need) {
   mem_.mem->MarkImmutable();
   imm_.push_front(std::move(mem_));
   mem_ = {std::move(mem), number};
-  (void)InstallView();  // its memtables all live on (in imm_)
+  InstallView();
   bg_cv_.SignalAll();
   return Status::OK();
 }
@@ -411,7 +409,7 @@ Status DBImpl::MakeRoom(std::size_t need, std::size_t pools, bool force_rotate,
         continue;
       }
       mem_.mem = std::move(replacement);
-      (void)InstallView();  // an empty memtable: little to unmap
+      InstallView();
       continue;
     }
     // An empty memtable takes a write even if its first pages already reach
@@ -444,7 +442,7 @@ Status DBImpl::MakeRoom(std::size_t need, std::size_t pools, bool force_rotate,
   }
 }
 
-std::shared_ptr<const ReadView> DBImpl::InstallView() {
+void DBImpl::InstallView() {
   auto view = std::make_shared<ReadView>();
   view->mem = mem_.mem;
   for (const MemTableSlot& slot : imm_) view->imm.push_back(slot.mem);
@@ -454,10 +452,9 @@ std::shared_ptr<const ReadView> DBImpl::InstallView() {
     MutexLock lock(&view_mu_);
     old.swap(view_);
   }
-  // Returned, so that it goes without view_mu_ (every read takes it), and
-  // where it may be the last holder of a memtable (its arena is unmapped) or
-  // of obsolete files (deleted), without mu_ too.
-  return old;
+  // The old view goes here, without view_mu_: it may be the last holder of a
+  // memtable (its arena is unmapped) or of obsolete files (deleted), and
+  // every read takes view_mu_.
 }
 
 std::shared_ptr<const ReadView> DBImpl::view() const {

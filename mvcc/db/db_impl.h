@@ -193,10 +193,7 @@ class DBImpl final : public DB {
   // a sync in progress first.
   struct OldLog;
   std::vector<OldLog> TakeOldLogsBefore(std::uint64_t number) ARENAKV_REQUIRES(mu_);
-  // Publishes a view of the current memtables and version; returns the one
-  // it replaces. A caller that may hold the last reference to a flushed
-  // memtable or an obsolete version drops it after letting go of mu_.
-  [[nodiscard]] std::shared_ptr<const ReadView> InstallView() ARENAKV_REQUIRES(mu_);
+  void InstallView() ARENAKV_REQUIRES(mu_);
   std::shared_ptr<const ReadView> view() const ARENAKV_EXCLUDES(view_mu_);
   // The view and the sequence a read at `options` uses, taken together.
   std::shared_ptr<const ReadView> ViewAt(const ReadOptions& options, SequenceNumber* sequence) const

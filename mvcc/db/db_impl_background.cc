@@ -151,9 +151,8 @@ Status DBImpl::RunCompaction(const Compaction& c) {
   }
   mu_.Lock();
   picker_->Release(c);
-  std::shared_ptr<const ReadView> replaced;
   if (s.ok()) {
-    replaced = InstallView();
+    InstallView();
     CompactionStats& stats = stats_.compactions[c.output_level];
     ++stats.count;
     stats.micros += micros;
@@ -174,11 +173,6 @@ Status DBImpl::RunCompaction(const Compaction& c) {
   // writes nothing): NoSpace's automatic resumes start over.
   if (s.ok() && !c.trivial_move) auto_resumes_ = 0;
   bg_cv_.SignalAll();
-  // The replaced view may hold the last reference to the inputs' version:
-  // their files are deleted without mu_.
-  mu_.Unlock();
-  replaced.reset();
-  mu_.Lock();
   return s;
 }
 
@@ -213,7 +207,7 @@ bool DBImpl::BackgroundWorkPending() const {
 }
 
 Status DBImpl::FlushOldest() {
-  MemTableSlot slot = imm_.back();
+  const MemTableSlot slot = imm_.back();
   // WALs older than the next memtable's hold nothing unflushed afterwards.
   const std::uint64_t next_log =
       imm_.size() >= 2 ? imm_[imm_.size() - 2].log_number : mem_.log_number;
@@ -262,22 +256,14 @@ Status DBImpl::FlushOldest() {
   }
   mu_.Lock();
   if (!s.ok()) SetBackgroundError(s, severity);
-  std::shared_ptr<const ReadView> replaced;
   if (s.ok()) {
     auto_resumes_ = 0;
     imm_.pop_back();
     ++stats_.flushes;
     stats_.flush_bytes_written += bytes;
     stats_.flush_micros += micros;
-    replaced = InstallView();
+    InstallView();
   }
-  // The flushed memtable's last references may be these two (no iterator
-  // holds it): releasing its arena unmaps a write buffer's worth of pages,
-  // milliseconds during which writers would wait for mu_.
-  mu_.Unlock();
-  replaced.reset();
-  slot.mem.reset();
-  mu_.Lock();
   return s;
 }
 

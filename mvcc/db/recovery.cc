@@ -118,7 +118,7 @@ Status DBImpl::Recover() {
     last_allocated_ = versions_->last_sequence();
     wal_last_sequence_ = last_allocated_;
     mem_ = {std::move(mem), log_number};
-    (void)InstallView();  // Open: nothing waits for mu_ yet
+    InstallView();
   }
   // The DB's id: made once, when the DB (or a DB from before IDENTITY
   // existed) is first opened. A damaged IDENTITY is Corruption, not a new id.
@@ -152,7 +152,7 @@ Status DBImpl::FinishReadOnlyOpen(std::vector<MemTableRef> kept) {
   last_allocated_ = versions_->last_sequence();
   mem_ = {std::move(mem), 0};
   for (MemTableRef& m : kept) imm_.push_front({std::move(m), 0});  // newest first
-  (void)InstallView();  // Open: nothing waits for mu_ yet
+  InstallView();
   return Status::OK();
 }
 

@@ -8,7 +8,6 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -380,44 +379,6 @@ TEST_F(DbSyncPointTest, ALogEmptiedByACrashStopsReplayAlthoughTheManifestCountsI
   for (int i = 0; i < 20; ++i) ASSERT_EQ(Get(KeyFor(i)), "first") << i;  // in the table
   for (int i = 20; i < 40; ++i) ASSERT_EQ(Get(KeyFor(i)), "NOT_FOUND") << i;
   EXPECT_EQ(Get("third"), "NOT_FOUND");
-}
-
-// A flushed memtable's arena is released without the DB mutex (a write
-// buffer's worth of munmap, during which writers would wait): while the
-// release runs, another thread gets through a call that takes the mutex.
-TEST_F(DbSyncPointTest, AFlushedMemtableIsReleasedWithoutTheDbMutex) {
-  Open();
-  for (int i = 0; i < 200; ++i) ASSERT_TRUE(db_->Put({}, KeyFor(i), "v").ok());
-  std::atomic<int> releases{0}, blocked{0};
-  // One other thread per release; joined below: with the mutex held by the
-  // releasing thread it could not finish before the release does.
-  std::mutex others_mu;
-  std::vector<std::thread> others;
-  SyncPoint::Get()->SetCallBack("DBImpl::MemTableRelease", [&](void*) {
-    releases.fetch_add(1);
-    // GetProperty("arenakv.stats") takes the DB mutex.
-    auto done = std::make_shared<std::atomic<bool>>(false);
-    {
-      std::lock_guard lock(others_mu);
-      others.emplace_back([this, done] {
-        std::string stats;
-        (void)db_->GetProperty("arenakv.stats", &stats);
-        *done = true;
-      });
-    }
-    if (!WaitFor([&] { return done->load(); })) blocked.fetch_add(1);
-  });
-  SyncPoint::Get()->EnableProcessing();
-  ASSERT_TRUE(db_->Flush().ok());
-  // The flush's release may come just after Flush returns: wait for it.
-  ASSERT_TRUE(WaitFor([&] { return releases.load() >= 1; }));
-  SyncPoint::Get()->DisableProcessing();
-  {
-    std::lock_guard lock(others_mu);
-    for (std::thread& t : others) t.join();
-  }
-  EXPECT_EQ(blocked.load(), 0) << "a memtable was released with the DB mutex held";
-  EXPECT_EQ(Get(KeyFor(0)), "v");
 }
 
 // Power loss after a compaction's outputs were installed and before its
