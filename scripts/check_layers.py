@@ -38,6 +38,7 @@ ENGINE = {
     "version": {"util", "env", "iter", "log", "table"},
     "compaction": {"util", "env", "iter", "log", "table", "memtable", "version"},
     "db": {"util", "env", "iter", "log", "table", "memtable", "version", "compaction"},
+    "txn": {"util", "env", "iter", "log", "table", "memtable", "version", "compaction", "db"},
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]')

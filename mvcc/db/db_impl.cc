@@ -485,6 +485,11 @@ Status DBImpl::Delete(const WriteOptions& options, std::string_view key) {
 }
 
 Status DBImpl::Write(const WriteOptions& options, WriteBatch* batch) {
+  return WriteValidated(options, batch, nullptr);
+}
+
+Status DBImpl::WriteValidated(const WriteOptions& options, WriteBatch* batch,
+                              const std::function<Status()>& validate) {
   if (batch == nullptr) return Status::InvalidArgument("null batch");
   if (options.sync && options.disable_wal) {
     return Status::InvalidArgument("sync and disable_wal together: nothing to sync");
@@ -496,17 +501,19 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* batch) {
   if (4 * MemoryNeed(*batch) > kMaxMemTableCapacity) {
     return Status::MemoryLimit("batch too large for one memtable");
   }
-  return WriteImpl(options, batch, /*force_rotate=*/false, checker.pools());
+  return WriteImpl(options, batch, /*force_rotate=*/false, checker.pools(),
+                   validate ? &validate : nullptr);
 }
 
 Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool force_rotate,
-                         std::size_t pools) {
+                         std::size_t pools, const std::function<Status()>* validate) {
   WriteQueue::Writer w(&mu_);
   w.batch = batch;
   w.pools = pools;
   w.sync = options.sync;
   w.disable_wal = options.disable_wal;
   w.force_rotate = force_rotate;
+  w.validate = validate;
 
   if (read_only_) return Status::NotSupported("the DB is open read-only");
   MutexLock lock(&mu_);
@@ -521,6 +528,24 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
     // share its WAL choice, up to kMaxGroupBytes.
     group = &own;
     write_queue_.FormGroup(&w, kMaxGroupBytes, &own);
+    if (validate != nullptr) {
+      // A transaction's commit, alone in its group. Once no earlier group is
+      // in flight, the memtables hold every write before this one, and none
+      // can come after it before this leader hands over: the check and the
+      // write are one atomic step (mvcc/txn/README.md).
+      write_queue_.AwaitInserts(&w, &mu_);
+      Status v = bg_error_;
+      if (v.ok()) {
+        lock.Unlock();
+        ARENAKV_SYNC_POINT("DBImpl::WriteImpl:Validate");
+        v = (*validate)();
+        lock.Lock();
+      }
+      if (!v.ok()) {
+        write_queue_.FinishEarly(&own, &w, v);
+        return v;
+      }
+    }
     std::size_t need = 0;
     std::size_t group_pools = 0;  // each member inserts from its own thread's pools
     if (batch != nullptr) {

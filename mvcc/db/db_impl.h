@@ -81,6 +81,7 @@
 #include "mvcc/db/write_queue.h"
 #include "mvcc/env/filename.h"
 #include "mvcc/env/info_log.h"
+#include "mvcc/iter/internal_iterator.h"
 #include "mvcc/log/log_writer.h"
 #include "mvcc/memtable/memtable.h"
 #include "mvcc/table/block_cache.h"
@@ -138,6 +139,25 @@ class DBImpl final : public DB {
   Status VerifyChecksum() override;
   Status Resume() override;
   using DB::VerifyChecksum;
+  // In mvcc/txn/transaction_impl.cc.
+  std::unique_ptr<Transaction> BeginTransaction(const WriteOptions& options,
+                                                const TransactionOptions& txn_options) override;
+
+  // For transactions (mvcc/txn/).
+  const Options& options() const { return options_; }
+  // Every memtable and table of the view a read at `options` uses, merged
+  // (internal keys, every version); *view keeps them alive and *sequence is
+  // the read's sequence.
+  std::unique_ptr<InternalIterator> NewInternalIterator(const ReadOptions& options,
+                                                        SequenceNumber* sequence,
+                                                        std::shared_ptr<const ReadView>* view);
+  // Write(), with a check run first by the write leader alone, without mu_,
+  // once every earlier write is in the memtable (NewInternalIterator sees
+  // it) and before anything of this one is logged; no other write can come
+  // between the check and this write. A non-OK check writes nothing and is
+  // returned.
+  Status WriteValidated(const WriteOptions& options, WriteBatch* batch,
+                        const std::function<Status()>& validate);
 
  private:
   struct MemTableSlot {
@@ -153,8 +173,10 @@ class DBImpl final : public DB {
 
   Status CheckBatch(const WriteBatch& batch) const;
   // pools: MemTable::InsertPools of the batch (0 without one).
+  // validate: see WriteValidated.
   Status WriteImpl(const WriteOptions& options, WriteBatch* batch, bool force_rotate,
-                   std::size_t pools = 0) ARENAKV_EXCLUDES(mu_);
+                   std::size_t pools = 0, const std::function<Status()>* validate = nullptr)
+      ARENAKV_EXCLUDES(mu_);
   // Leader only: ensures the memtable can take `need` bytes allocated from
   // `pools` pools (MemTable::InsertPools), and (with a memory budget)
   // reserves what their inserts may commit. Anything that changes the

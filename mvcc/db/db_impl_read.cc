@@ -92,7 +92,15 @@ Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string
 
 std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
   SequenceNumber sequence = 0;
-  std::shared_ptr<const ReadView> v = ViewAt(options, &sequence);
+  std::shared_ptr<const ReadView> v;
+  std::unique_ptr<InternalIterator> source = NewInternalIterator(options, &sequence, &v);
+  auto inner = NewDBIterator(std::move(source), sequence, options.lower_bound, options.upper_bound);
+  return std::make_unique<ViewIterator>(std::move(v), std::move(inner));
+}
+
+std::unique_ptr<InternalIterator> DBImpl::NewInternalIterator(
+    const ReadOptions& options, SequenceNumber* sequence, std::shared_ptr<const ReadView>* view) {
+  std::shared_ptr<const ReadView> v = ViewAt(options, sequence);
   std::vector<std::unique_ptr<InternalIterator>> children;
   children.push_back(NewMemTableIterator(v->mem));
   for (const MemTableRef& mem : v->imm) children.push_back(NewMemTableIterator(mem));
@@ -103,9 +111,8 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
     if (v->version->levels[level].empty()) continue;
     children.push_back(NewLevelIterator(v->version->levels[level], options.verify_checksums));
   }
-  auto inner = NewDBIterator(NewMergingIterator(std::move(children)), sequence, options.lower_bound,
-                             options.upper_bound);
-  return std::make_unique<ViewIterator>(std::move(v), std::move(inner));
+  *view = std::move(v);
+  return NewMergingIterator(std::move(children));
 }
 
 Status DBImpl::VerifyChecksum() {

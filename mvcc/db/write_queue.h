@@ -41,6 +41,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -61,6 +62,10 @@ class WriteQueue {
     bool sync = false;
     bool disable_wal = false;
     bool force_rotate = false;
+    // A transaction's commit check (DBImpl::WriteValidated): its writer
+    // leads a group of its own, and runs the check once no earlier group is
+    // in flight.
+    const std::function<Status()>* validate = nullptr;
     bool insert = false;  // the leader has written the WAL; insert now
     bool done = false;
     Status status;
@@ -96,7 +101,8 @@ class WriteQueue {
 
   // Leader only: `group` becomes the leader and the writers queued behind it
   // that share its disable_wal choice, while the group's batches stay within
-  // max(max_bytes, the leader's own batch). A rotation request goes alone.
+  // max(max_bytes, the leader's own batch). A rotation request and a writer
+  // with a commit check go alone, and neither joins another's group.
   void FormGroup(Writer* leader, std::size_t max_bytes, Group* group);
 
   // Leader only: every member becomes done with status `s` without

@@ -2,14 +2,15 @@
 // arenakv::DB: the embeddable MVCC key-value store.
 //
 // Everything a user needs is declared here (DB, Options, ReadOptions,
-// WriteOptions, Iterator, Snapshot) or included from here (Status, WriteBatch,
+// WriteOptions, Iterator, Snapshot, Transaction) or included from here (Status, WriteBatch,
 // FileSystem). docs/API.md is the manual, with the guarantees; README.md has
 // an example.
 //
 // Thread safety: a DB may be used by any number of threads at once. An
 // Iterator is used by one thread at a time. Snapshots are immutable.
 //
-// Lifetime: destroy every Iterator and release every Snapshot before the DB.
+// Lifetime: destroy every Iterator and Transaction and release every
+// Snapshot before the DB.
 #ifndef ARENAKV_MVCC_DB_H_
 #define ARENAKV_MVCC_DB_H_
 
@@ -212,6 +213,66 @@ class Iterator {
   virtual Status status() const = 0;
 };
 
+// How a Transaction is validated at Commit (optimistic concurrency control;
+// docs/API.md "Transactions", mvcc/txn/README.md).
+struct TransactionOptions {
+  enum Isolation {
+    // Snapshot isolation: Commit fails (Busy) if a key the transaction wrote
+    // or read with GetForUpdate was written by anyone after the transaction
+    // began. Write skew is possible.
+    kSnapshot,
+    // Serializable: as kSnapshot, and also every key read with Get and every
+    // key range an iterator of the transaction passed over. Committed
+    // transactions are equivalent to running one at a time in commit order.
+    kSerializable,
+  } isolation = kSnapshot;
+};
+
+// A transaction: reads at the snapshot taken when it began, sees its own
+// writes (Get and iterators), and commits all its writes as one atomic batch,
+// or nothing when a conflicting write committed in between (Busy).
+// Optimistic: nothing is locked while it runs; conflicts are found at Commit.
+//
+// Thread safety: one thread at a time. Lifetime: destroy its iterators
+// before it, and it before the DB; destroying an active transaction rolls it
+// back. After Commit (whatever it returns: to retry, begin a new one) or
+// Rollback, every call returning a Status returns InvalidArgument.
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+  // Own writes first, then the DB at the transaction's snapshot. NotFound if
+  // absent. `options.snapshot` must be null: the transaction has its own.
+  // Under kSerializable the key is validated at Commit.
+  virtual Status Get(const ReadOptions& options, std::string_view key, std::string* value) = 0;
+  // As Get, and the key is validated at Commit under either isolation.
+  virtual Status GetForUpdate(const ReadOptions& options, std::string_view key,
+                              std::string* value) = 0;
+  // Buffered in the transaction until Commit. InvalidArgument for a key or
+  // value over the DB's size limits.
+  virtual Status Put(std::string_view key, std::string_view value) = 0;
+  virtual Status Delete(std::string_view key) = 0;
+  // The transaction's writes made so far merged over its snapshot (writes
+  // made after the iterator's creation are not seen by it); every move and
+  // both bounds of `options` work as for DB::NewIterator. Under kSerializable
+  // the key range it passes over is validated at Commit.
+  virtual std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) = 0;
+  // Marks the writes so far (does nothing once the transaction ended);
+  // RollbackToSavePoint undoes the writes made since the newest mark and
+  // removes the mark (NotFound if there is none). Reads are not undone: the
+  // keys and ranges the transaction read from the DB stay validated.
+  virtual void SetSavePoint() = 0;
+  virtual Status RollbackToSavePoint() = 0;
+  // Validates the reads (see TransactionOptions) and, if no conflicting write
+  // committed since the transaction began, writes every buffered write as one
+  // batch with the transaction's WriteOptions. Busy on a conflict (nothing is
+  // written); any other error as DB::Write returns it. A transaction that
+  // wrote nothing commits without validation: its reads are those of one
+  // consistent snapshot.
+  virtual Status Commit() = 0;
+  // Drops the buffered writes.
+  virtual Status Rollback() = 0;
+};
+
 class DB {
  public:
   static Status Open(const Options& options, const std::string& path, std::unique_ptr<DB>* db);
@@ -269,6 +330,12 @@ class DB {
 
   virtual const Snapshot* GetSnapshot() = 0;
   virtual void ReleaseSnapshot(const Snapshot* snapshot) = 0;
+
+  // Starts an optimistic transaction at the current state (a snapshot it
+  // holds until it commits, rolls back or is destroyed). Its Commit writes
+  // with `options`.
+  virtual std::unique_ptr<Transaction> BeginTransaction(const WriteOptions& options,
+                                                        const TransactionOptions& txn_options) = 0;
 
   // Writes the memtable to an SST and waits for it.
   virtual Status Flush() = 0;

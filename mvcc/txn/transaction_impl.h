@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+// TransactionImpl: the optimistic transaction behind arenakv::Transaction
+// (DB::BeginTransaction). mvcc/txn/README.md has the protocol and the
+// argument for its correctness; in short:
+//   - Begin takes a DB snapshot S, held until the transaction ends: every
+//     read of the DB is at S, and no version newer than S is ever collected
+//     as garbage or stored with a zeroed sequence while it is held.
+//   - Writes go into a WriteBatch (what Commit writes) and, once a read needs
+//     them, into an index: a MemTable of the transaction's own, in its own
+//     arena, released whole at the end. Own write number i (from 1) is
+//     stored there with sequence kOwnWriteBase + i, above every DB sequence,
+//     so the newest own write of a key wins over the DB's versions (which an
+//     iterator filters to S underneath).
+//   - Commit hands the batch to the write path with a check that the write
+//     leader runs alone, once every earlier write is in the memtable: no
+//     validated key (and, under kSerializable, no key in a validated range)
+//     may have a version newer than S. Busy otherwise, and nothing written.
+//
+// Thread safety: one thread at a time, as arenakv::Transaction says.
+// Memory: the batch is heap memory; the index lives in its arena (charged
+// to the DB's memory budget, if it has one), both freed when the
+// transaction ends (Commit, Rollback, destruction). The ReadSet is shared
+// with the transaction's iterators.
+#ifndef ARENAKV_MVCC_TXN_TRANSACTION_IMPL_H_
+#define ARENAKV_MVCC_TXN_TRANSACTION_IMPL_H_
+
+#include <arenakv/mvcc/db.h>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mvcc/db/db_impl.h"
+#include "mvcc/memtable/memtable.h"
+#include "mvcc/txn/read_set.h"
+
+namespace arenakv {
+
+class TransactionImpl final : public Transaction {
+ public:
+  // Own write i (from 1) gets sequence kOwnWriteBase + i in the index; a
+  // batch holds fewer than 2^32 operations.
+  static constexpr SequenceNumber kOwnWriteBase = kMaxSequenceNumber - (SequenceNumber{1} << 32);
+  // The smallest capacity of the index's arena (its hard limit; address
+  // space is reserved for it, memory committed only as used).
+  static constexpr std::size_t kMinIndexCapacity = std::size_t{16} << 20;
+
+  TransactionImpl(DBImpl* db, const WriteOptions& options, const TransactionOptions& txn_options);
+  ~TransactionImpl() override;
+
+  Status Get(const ReadOptions& options, std::string_view key, std::string* value) override;
+  Status GetForUpdate(const ReadOptions& options, std::string_view key,
+                      std::string* value) override;
+  Status Put(std::string_view key, std::string_view value) override;
+  Status Delete(std::string_view key) override;
+  std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) override;
+  void SetSavePoint() override;
+  Status RollbackToSavePoint() override;
+  Status Commit() override;
+  Status Rollback() override;
+
+ private:
+  Status CheckActive() const;
+  Status CheckReadOptions(const ReadOptions& options) const;
+  Status GetImpl(const ReadOptions& options, std::string_view key, std::string* value,
+                 bool for_update);
+  Status Write(EntryKind kind, std::string_view key, std::string_view value);
+  // Builds the index of the own writes if there is none.
+  Status EnsureIndex();
+  // Ends the transaction: releases the snapshot, the batch and the index.
+  void Finish();
+
+  DBImpl* const db_;
+  const WriteOptions write_options_;
+  const TransactionOptions::Isolation isolation_;
+  const Snapshot* snapshot_;  // null once finished
+  WriteBatch batch_;
+  MemTableRef index_;  // null until a read needs the own writes
+  std::shared_ptr<ReadSet> reads_ = std::make_shared<ReadSet>();
+  std::vector<std::size_t> save_points_;  // batch_.Count() at each
+};
+
+}  // namespace arenakv
+
+#endif  // ARENAKV_MVCC_TXN_TRANSACTION_IMPL_H_
