@@ -509,6 +509,47 @@ TEST(KvbenchRunner, CountsMatchTheWorkloads) {
   std::filesystem::remove_all(dir, ec);
 }
 
+// Transfers between few accounts from several threads collide often; every
+// engine built in must keep the balances' sum (the workload checks it and
+// fails otherwise) and count one operation per committed transfer.
+TEST(KvbenchRunner, TxnTransferKeepsTheSumOnEveryEngine) {
+  for (const char* name : {"arenakv", "rocksdb"}) {
+    if (!EngineBuiltIn(name)) continue;
+    const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                      (std::string("kvbench_txn_test_") + name + "_" +
+                                       std::to_string(reinterpret_cast<std::uintptr_t>(&dir)));
+    BenchOptions o;
+    o.benchmarks = {"txn-transfer"};
+    o.num = 20;
+    o.reads = 600;
+    o.threads = 4;
+    {
+      std::unique_ptr<Engine> engine;
+      ASSERT_TRUE(OpenEngine(name, o, dir.string(), &engine).ok()) << name;
+      WorkloadRunner runner(o, engine.get(), nullptr);
+      WorkloadResult r;
+      const Status s = runner.Run("txn-transfer", &r);
+      EXPECT_TRUE(s.ok()) << name << ": " << s.ToString();
+      EXPECT_EQ(r.ops, 600u) << name;
+      EXPECT_EQ(r.latency.count(), r.ops) << name;
+      EXPECT_LE(r.abort_rate(), 1.0) << name;
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+}
+
+TEST(KvbenchEngine, ParseBalanceAcceptsOnlyWholeNumbers) {
+  std::int64_t balance = 0;
+  EXPECT_TRUE(ParseBalance("1000", &balance).ok());
+  EXPECT_EQ(balance, 1000);
+  EXPECT_TRUE(ParseBalance("-42", &balance).ok());
+  EXPECT_EQ(balance, -42);
+  for (const char* bad : {"", "x", "12x", " 1", "99999999999999999999"}) {
+    EXPECT_TRUE(ParseBalance(bad, &balance).IsCorruption()) << bad;
+  }
+}
+
 // A small write buffer makes the fill hand memtables to background flushes;
 // the wait returns once they are written, for every engine built in.
 TEST(KvbenchEngine, WaitForBackgroundWorkReturnsAfterFlushes) {

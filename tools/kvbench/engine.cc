@@ -3,6 +3,9 @@
 // polling loop.
 #include "tools/kvbench/engine.h"
 
+#include <charconv>
+#include <string>
+#include <system_error>
 #include <thread>
 
 namespace arenakv::kvbench {
@@ -28,6 +31,16 @@ Status PollUntilIdle(const std::function<Status(bool* done)>& idle,
     }
     std::this_thread::sleep_for(kPollInterval);
   }
+}
+
+Status ParseBalance(std::string_view text, std::int64_t* balance) {
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, *balance);
+  if (ec != std::errc() || ptr != end || text.empty()) {
+    return Status::Corruption("txn-transfer: a balance is not a number: '" +
+                              std::string(text.substr(0, 32)) + "'");
+  }
+  return Status::OK();
 }
 
 bool EngineBuiltIn(const std::string& name) {

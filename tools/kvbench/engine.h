@@ -4,7 +4,7 @@
 // same code against each. Errors are arenakv::Status; the RocksDB adapter
 // translates its own.
 //
-// Thread safety: Put/Get/Delete/NewCursor may be called from any number of
+// Thread safety: Put/Get/Delete/NewCursor/Transfer may be called from any number of
 // threads at once (both engines allow it). A Cursor is used by one thread.
 // WaitForBackgroundWork and Stats are called after the workloads, by main.
 // The Engine owns its DB; cursors must be destroyed before it.
@@ -53,6 +53,13 @@ class Engine {
   // NotFound when absent.
   virtual Status Get(std::string_view key, std::string* value) = 0;
   virtual std::unique_ptr<Cursor> NewCursor() = 0;
+  // One optimistic transaction (txn-transfer) at snapshot isolation: reads
+  // both balances (decimal strings) with GetForUpdate at the snapshot taken
+  // when it began, writes `from` - amount and `to` + amount, and commits
+  // with the engine's write options. *committed is false when the commit
+  // found a conflicting write (nothing written; the caller retries).
+  virtual Status Transfer(std::string_view from, std::string_view to, std::int64_t amount,
+                          bool* committed) = 0;
   // Engine statistics printed after a run: (label, value) pairs, including
   // files per level and, for arenakv, the memtable arena stats.
   virtual std::vector<std::pair<std::string, std::string>> Stats() = 0;
@@ -73,6 +80,9 @@ Status PollUntilIdle(const std::function<Status(bool* done)>& idle,
 // NotSupported for "rocksdb" when kvbench was built without RocksDB.
 Status OpenEngine(const std::string& name, const BenchOptions& options, const std::string& path,
                   std::unique_ptr<Engine>* engine);
+
+// A balance written by txn-transfer, parsed; Corruption if it is not a number.
+Status ParseBalance(std::string_view text, std::int64_t* balance);
 
 // Whether this build of kvbench includes the named engine.
 bool EngineBuiltIn(const std::string& name);

@@ -3,6 +3,8 @@
 #include <arenakv/mvcc/db.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <string>
 
 #include "tools/kvbench/engine.h"
 
@@ -50,6 +52,23 @@ class ArenakvEngine final : public Engine {
   }
   std::unique_ptr<Cursor> NewCursor() override {
     return std::make_unique<ArenakvCursor>(db_->NewIterator(ReadOptions()));
+  }
+  Status Transfer(std::string_view from, std::string_view to, std::int64_t amount,
+                  bool* committed) override {
+    WriteOptions options = write_options_;
+    options.sync = sync_;
+    std::unique_ptr<Transaction> txn = db_->BeginTransaction(options, TransactionOptions());
+    std::string a, b;
+    std::int64_t balance_a = 0, balance_b = 0;
+    Status s = txn->GetForUpdate(ReadOptions(), from, &a);
+    if (s.ok()) s = ParseBalance(a, &balance_a);
+    if (s.ok()) s = txn->GetForUpdate(ReadOptions(), to, &b);
+    if (s.ok()) s = ParseBalance(b, &balance_b);
+    if (s.ok()) s = txn->Put(from, std::to_string(balance_a - amount));
+    if (s.ok()) s = txn->Put(to, std::to_string(balance_b + amount));
+    if (s.ok()) s = txn->Commit();
+    *committed = s.ok();
+    return s.IsBusy() ? Status::OK() : s;
   }
   std::vector<std::pair<std::string, std::string>> Stats() override {
     std::vector<std::pair<std::string, std::string>> out;

@@ -14,9 +14,12 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/optimistic_transaction_db.h>
+#include <rocksdb/utilities/transaction.h>
 #include <rocksdb/write_buffer_manager.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 
 #include "tools/kvbench/engine.h"
@@ -58,7 +61,11 @@ class RocksdbCursor final : public Cursor {
 // Owns the rocksdb::DB; see Engine for the thread-safety contract.
 class RocksdbEngine final : public Engine {
  public:
-  RocksdbEngine(rocksdb::DB* db, const BenchOptions& options) : db_(db) {
+  // txn_db: `db` itself when it was opened as an OptimisticTransactionDB
+  // (for txn-transfer), else null.
+  RocksdbEngine(rocksdb::DB* db, rocksdb::OptimisticTransactionDB* txn_db,
+                const BenchOptions& options)
+      : db_(db), txn_db_(txn_db) {
     write_options_.disableWAL = options.disable_wal;
     write_options_.sync = options.sync;
   }
@@ -77,6 +84,34 @@ class RocksdbEngine final : public Engine {
   }
   std::unique_ptr<Cursor> NewCursor() override {
     return std::make_unique<RocksdbCursor>(db_->NewIterator(rocksdb::ReadOptions()));
+  }
+  Status Transfer(std::string_view from, std::string_view to, std::int64_t amount,
+                  bool* committed) override {
+    *committed = false;
+    if (txn_db_ == nullptr) return Status::NotSupported("not opened for transactions");
+    // Reads at the snapshot taken at begin, as arenakv's transactions do.
+    rocksdb::OptimisticTransactionOptions txn_options;
+    txn_options.set_snapshot = true;
+    std::unique_ptr<rocksdb::Transaction> txn(
+        txn_db_->BeginTransaction(write_options_, txn_options));
+    rocksdb::ReadOptions read_options;
+    read_options.snapshot = txn->GetSnapshot();
+    std::string a, b;
+    std::int64_t balance_a = 0, balance_b = 0;
+    Status s = FromRocksdb(txn->GetForUpdate(read_options, ToSlice(from), &a));
+    if (s.ok()) s = ParseBalance(a, &balance_a);
+    if (s.ok()) s = FromRocksdb(txn->GetForUpdate(read_options, ToSlice(to), &b));
+    if (s.ok()) s = ParseBalance(b, &balance_b);
+    if (s.ok()) s = FromRocksdb(txn->Put(ToSlice(from), std::to_string(balance_a - amount)));
+    if (s.ok()) s = FromRocksdb(txn->Put(ToSlice(to), std::to_string(balance_b + amount)));
+    if (!s.ok()) return s;
+    const rocksdb::Status commit = txn->Commit();
+    // Busy: a conflict; TryAgain: the memtables no longer hold the history
+    // the check needs (RocksDB's max_write_buffer_size_to_maintain). Both
+    // are aborts the caller retries.
+    if (commit.IsBusy() || commit.IsTryAgain()) return Status::OK();
+    *committed = commit.ok();
+    return FromRocksdb(commit);
   }
   std::vector<std::pair<std::string, std::string>> Stats() override {
     std::string levels;
@@ -107,6 +142,7 @@ class RocksdbEngine final : public Engine {
 
  private:
   std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::OptimisticTransactionDB* const txn_db_;  // db_, or null
   rocksdb::WriteOptions write_options_;
 };
 
@@ -170,9 +206,18 @@ Status OpenRocksdbEngine(const BenchOptions& options, const std::string& path,
     if (!s.ok() && !s.IsNotFound()) return FromRocksdb(s);
   }
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, path, &raw);
+  rocksdb::OptimisticTransactionDB* txn_db = nullptr;
+  rocksdb::Status s;
+  if (std::find(options.benchmarks.begin(), options.benchmarks.end(), "txn-transfer") !=
+      options.benchmarks.end()) {
+    // A StackableDB over the same DB: other workloads run through it too.
+    s = rocksdb::OptimisticTransactionDB::Open(db_options, path, &txn_db);
+    raw = txn_db;
+  } else {
+    s = rocksdb::DB::Open(db_options, path, &raw);
+  }
   if (!s.ok()) return FromRocksdb(s);
-  *engine = std::make_unique<RocksdbEngine>(raw, options);
+  *engine = std::make_unique<RocksdbEngine>(raw, txn_db, options);
   return Status::OK();
 }
 

@@ -122,6 +122,15 @@ void PrintTable(const ResultsByEngine& results, std::FILE* out) {
                    static_cast<unsigned long long>(r.found), peak_text, ratio_column);
     }
   }
+  // Transactions: how many commits found a conflict and were retried.
+  for (const auto& runs : results) {
+    for (const WorkloadResult& r : runs) {
+      if (r.workload != "txn-transfer") continue;
+      std::fprintf(out, "%-17s %-8s %llu commits, %llu aborts (%.2f%% of attempts)\n",
+                   r.workload.c_str(), r.engine.c_str(), static_cast<unsigned long long>(r.ops),
+                   static_cast<unsigned long long>(r.aborts), 100.0 * r.abort_rate());
+    }
+  }
 }
 
 std::string ReportJson(const BenchOptions& options, const MachineInfo& machine,
@@ -191,6 +200,8 @@ std::string ReportJson(const BenchOptions& options, const MachineInfo& machine,
       j.Key("bytes").Uint(r.bytes);
       j.Key("bytes_written").Uint(r.bytes_written);
       j.Key("background_ops").Uint(r.background_ops);
+      j.Key("aborts").Uint(r.aborts);
+      j.Key("abort_rate").Double(r.abort_rate());
       j.Key("peak_rss_bytes");
       OptionalUint(r.peak_rss_bytes, &j);
       j.Key("start_rss_bytes");

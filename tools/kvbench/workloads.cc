@@ -64,7 +64,7 @@ struct WorkloadRunner::Thread {
   KeyBuffer key;
   std::string value;  // Get's output buffer
   Histogram latency;
-  std::uint64_t ops = 0, found = 0, bytes = 0, bytes_written = 0;
+  std::uint64_t ops = 0, found = 0, bytes = 0, bytes_written = 0, aborts = 0;
 };
 
 WorkloadRunner::WorkloadRunner(const BenchOptions& options, Engine* engine,
@@ -165,6 +165,55 @@ Status WorkloadRunner::Mix(Thread& t, Op first, int first_percent, Op second) {
   return Status::OK();
 }
 
+Status WorkloadRunner::TransferWorkload(int threads, std::uint64_t total, WorkloadResult* result) {
+  constexpr std::int64_t kInitialBalance = 1000;
+  const std::uint64_t accounts = options_.num;
+  if (accounts < 2) return Status::InvalidArgument("txn-transfer needs --num of at least 2");
+  KeyBuffer key(options_.key_size);
+  const std::string initial = std::to_string(kInitialBalance);
+  for (std::uint64_t i = 0; i < accounts; ++i) {
+    Status s = engine_->Put(key.Key(i), initial, /*sync=*/false);
+    if (!s.ok()) return s;
+  }
+  Status s = RunThreads(
+      threads, total,
+      [this, accounts](Thread& t) {
+        KeyBuffer to_key(options_.key_size);
+        for (; t.More(); ++t.i) {
+          const Clock::time_point start = Clock::now();
+          const std::uint64_t from = ChooseKey(t.rng) % accounts;
+          std::uint64_t to = ChooseKey(t.rng) % accounts;
+          if (to == from) to = (from + 1) % accounts;
+          const auto amount = static_cast<std::int64_t>(t.rng.Uniform(100));
+          for (bool committed = false; !committed;) {
+            Status st = engine_->Transfer(t.key.Key(from), to_key.Key(to), amount, &committed);
+            if (!st.ok()) return st;
+            if (!committed) ++t.aborts;
+          }
+          t.Done(start);
+        }
+        return Status::OK();
+      },
+      result);
+  if (!s.ok()) return s;
+  // Money moved, none made or lost.
+  std::int64_t sum = 0;
+  std::string value;
+  for (std::uint64_t i = 0; i < accounts; ++i) {
+    s = engine_->Get(key.Key(i), &value);
+    std::int64_t balance = 0;
+    if (s.ok()) s = ParseBalance(value, &balance);
+    if (!s.ok()) return s;
+    sum += balance;
+  }
+  const auto expected = static_cast<std::int64_t>(accounts) * kInitialBalance;
+  if (sum != expected) {
+    return Status::Corruption("txn-transfer: the balances sum to " + std::to_string(sum) +
+                              ", not " + std::to_string(expected));
+  }
+  return Status::OK();
+}
+
 template <typename Body>
 Status WorkloadRunner::RunThreads(int threads, std::uint64_t total, Body body,
                                   WorkloadResult* result) {
@@ -231,6 +280,7 @@ Status WorkloadRunner::RunThreads(int threads, std::uint64_t total, Body body,
     result->found += t->found;
     result->bytes += t->bytes;
     result->bytes_written += t->bytes_written;
+    result->aborts += t->aborts;
     result->latency.Merge(t->latency);
   }
   return first_error;
@@ -348,6 +398,7 @@ Status WorkloadRunner::Run(const std::string& name, WorkloadResult* result) {
         },
         result);
   }
+  if (name == "txn-transfer") return TransferWorkload(threads, reads, result);
   struct YcsbMix {
     const char* name;
     Op first;

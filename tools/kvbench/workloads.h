@@ -18,6 +18,12 @@
 //   ycsb-a..f     reads operations of the YCSB core mixes: A 50% read/50% update,
 //                 B 95/5, C read only, D 95% read-latest/5% insert, E 95% scans of
 //                 1..100 entries/5% insert, F 50% read/50% read-modify-write.
+//   txn-transfer  reads transactions, each moving a random amount between two
+//                 accounts chosen by --distribution (keys [0, num), every balance
+//                 set to 1000 first, unmeasured) with GetForUpdate, two Puts and a
+//                 commit, retried until it commits; an operation is one committed
+//                 transfer, retries included. Reports the aborts (commits that
+//                 found a conflict), and fails if the balances' sum changed.
 // With --duration > 0 every workload runs for that long instead of by count.
 //
 // Thread safety: Run is called by one thread at a time; it starts and joins
@@ -52,6 +58,7 @@ struct WorkloadResult {
   std::uint64_t bytes = 0;                // user bytes moved (keys + values read or written)
   std::uint64_t bytes_written = 0;        // user bytes written (for write amplification)
   std::uint64_t background_ops = 0;       // readwhilewriting's unmeasured writer puts
+  std::uint64_t aborts = 0;               // txn-transfer's commits that found a conflict
   double seconds = 0;                     // wall time from start to the last thread's end
   Histogram latency;                      // nanoseconds per operation, merged
   std::vector<IntervalSample> intervals;  // --report-interval's time series
@@ -60,6 +67,9 @@ struct WorkloadResult {
   std::optional<std::uint64_t> peak_rss_bytes;
   std::optional<std::uint64_t> start_rss_bytes;
 
+  double abort_rate() const {
+    return ops + aborts > 0 ? static_cast<double>(aborts) / static_cast<double>(ops + aborts) : 0;
+  }
   double ops_per_sec() const { return seconds > 0 ? static_cast<double>(ops) / seconds : 0; }
   double mb_per_sec() const {
     return seconds > 0 ? static_cast<double>(bytes) / seconds / (1024.0 * 1024.0) : 0;
@@ -95,6 +105,8 @@ class WorkloadRunner {
   Status Sequential(Thread& t, bool forward);
   // Each operation is `first` with probability first_percent/100, else `second`.
   Status Mix(Thread& t, Op first, int first_percent, Op second);
+  // txn-transfer: sets the balances, runs the transfers, checks the sum.
+  Status TransferWorkload(int threads, std::uint64_t total, WorkloadResult* result);
 
   const BenchOptions& options_;
   Engine* const engine_;
