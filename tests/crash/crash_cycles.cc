@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // crash_cycles: the standing crash suite. Several writer threads run mixed
-// batches (puts and deletes, every 8th write synced) against a DB with tiny
+// batches (puts and deletes, every 8th write synced, every 4th one through a
+// transaction, so a crash during Commit is covered) against a DB with tiny
 // write buffers and level-0 triggers, so flushes and compactions are always
 // in flight; the DB is crashed at a random moment, reopened, checked, and the
 // next cycle continues on the same files.
@@ -76,8 +77,33 @@ Options CycleOptions(FileSystem* fs) {
 std::string Key(int t, const std::string& name) { return "t" + std::to_string(t) + "/" + name; }
 std::string Value(std::int64_t i) { return "v" + std::to_string(i) + std::string(60, '.'); }
 
-// Write i of thread t: one batch of puts and a delete.
+bool TransactionWrite(std::int64_t i) { return i % 4 == 1; }
+
+// Write i of thread t as a transaction (the same operations as WriteOne's
+// batch): it reads the counter with GetForUpdate, which must hold i - 1
+// (only thread t writes its keys, so the commit never meets a conflict).
+Status TransactionOne(DB* db, int t, std::int64_t i, bool sync) {
+  WriteOptions wo;
+  wo.sync = sync;
+  std::unique_ptr<Transaction> txn = db->BeginTransaction(wo, TransactionOptions());
+  std::string counter;
+  Status s = txn->GetForUpdate({}, Key(t, "counter"), &counter);
+  if (s.ok() && counter != std::to_string(i - 1)) {
+    return Status::Corruption("transaction of write " + std::to_string(i) + " read counter " +
+                              counter);
+  }
+  if (s.ok()) s = txn->Put(Key(t, "k" + std::to_string(i % kKeys)), Value(i));
+  if (s.ok()) s = txn->Delete(Key(t, "d" + std::to_string((i - 1) % kKeys)));
+  if (s.ok()) s = txn->Put(Key(t, "d" + std::to_string(i % kKeys)), std::to_string(i));
+  if (s.ok()) s = txn->Put(Key(t, "counter"), std::to_string(i));
+  if (s.ok()) s = txn->Commit();
+  return s;
+}
+
+// Write i of thread t: one batch of puts and a delete (every fourth one a
+// transaction).
 Status WriteOne(DB* db, int t, std::int64_t i, bool sync) {
+  if (TransactionWrite(i)) return TransactionOne(db, t, i, sync);
   WriteBatch batch;
   batch.Put(Key(t, "k" + std::to_string(i % kKeys)), Value(i));
   if (i > 0) batch.Delete(Key(t, "d" + std::to_string((i - 1) % kKeys)));
