@@ -59,6 +59,29 @@ class PrefixCopier final : public WriteBatch::Handler {
   WriteBatch* const out_;
 };
 
+// Finds the last operation on one key in a batch (a linear scan: what a
+// read uses when the memory budget has no room for an index).
+class LastWriteFinder final : public WriteBatch::Handler {
+ public:
+  explicit LastWriteFinder(std::string_view key) : key_(key) {}
+  void Put(std::string_view key, std::string_view value) override {
+    if (key == key_) {
+      found_ = MemTable::LookupResult::kFound;
+      value_ = value;
+    }
+  }
+  void Delete(std::string_view key) override {
+    if (key == key_) found_ = MemTable::LookupResult::kDeleted;
+  }
+  MemTable::LookupResult found() const { return found_; }
+  std::string_view value() const { return value_; }
+
+ private:
+  const std::string_view key_;
+  MemTable::LookupResult found_ = MemTable::LookupResult::kNotPresent;
+  std::string_view value_;
+};
+
 // Collects a batch's keys.
 class KeyCollector final : public WriteBatch::Handler {
  public:
@@ -125,9 +148,21 @@ Status TransactionImpl::GetImpl(const ReadOptions& options, std::string_view key
   if (value == nullptr) return Status::InvalidArgument("null value");
   if (batch_.Count() > 0) {
     s = EnsureIndex();
-    if (!s.ok()) return s;
+    MemTable::LookupResult own = MemTable::LookupResult::kNotPresent;
+    if (s.ok()) {
+      own = index_->Get(key, kMaxSequenceNumber, value);
+    } else if (s.IsMemoryLimit()) {
+      // No room for an index: the batch itself answers, slowly.
+      LastWriteFinder finder(key);
+      s = batch_.Iterate(finder);
+      if (!s.ok()) return s;
+      own = finder.found();
+      if (own == MemTable::LookupResult::kFound) value->assign(finder.value());
+    } else {
+      return s;
+    }
     // An own write answers: the key is in the write set, validated anyway.
-    switch (index_->Get(key, kMaxSequenceNumber, value)) {
+    switch (own) {
       case MemTable::LookupResult::kFound:
         return Status::OK();
       case MemTable::LookupResult::kDeleted:
@@ -167,6 +202,9 @@ Status TransactionImpl::Write(EntryKind kind, std::string_view key, std::string_
   if (batch_.Count() >= (std::size_t{1} << 32) - 1) {
     return Status::InvalidArgument("a transaction holds fewer than 2^32 writes");
   }
+  // An operation's encoding: kind, two length varints, key and value.
+  s = ChargeBatch(1 + 2 * 5 + key.size() + value.size());
+  if (!s.ok()) return s;
   // An index its arena refuses (full, or the memory budget) is dropped: the
   // next read that needs one builds a larger one from the batch.
   if (index_ != nullptr &&
@@ -178,6 +216,19 @@ Status TransactionImpl::Write(EntryKind kind, std::string_view key, std::string_
   } else {
     batch_.Delete(key);
   }
+  return Status::OK();
+}
+
+Status TransactionImpl::ChargeBatch(std::size_t bytes) {
+  MemoryBudget* budget = db_->options().memory_budget.get();
+  const std::size_t need = batch_.ApproximateSize() + bytes;
+  if (budget == nullptr || need <= batch_charged_) return Status::OK();
+  const std::size_t step = (need - batch_charged_ + kBudgetStep - 1) / kBudgetStep * kBudgetStep;
+  if (!budget->TryCharge(MemoryBudget::Consumer::kTransactions, step)) {
+    return Status::MemoryLimit("the transaction's writes do not fit in the memory budget (" +
+                               budget->Describe() + ")");
+  }
+  batch_charged_ += step;
   return Status::OK();
 }
 
@@ -275,7 +326,11 @@ void TransactionImpl::Finish() {
   db_->ReleaseSnapshot(snapshot_);
   snapshot_ = nullptr;
   index_.reset();
-  batch_.Clear();
+  batch_ = WriteBatch();  // frees its buffer, which the charge covered
+  if (batch_charged_ > 0) {
+    db_->options().memory_budget->Release(MemoryBudget::Consumer::kTransactions, batch_charged_);
+    batch_charged_ = 0;
+  }
   save_points_.clear();
 }
 

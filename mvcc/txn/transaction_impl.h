@@ -17,9 +17,10 @@
 //     may have a version newer than S. Busy otherwise, and nothing written.
 //
 // Thread safety: one thread at a time, as arenakv::Transaction says.
-// Memory: the batch is heap memory; the index lives in its arena (charged
-// to the DB's memory budget, if it has one), both freed when the
-// transaction ends (Commit, Rollback, destruction). The ReadSet is shared
+// Memory: the batch is heap memory, charged to the DB's memory budget (if
+// it has one) as kTransactions; the index lives in its own arena, whose
+// pages are charged as memtables. Both are freed, and their charges given
+// back, when the transaction ends (Commit, Rollback, destruction). The ReadSet is shared
 // with the transaction's iterators.
 #ifndef ARENAKV_MVCC_TXN_TRANSACTION_IMPL_H_
 #define ARENAKV_MVCC_TXN_TRANSACTION_IMPL_H_
@@ -45,6 +46,8 @@ class TransactionImpl final : public Transaction {
   // The smallest capacity of the index's arena (its hard limit; address
   // space is reserved for it, memory committed only as used).
   static constexpr std::size_t kMinIndexCapacity = std::size_t{16} << 20;
+  // The batch is charged to the memory budget in steps of this many bytes.
+  static constexpr std::size_t kBudgetStep = std::size_t{64} << 10;
 
   TransactionImpl(DBImpl* db, const WriteOptions& options, const TransactionOptions& txn_options);
   ~TransactionImpl() override;
@@ -68,6 +71,9 @@ class TransactionImpl final : public Transaction {
   Status Write(EntryKind kind, std::string_view key, std::string_view value);
   // Builds the index of the own writes if there is none.
   Status EnsureIndex();
+  // With a memory budget: makes sure the batch may grow by `bytes`,
+  // charging kBudgetStep at a time (MemoryLimit if the budget refuses).
+  Status ChargeBatch(std::size_t bytes);
   // Ends the transaction: releases the snapshot, the batch and the index.
   void Finish();
 
@@ -79,6 +85,7 @@ class TransactionImpl final : public Transaction {
   MemTableRef index_;  // null until a read needs the own writes
   std::shared_ptr<ReadSet> reads_ = std::make_shared<ReadSet>();
   std::vector<std::size_t> save_points_;  // batch_.Count() at each
+  std::size_t batch_charged_ = 0;         // bytes charged to the budget for batch_
 };
 
 }  // namespace arenakv

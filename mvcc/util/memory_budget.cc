@@ -8,7 +8,8 @@ namespace arenakv {
 namespace {
 
 constexpr const char* kConsumerNames[MemoryBudget::kNumConsumers] = {
-    "memtables", "block-cache", "table-readers", "iterators", "compaction", "other"};
+    "memtables",  "block-cache",  "table-readers", "iterators",
+    "compaction", "transactions", "other"};
 
 }  // namespace
 

@@ -446,6 +446,52 @@ TEST_F(DbTransactionTest, ACrashDuringCommitLeavesAllOrNothing) {
   }
 }
 
+// With a memory budget, a transaction's buffered writes (and its index) are
+// charged to it: writes past the budget get MemoryLimit, the transaction
+// stays usable, and ending it gives everything back.
+TEST_F(DbTransactionTest, BufferedWritesAreChargedToTheMemoryBudget) {
+  auto budget = MemoryBudget::Create(std::size_t{8} << 20);
+  options_.memory_budget = budget;
+  options_.write_buffer_size = 1 << 20;
+  options_.block_cache_size = 0;
+  Open();
+  const std::size_t before = budget->charged();
+  auto txn = Begin();
+  const std::string value(100 << 10, 'v');
+  int written = 0;
+  Status s;
+  for (; written < 200; ++written) {  // 20 MB: more than the budget
+    s = txn->Put(test::KeyFor(written), value);
+    if (!s.ok()) break;
+  }
+  EXPECT_TRUE(s.IsMemoryLimit()) << s.ToString();
+  EXPECT_GT(written, 10);
+  EXPECT_GE(budget->charged(MemoryBudget::Consumer::kTransactions),
+            static_cast<std::size_t>(written) * value.size());
+  EXPECT_LE(budget->charged(), budget->limit());
+  // Still usable: what was buffered reads back (from the batch itself when
+  // the budget has no room for an index), and an iterator, which needs the
+  // index, gets a clear MemoryLimit instead.
+  std::string got;
+  s = txn->Get({}, test::KeyFor(written - 1), &got);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_TRUE(got == value) << got.size() << " bytes";
+  EXPECT_TRUE(txn->Get({}, "never written", &got).IsNotFound());
+  std::unique_ptr<Iterator> it = txn->NewIterator({});
+  EXPECT_TRUE(it->status().IsMemoryLimit()) << it->status().ToString();
+  it.reset();
+  EXPECT_LE(budget->charged(), budget->limit());
+  ASSERT_TRUE(txn->Rollback().ok());
+  EXPECT_EQ(budget->charged(MemoryBudget::Consumer::kTransactions), 0u);
+  EXPECT_EQ(budget->charged(), before);
+  auto small = Begin();
+  ASSERT_TRUE(small->Put("k", "v").ok());
+  EXPECT_GT(budget->charged(MemoryBudget::Consumer::kTransactions), 0u);
+  ASSERT_TRUE(small->Commit().ok());
+  EXPECT_EQ(budget->charged(MemoryBudget::Consumer::kTransactions), 0u);
+  EXPECT_EQ(Get("k"), "v");
+}
+
 // Random transfers between accounts from 8 threads: every committed
 // transaction moves money, none creates or destroys it, so the sum of the
 // balances is constant in every snapshot.

@@ -248,13 +248,17 @@ class Transaction {
   virtual Status GetForUpdate(const ReadOptions& options, std::string_view key,
                               std::string* value) = 0;
   // Buffered in the transaction until Commit. InvalidArgument for a key or
-  // value over the DB's size limits.
+  // value over the DB's size limits; MemoryLimit (nothing buffered) when the
+  // DB's memory budget has no room for the buffered writes.
   virtual Status Put(std::string_view key, std::string_view value) = 0;
   virtual Status Delete(std::string_view key) = 0;
   // The transaction's writes made so far merged over its snapshot (writes
   // made after the iterator's creation are not seen by it); every move and
   // both bounds of `options` work as for DB::NewIterator. Under kSerializable
-  // the key range it passes over is validated at Commit.
+  // the key range it passes over is validated at Commit. The own writes are
+  // indexed for it (and for Get) in the transaction's arena; when a memory
+  // budget has no room for that index, Get reads the buffered writes
+  // directly and the iterator's status() is MemoryLimit.
   virtual std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) = 0;
   // Marks the writes so far (does nothing once the transaction ended);
   // RollbackToSavePoint undoes the writes made since the newest mark and

@@ -5,7 +5,8 @@
 // What is charged (docs/API.md, "Memory"): memtable arenas (their committed
 // pages, plus a reservation the write leader takes before a group's WAL
 // record so that no insert is ever refused), the block cache's entries, and
-// open table readers' index, filter and properties blocks.
+// open table readers' index, filter and properties blocks, and the writes
+// open transactions buffer.
 // Charges are refused, never allowed past the limit: TryCharge adds to the
 // total with a compare-and-swap that keeps it <= limit(), so the sum of
 // charged bytes never exceeds the budget, whatever the threads do. Release
@@ -43,7 +44,16 @@ namespace arenakv {
 
 class MemoryBudget {
  public:
-  enum class Consumer { kMemtables, kBlockCache, kTableReaders, kIterators, kCompaction, kOther };
+  // kTransactions: the buffered writes of open transactions.
+  enum class Consumer {
+    kMemtables,
+    kBlockCache,
+    kTableReaders,
+    kIterators,
+    kCompaction,
+    kTransactions,
+    kOther
+  };
   static constexpr std::size_t kNumConsumers = static_cast<std::size_t>(Consumer::kOther) + 1;
 
   // A budget of `limit` bytes (docs/API.md's spelling of the constructor).
@@ -70,7 +80,7 @@ class MemoryBudget {
   std::size_t refusals() const { return refusals_.load(std::memory_order_relaxed); }
   // "limit: N\ncharged: N\npeak: N\nrefusals: N\n" and one "<consumer>: N"
   // line each (memtables, block-cache, table-readers, iterators, compaction,
-  // other).
+  // transactions, other).
   std::string ToString() const;
   // One line for error messages: "N of L bytes charged: memtables N,
   // table-readers N" (consumers holding nothing left out).
