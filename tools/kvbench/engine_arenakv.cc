@@ -87,7 +87,8 @@ class ArenakvEngine final : public Engine {
     if (db_->GetProperty("arenakv.stats", &value)) {
       // What the background work did, for reading the write amplification.
       for (const char* field : {"flushes", "flush_bytes_written", "compactions",
-                                "compaction_bytes_written", "write_stalls", "stall_micros"}) {
+                                "compaction_bytes_written", "write_stalls", "stalls_memtable_full",
+                                "stalls_level0_slowdown", "stalls_level0_stop", "stall_micros"}) {
         const std::string prefix = std::string("\n") + field + ": ";
         const std::size_t at = value.find(prefix);
         if (at == std::string::npos) continue;
