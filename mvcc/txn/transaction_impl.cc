@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <new>
 #include <utility>
 
 #include "mvcc/iter/db_iter.h"
@@ -181,7 +182,7 @@ Status TransactionImpl::GetImpl(const ReadOptions& options, std::string_view key
 }
 
 Status TransactionImpl::Put(std::string_view key, std::string_view value) {
-  if (value.size() > db_->options().max_value_size) {
+  if (snapshot_ != nullptr && value.size() > db_->options().max_value_size) {
     return Status::InvalidArgument("value of " + std::to_string(value.size()) +
                                    " bytes is over max_value_size " +
                                    std::to_string(db_->options().max_value_size));
@@ -239,7 +240,14 @@ Status TransactionImpl::EnsureIndex() {
   // size class in use); the arena commits pages only as they are used.
   const std::size_t capacity = std::min(DBImpl::kMaxMemTableCapacity,
                                         std::max(kMinIndexCapacity, 4 * batch_.ApproximateSize()));
-  index_ = MemTable::Create(capacity, capacity, nullptr, db_->options().memory_budget.get());
+  const std::shared_ptr<MemoryBudget>& budget = db_->options().memory_budget;
+  try {
+    // The release callback keeps the budget alive as long as the index.
+    index_ = MemTable::Create(
+        capacity, capacity, [budget](const MemTable*) {}, budget.get());
+  } catch (const std::bad_alloc&) {  // ArenaExhausted included: the budget or address space
+    return Status::MemoryLimit("no room for the index of the transaction's writes");
+  }
   IndexBuilder builder(index_.get());
   Status s = batch_.Iterate(builder);
   if (s.ok()) s = builder.status();
@@ -298,7 +306,7 @@ Status TransactionImpl::Commit() {
     Finish();
     return Status::OK();
   }
-  std::vector<std::string> keys = reads_->keys;
+  std::vector<std::string> keys = std::move(reads_->keys);  // the transaction ends here
   KeyCollector collector(&keys);
   s = batch_.Iterate(collector);
   if (s.ok()) {

@@ -40,13 +40,18 @@ void TransactionIterator::SeekToLast() {
 }
 
 void TransactionIterator::Seek(std::string_view target) {
-  inner_->Seek(target);
-  Cover(target, Here());
+  if (reads_ == nullptr) return inner_->Seek(target);
+  // The target may point into this iterator's key, which the move changes.
+  target_.assign(target);
+  inner_->Seek(target_);
+  Cover(target_, Here());
 }
 
 void TransactionIterator::SeekForPrev(std::string_view target) {
-  inner_->SeekForPrev(target);
-  Cover(Here(), target);
+  if (reads_ == nullptr) return inner_->SeekForPrev(target);
+  target_.assign(target);
+  inner_->SeekForPrev(target_);
+  Cover(Here(), target_);
 }
 
 void TransactionIterator::Next() {

@@ -56,7 +56,8 @@ class TransactionIterator final : public Iterator {
   std::shared_ptr<ReadSet> reads_;
   std::size_t slot_ = 0;  // reads_->ranges[slot_] is this iterator's
   std::optional<std::string> lower_bound_, upper_bound_;
-  std::string left_;  // the key a Next or Prev leaves
+  std::string left_;    // the key a Next or Prev leaves
+  std::string target_;  // a seek's target, copied before the move
 };
 
 }  // namespace arenakv

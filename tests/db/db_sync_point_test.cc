@@ -224,6 +224,36 @@ TEST_F(DbWritePipelineTest, ALaterGroupInsertsBesideAnEarlierOneAndIsPublishedAf
   EXPECT_EQ(Get("fast"), "2");
 }
 
+// A transaction's commit checks for conflicts only once every earlier group
+// has inserted: a plain write logged before the commit but still inserting
+// is seen by the check (Busy), never missed.
+TEST_F(DbWritePipelineTest, ACommitChecksOnlyAfterTheGroupsInFlightInserted) {
+  Open();
+  std::unique_ptr<Transaction> txn = db_->BeginTransaction({}, {});
+  ASSERT_TRUE(txn->Put("slow-key", "txn").ok());
+  std::atomic<bool> awaiting{false}, validating{false};
+  SyncPoint::Get()->SetCallBack("WriteQueue::AwaitInserts", [&](void*) { awaiting = true; });
+  SyncPoint::Get()->SetCallBack("DBImpl::WriteImpl:Validate", [&](void*) { validating = true; });
+  HoldSlowWriter();
+  Status plain, commit;
+  std::thread t1([&] { plain = db_->Put({}, "slow-key", "plain"); });
+  ASSERT_TRUE(WaitFor([&] { return slow_held_.load(); }));
+  std::thread t2([&] { commit = txn->Commit(); });
+  const bool waited = WaitFor([&] { return awaiting.load(); });
+  const bool validated_while_held = validating.load();
+  release_slow_ = true;
+  t1.join();
+  t2.join();
+  SyncPoint::Get()->DisableProcessing();
+  ASSERT_FALSE(timed_out_.load());
+  EXPECT_TRUE(waited) << "the commit never waited for the group in flight";
+  EXPECT_FALSE(validated_while_held);
+  EXPECT_TRUE(validating.load());
+  EXPECT_TRUE(plain.ok()) << plain.ToString();
+  EXPECT_TRUE(commit.IsBusy()) << commit.ToString();
+  EXPECT_EQ(Get("slow-key"), "plain");
+}
+
 // When the earlier group's insert fails, the later group (which inserted
 // fine) is not published either: its sequence would cover the failed batch.
 // Both writers hear the error; a reopen replays both from the WAL.

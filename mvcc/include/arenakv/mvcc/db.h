@@ -223,7 +223,8 @@ struct TransactionOptions {
     kSnapshot,
     // Serializable: as kSnapshot, and also every key read with Get and every
     // key range an iterator of the transaction passed over. Committed
-    // transactions are equivalent to running one at a time in commit order.
+    // transactions are equivalent to running one at a time: those that wrote
+    // in commit order, read-only ones at their snapshot.
     kSerializable,
   } isolation = kSnapshot;
 };
