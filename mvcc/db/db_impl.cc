@@ -189,7 +189,7 @@ Status DBImpl::OpenImpl() {
     return s;
   }
   for (int i = 0; i < options_.max_background_jobs; ++i) {
-    bg_threads_.emplace_back([this] { BackgroundLoop(); });
+    bg_threads_.emplace_back([this, i] { BackgroundLoop(RoleOf(i)); });
   }
   return Status::OK();
 }

@@ -29,10 +29,11 @@
 //   alive.
 //
 // Background work (mvcc/db/db_impl_background.cc)
-//   max_background_jobs threads share one loop: flush the oldest immutable
-//   memtable if no flush is running (flushes go one at a time, oldest first),
-//   else start the compaction the CompactionPicker finds most needed if fewer
-//   than max(1, max_background_jobs - 1) compactions run, else wait. Flushes
+//   max_background_jobs threads: the first flushes the oldest immutable
+//   memtable whenever there is one (flushes go one at a time, oldest first);
+//   the others start the compaction the CompactionPicker finds most needed
+//   while fewer than max(1, max_background_jobs - 1) run, else wait. (A
+//   single thread does both, flushes first.) Flushes
 //   and compactions record their edit in the manifest and install a new view.
 //   A failure becomes a sticky background error: later writes return it;
 //   reads keep working. CompactRange runs its compactions in the caller's
@@ -221,7 +222,16 @@ class DBImpl final : public DB {
   std::shared_ptr<const ReadView> ViewAt(const ReadOptions& options, SequenceNumber* sequence) const
       ARENAKV_EXCLUDES(view_mu_);
 
-  void BackgroundLoop() ARENAKV_EXCLUDES(mu_);
+  // What a background thread runs. With one thread it does both; with more,
+  // thread 0 only flushes and the others only compact (RocksDB's high and
+  // low priority pools), so that a flush never waits behind a compaction or
+  // the deletion of its inputs (hundreds of milliseconds for large files).
+  enum class BackgroundRole : std::uint8_t { kAll, kFlushes, kCompactions };
+  BackgroundRole RoleOf(int thread) const {
+    if (options_.max_background_jobs == 1) return BackgroundRole::kAll;
+    return thread == 0 ? BackgroundRole::kFlushes : BackgroundRole::kCompactions;
+  }
+  void BackgroundLoop(BackgroundRole role) ARENAKV_EXCLUDES(mu_);
   Status FlushOldest() ARENAKV_REQUIRES(mu_);
   // Runs `c` (from the picker) without mu_, installs it, releases it from the
   // picker and wakes waiters. A failure other than shutdown becomes the

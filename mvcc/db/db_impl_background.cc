@@ -81,7 +81,7 @@ Status DBImpl::CompactRange(std::optional<std::string_view> begin,
   return s;
 }
 
-void DBImpl::BackgroundLoop() {
+void DBImpl::BackgroundLoop(BackgroundRole role) {
   MutexLock lock(&mu_);
   for (;;) {
     if (shutting_down_) return;  // unflushed memtables stay in their WALs
@@ -89,7 +89,7 @@ void DBImpl::BackgroundLoop() {
       (void)AutoResumeOrWait();  // waits unless an automatic resume is due
       continue;
     }
-    if (!imm_.empty() && !flush_running_) {
+    if (role != BackgroundRole::kCompactions && !imm_.empty() && !flush_running_) {
       flush_running_ = true;
       (void)FlushOldest();  // a failure is the background error now
       flush_running_ = false;
@@ -98,8 +98,8 @@ void DBImpl::BackgroundLoop() {
     }
     // While CompactRange runs, no new automatic compaction starts: it could
     // keep taking the files the manual one waits for, without end.
-    if (!options_.disable_auto_compactions && manual_compactions_ == 0 &&
-        picker_->running() < MaxCompactions()) {
+    if (role != BackgroundRole::kFlushes && !options_.disable_auto_compactions &&
+        manual_compactions_ == 0 && picker_->running() < MaxCompactions()) {
       std::optional<Compaction> c = picker_->Pick(versions_->current());
       if (c) {
         (void)RunCompaction(*c);  // a failure is the background error now
@@ -178,6 +178,8 @@ Status DBImpl::RunCompaction(const Compaction& c) {
 
 void DBImpl::DropOutsideLock(std::optional<Compaction>* c) {
   mu_.Unlock();
+  // Without mu_, before the inputs are let go of (and perhaps deleted).
+  ARENAKV_SYNC_POINT("DBImpl::DropOutsideLock");
   c->reset();
   mu_.Lock();
 }

@@ -224,6 +224,54 @@ TEST_F(DbWritePipelineTest, ALaterGroupInsertsBesideAnEarlierOneAndIsPublishedAf
   EXPECT_EQ(Get("fast"), "2");
 }
 
+// A flush never waits behind compactions: while the compaction thread is
+// held where it deletes a finished compaction's inputs (which takes hundreds
+// of milliseconds for large files) and a second compaction is due, a flush
+// still runs. (When any thread took any job, the other one took the second
+// compaction and nothing flushed.)
+TEST_F(DbSyncPointTest, AFlushRunsWhileTheCompactionThreadDeletesInputs) {
+  options_.level0_file_num_compaction_trigger = 2;
+  options_.max_background_jobs = 2;
+  Open();
+  SyncPoint* sp = SyncPoint::Get();
+  std::atomic<bool> drop_held{false}, release{false}, timed_out{false};
+  std::atomic<int> installed{0};
+  sp->SetCallBack("DBImpl::DropOutsideLock", [&](void*) {
+    if (drop_held.exchange(true)) return;  // the first compaction's drop only
+    if (!WaitFor([&] { return release.load(); })) timed_out = true;
+  });
+  sp->SetCallBack("DBImpl::RunCompaction:Installed", [&](void*) {
+    if (installed.fetch_add(1) == 0) return;  // later compactions wait too
+    if (!WaitFor([&] { return release.load(); })) timed_out = true;
+  });
+  sp->EnableProcessing();
+  auto put_and_flush = [&](const std::string& key) {
+    Status s = db_->Put({}, key, "v");
+    if (s.ok()) s = db_->Flush();
+    return s;
+  };
+  ASSERT_TRUE(put_and_flush("a").ok());
+  ASSERT_TRUE(put_and_flush("b").ok());  // level 0 at the trigger: compaction 1
+  ASSERT_TRUE(WaitFor([&] { return drop_held.load(); }));
+  // Two more files make a second compaction due.
+  Status second;
+  std::atomic<bool> second_done{false};
+  std::thread t([&] {
+    second = put_and_flush("c");
+    if (second.ok()) second = put_and_flush("d");
+    if (second.ok()) second = put_and_flush("e");
+    second_done = true;
+  });
+  const bool flushed_while_held = WaitFor([&] { return second_done.load(); });
+  release = true;
+  t.join();
+  sp->DisableProcessing();
+  EXPECT_FALSE(timed_out.load());
+  EXPECT_TRUE(flushed_while_held) << "the flushes waited for the compaction thread";
+  EXPECT_TRUE(second.ok()) << second.ToString();
+  EXPECT_EQ(Get("e"), "v");
+}
+
 // A transaction's commit checks for conflicts only once every earlier group
 // has inserted: a plain write logged before the commit but still inserting
 // is seen by the check (Busy), never missed.
