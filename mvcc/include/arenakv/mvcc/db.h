@@ -108,8 +108,9 @@ struct Options {
   // Larger keys or values (Delete included) -> InvalidArgument, nothing written.
   std::size_t max_key_size = 64 << 10;
   std::size_t max_value_size = 256 << 20;
-  // Threads for flushes and compactions (one flush and up to
-  // max_background_jobs - 1 compactions at once; at least one compaction).
+  // Threads for flushes and compactions: with 2 or more, one thread only
+  // flushes and the others only compact (up to max_background_jobs - 1
+  // compactions at once); a single thread does both.
   int max_background_jobs = 2;
   // Once the manifest holds this many bytes, the next flush or compaction
   // starts a new one holding a snapshot of the file set (and the old one is
