@@ -7,6 +7,7 @@
 #include <new>
 #include <utility>
 
+#include "mvcc/db/memtable_inserter.h"
 #include "mvcc/iter/db_iter.h"
 #include "mvcc/iter/merging_iterator.h"
 #include "mvcc/iter/sequence_filter.h"
@@ -16,27 +17,6 @@
 namespace arenakv {
 
 namespace {
-
-// Adds a batch's operations to an index, op i (from 1) at kOwnWriteBase + i.
-class IndexBuilder final : public WriteBatch::Handler {
- public:
-  explicit IndexBuilder(MemTable* index) : index_(index) {}
-  void Put(std::string_view key, std::string_view value) override {
-    Add(EntryKind::kPut, key, value);
-  }
-  void Delete(std::string_view key) override { Add(EntryKind::kDelete, key, {}); }
-  Status status() const { return status_; }
-
- private:
-  void Add(EntryKind kind, std::string_view key, std::string_view value) {
-    ++ops_;
-    if (status_.ok())
-      status_ = index_->Add(TransactionImpl::kOwnWriteBase + ops_, kind, key, value);
-  }
-  MemTable* const index_;
-  std::uint64_t ops_ = 0;
-  Status status_;
-};
 
 // Copies the first `count` operations of a batch.
 class PrefixCopier final : public WriteBatch::Handler {
@@ -248,9 +228,9 @@ Status TransactionImpl::EnsureIndex() {
   } catch (const std::bad_alloc&) {  // ArenaExhausted included: the budget or address space
     return Status::MemoryLimit("no room for the index of the transaction's writes");
   }
-  IndexBuilder builder(index_.get());
-  Status s = batch_.Iterate(builder);
-  if (s.ok()) s = builder.status();
+  // Op i (from 1) at kOwnWriteBase + i; the commit sets the real sequence.
+  batch_.SetSequence(kOwnWriteBase + 1);
+  Status s = InsertBatch(index_.get(), batch_);
   if (!s.ok()) index_.reset();
   return s;
 }
