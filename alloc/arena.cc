@@ -142,4 +142,6 @@ const char* Arena::RangeBase() noexcept { return state_->RangeBase(); }
 
 void Arena::Release() { state_->Release(); }
 
+void Arena::Reset(std::size_t keep_committed) { state_->Reset(keep_committed); }
+
 }  // namespace arenakv

@@ -130,18 +130,17 @@ bool ArenaState::ReclaimEmptyPools(Heap* heap, std::uint32_t keep) noexcept {
   bool reclaimed = freed > 0;
   // Free dedicated pools keep their pages for the next chunk of their slab;
   // under pressure those pages go back too (the pool is recommitted on reuse).
+  // So do the free ranges Reset kept warm.
   std::lock_guard lock(grow_mu_);
+  auto decommit = [&](Pool* pool) {
+    if (pool->commit_end.load(std::memory_order_relaxed) == pool->start) return;
+    Decommit(pool);
+    reclaimed = true;
+  };
   for (Pool* pool : large_free_) {
-    for (; pool != nullptr; pool = pool->next_large_free) {
-      const auto committed =
-          static_cast<std::size_t>(pool->commit_end.load(std::memory_order_relaxed) - pool->start);
-      if (committed == 0) continue;
-      DecommitPages(pool->start, committed);
-      UnreserveCapacity(committed);
-      pool->commit_end.store(pool->start, std::memory_order_relaxed);
-      reclaimed = true;
-    }
+    for (; pool != nullptr; pool = pool->next_large_free) decommit(pool);
   }
+  for (Pool* pool = retired_; pool != nullptr; pool = pool->next_retired) decommit(pool);
   return reclaimed;
 }
 

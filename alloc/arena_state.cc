@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <cstring>
 #include <memory>
 #include <new>
 
@@ -95,14 +96,21 @@ Pool* ArenaState::CarvePool(std::size_t pool_bytes, std::size_t chunk_size, std:
   if (!EnsureAddressRange(why)) return nullptr;
   if (owner != nullptr) {
     // A retired range first, so the address range is not spent again: the
-    // smallest one that holds the pool asked for, cut to that size (a larger
-    // pool would commit in larger steps, and its waste map would grow with it).
+    // one whose committed prefix (kept by Reset) covers most of the pool, and
+    // of those the smallest that holds the pool asked for, cut to that size (a
+    // larger pool would commit in larger steps, and its waste map would grow
+    // with it).
+    auto warm = [pool_bytes](const Pool* p) {
+      return std::min(
+          static_cast<std::size_t>(p->commit_end.load(std::memory_order_relaxed) - p->start),
+          pool_bytes);
+    };
+    auto better = [&](const Pool* a, const Pool* b) {
+      return warm(a) != warm(b) ? warm(a) > warm(b) : a->pool_size < b->pool_size;
+    };
     Pool** best = nullptr;
     for (Pool** p = &retired_; *p != nullptr; p = &(*p)->next_retired) {
-      if ((*p)->pool_size >= pool_bytes &&
-          (best == nullptr || (*p)->pool_size < (*best)->pool_size)) {
-        best = p;
-      }
+      if ((*p)->pool_size >= pool_bytes && (best == nullptr || better(*p, *best))) best = p;
     }
     if (best != nullptr) return ReuseRetired(best, pool_bytes, chunk_size, slab, owner, why);
   }
@@ -148,8 +156,10 @@ Pool* ArenaState::ReuseRetired(Pool** link, std::size_t pool_bytes, std::size_t 
                                std::uint32_t slab, Heap* owner, AllocFailure* why) noexcept {
   Pool* retired = *link;
   Pool* pool = retired;
+  char* const committed_end = retired->commit_end.load(std::memory_order_relaxed);
   if (retired->pool_size > pool_bytes) {
-    // Cut the front off for a new header; the rest stays retired.
+    // Cut the front off for a new header; the rest stays retired. Committed
+    // pages go with the piece they lie in.
     void* header = meta_.Allocate(sizeof(Pool));
     if (header == nullptr) {
       *why = AllocFailure::kOsRefused;
@@ -159,14 +169,17 @@ Pool* ArenaState::ReuseRetired(Pool** link, std::size_t pool_bytes, std::size_t 
     pool->start = retired->start;
     retired->start += pool_bytes;
     retired->pool_size -= pool_bytes;
+    retired->commit_end.store(std::max(committed_end, retired->start), std::memory_order_relaxed);
   } else {
     *link = retired->next_retired;
     retired->next_retired = nullptr;
   }
-  if (!InitPool(pool, pool->start, pool_bytes, chunk_size, slab, owner, why)) {
+  if (!InitPool(pool, pool->start, pool_bytes, chunk_size, slab, owner, why,
+                std::min(committed_end, pool->start + pool_bytes))) {
     if (pool != retired) {  // give the front back to the rest (a fresh header is kept)
       retired->start = pool->start;
       retired->pool_size += pool_bytes;
+      retired->commit_end.store(committed_end, std::memory_order_relaxed);
     } else {
       pool->next_retired = retired_;
       retired_ = pool;
@@ -177,7 +190,9 @@ Pool* ArenaState::ReuseRetired(Pool** link, std::size_t pool_bytes, std::size_t 
 }
 
 bool ArenaState::InitPool(Pool* pool, char* start, std::size_t pool_bytes, std::size_t chunk_size,
-                          std::uint32_t slab, Heap* owner, AllocFailure* why) noexcept {
+                          std::uint32_t slab, Heap* owner, AllocFailure* why,
+                          char* committed_end) noexcept {
+  if (committed_end == nullptr) committed_end = start;
   const std::size_t count = owner == nullptr ? 1 : pool_bytes / chunk_size;
   const std::uint8_t width = owner == nullptr ? 0 : WasteWidth(slab);
   if (owner != nullptr) {
@@ -228,8 +243,8 @@ bool ArenaState::InitPool(Pool* pool, char* start, std::size_t pool_bytes, std::
   pool->next_in_slab = pool->next_partial = nullptr;
   pool->in_partial = false;
   pool->bump.store(start, std::memory_order_relaxed);
-  pool->carve_limit = start;
-  pool->commit_end.store(start, std::memory_order_relaxed);
+  pool->carve_limit = std::min(committed_end, pool->end);
+  pool->commit_end.store(committed_end, std::memory_order_relaxed);
 
   const std::size_t first =
       static_cast<std::size_t>(start - base_.load(std::memory_order_relaxed)) >> kGranuleShift;
@@ -261,8 +276,7 @@ std::size_t ArenaState::RetirePool(Heap* heap, Pool* pool) noexcept {
   --sc.pool_count;
   const auto committed =
       static_cast<std::size_t>(pool->commit_end.load(std::memory_order_relaxed) - pool->start);
-  if (committed > 0) DecommitPages(pool->start, committed);
-  UnreserveCapacity(committed);
+  Decommit(pool);
   heap->retired_bytes += committed;
   std::lock_guard lock(grow_mu_);
   // A pointer into the range is foreign until the range is carved again.
@@ -275,6 +289,16 @@ std::size_t ArenaState::RetirePool(Heap* heap, Pool* pool) noexcept {
   pool->next_retired = retired_;
   retired_ = pool;
   return committed;
+}
+
+void ArenaState::Decommit(Pool* pool, std::size_t keep) noexcept {
+  char* const end = pool->commit_end.load(std::memory_order_relaxed);
+  char* const from = pool->start + keep;
+  if (end <= from) return;
+  const auto bytes = static_cast<std::size_t>(end - from);
+  DecommitPages(from, bytes);
+  UnreserveCapacity(bytes);
+  pool->commit_end.store(from, std::memory_order_relaxed);
 }
 
 bool ArenaState::PoolEmptied(Heap* heap, Pool* pool) noexcept {
@@ -347,6 +371,66 @@ void ArenaState::Release() noexcept {
   retired_ = nullptr;
   const std::size_t committed = committed_.exchange(0, std::memory_order_relaxed);
   if (charge_ != nullptr && committed > 0) charge_->Release(committed);
+  std::destroy_at(&overflow_heap_);
+  std::construct_at(&overflow_heap_);
+}
+
+void ArenaState::Reset(std::size_t keep_committed) noexcept {
+  if (base_.load(std::memory_order_relaxed) == nullptr) return;  // nothing carved yet
+  std::lock_guard lock(grow_mu_);
+  // Every pool in the range is found through the page map: regular pools
+  // become free ranges (warm while their pages are kept), dedicated pools go
+  // back on their slab's free list. Ranges retired earlier hold no pages.
+  large_free_.fill(nullptr);
+  std::size_t kept = 0;
+  // A free range keeps the pages of its committed prefix that fit what is
+  // left to keep; a dedicated pool, whose one chunk needs them all, all or none.
+  auto keep_or_decommit = [&](Pool* pool) {
+    const auto committed =
+        static_cast<std::size_t>(pool->commit_end.load(std::memory_order_relaxed) - pool->start);
+    std::size_t keep = std::min(committed, keep_committed - kept);
+    if (pool->dedicated() && keep < committed) keep = 0;
+    keep &= ~(kPageSize - 1);
+    Decommit(pool, keep);
+    kept += keep;
+  };
+  // Ranges still free since an earlier Reset may hold pages too.
+  for (Pool* pool = retired_; pool != nullptr; pool = pool->next_retired) keep_or_decommit(pool);
+  const std::size_t granules = range_carved_ >> kGranuleShift;
+  for (std::size_t g = 0; g < granules;) {
+    Pool* pool = PageMapEntry(page_map_, g).load(std::memory_order_relaxed);
+    if (pool == nullptr) {
+      ++g;
+      continue;
+    }
+    const std::size_t first = g;
+    g += pool->pool_size >> kGranuleShift;
+    keep_or_decommit(pool);
+    if (pool->dedicated()) {
+      pool->large_live.store(false, std::memory_order_relaxed);
+      pool->next_large_free = large_free_[pool->slab];
+      large_free_[pool->slab] = pool;
+      continue;
+    }
+    // A pointer into the range is foreign until the range is carved again.
+    for (std::size_t i = first; i < g; ++i) {
+      PageMapEntry(page_map_, i).store(nullptr, std::memory_order_relaxed);
+    }
+#if ARENAKV_DEBUG_CHECKS
+    // InitPool expects a free range's bitmap clear.
+    if (pool->live_bits != nullptr) std::memset(pool->live_bits, 0, pool->live_bits_bytes);
+#endif
+    pool->remote_free.store(nullptr, std::memory_order_relaxed);
+    pool->next_retired = retired_;
+    retired_ = pool;
+  }
+  // The heaps start over: no pools, no free lists, zero counters.
+  for (auto& slot : heaps_) {
+    if (Heap* heap = slot.load(std::memory_order_relaxed)) {
+      std::destroy_at(heap);
+      std::construct_at(heap);
+    }
+  }
   std::destroy_at(&overflow_heap_);
   std::construct_at(&overflow_heap_);
 }

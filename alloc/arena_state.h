@@ -3,7 +3,7 @@
 // contract and docs/ALLOCATOR.md for the design).
 //
 // Who may call what concurrently
-//   Allocate, Free, Locate and Stats from any thread; Release only alone.
+//   Allocate, Free, Locate and Stats from any thread; Release and Reset only alone.
 //
 // Shared state and its synchronization
 //   heaps_[slot]  published once per slot with a release store, read acquire.
@@ -86,6 +86,7 @@ class ArenaState {
   ChunkRef Locate(const void* p) const noexcept;
   ArenaStats Stats() const;
   void Release() noexcept;
+  void Reset(std::size_t keep_committed) noexcept;  // Arena::Reset
   // The start of the address range (reserved now if need be), or nullptr if
   // the OS refuses the reservation.
   char* RangeBase() noexcept;
@@ -121,8 +122,13 @@ class ArenaState {
   // (Re)initializes `pool` over [start, start + pool_bytes) for `slab` and
   // publishes it in the page map; requires grow_mu_. False if metadata
   // cannot be had (the pool is left unpublished).
+  // Pages [start, committed_end) are committed already (a warm range).
   bool InitPool(Pool* pool, char* start, std::size_t pool_bytes, std::size_t chunk_size,
-                std::uint32_t slab, Heap* owner, AllocFailure* why) noexcept;
+                std::uint32_t slab, Heap* owner, AllocFailure* why,
+                char* committed_end = nullptr) noexcept;
+  // Gives the committed pages of an unused pool (or range) back to the OS,
+  // except its first `keep` bytes (a multiple of the page size).
+  void Decommit(Pool* pool, std::size_t keep = 0) noexcept;
   // Takes the retired range *link (cut to pool_bytes if larger) for a new
   // pool; requires grow_mu_.
   Pool* ReuseRetired(Pool** link, std::size_t pool_bytes, std::size_t chunk_size,
@@ -168,7 +174,10 @@ class ArenaState {
   mutable std::mutex grow_mu_;
   MetaArena meta_;                             // guarded by grow_mu_
   std::array<Pool*, kNumSlabs> large_free_{};  // guarded by grow_mu_
-  Pool* retired_ = nullptr;                    // guarded by grow_mu_
+  // Free ranges of the address range: pools retired (no pages committed)
+  // and, after Reset, whole pools whose committed prefix [start, commit_end)
+  // is kept warm. Guarded by grow_mu_.
+  Pool* retired_ = nullptr;
 
   std::mutex overflow_mu_;
   Heap overflow_heap_;  // guarded by overflow_mu_; also the fallback if a heap cannot be made

@@ -177,6 +177,19 @@ class Arena {
   // The caller guarantees no concurrent use and that no chunk is used afterwards.
   void Release();
 
+  // Frees every chunk at once, like Release(), but keeps the address range,
+  // the metadata and up to `keep_committed` bytes of committed pages (pools
+  // at the lowest addresses first; the rest goes back to the OS). Later
+  // allocations, from any thread and of any slab, carve the kept pages first:
+  // no system call, no page fault. This is how an arena is recycled: Release()
+  // and a fresh first Alloc cost four munmaps, three mmaps, two mprotects and
+  // page faults (about 250 us, measured), Reset a pass over the arena's pools.
+  // Kept pages stay in ReservedBytes(), count against capacity and stay
+  // charged; an allocation that runs out of capacity gives them back first.
+  // Same contract as Release(): no concurrent use, no chunk used afterwards
+  // (freeing one is ArenaMisuse).
+  void Reset(std::size_t keep_committed = kMaxArenaSize);
+
  private:
   std::unique_ptr<alloc_internal::ArenaState> state_;
 };
