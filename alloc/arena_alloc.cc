@@ -204,6 +204,7 @@ Pool* ArenaState::NewPool(Heap* heap, std::uint32_t slab, AllocFailure* why) noe
   pool->next_in_slab = sc.pools;
   sc.pools = pool;
   ++sc.pool_count;
+  heap->used_slabs[slab / 64] |= std::uint64_t{1} << (slab % 64);
   sc.current = pool;
   return pool;
 }

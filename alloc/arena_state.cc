@@ -426,13 +426,9 @@ void ArenaState::Reset(std::size_t keep_committed) noexcept {
   }
   // The heaps start over: no pools, no free lists, zero counters.
   for (auto& slot : heaps_) {
-    if (Heap* heap = slot.load(std::memory_order_relaxed)) {
-      std::destroy_at(heap);
-      std::construct_at(heap);
-    }
+    if (Heap* heap = slot.load(std::memory_order_relaxed)) heap->Clear();
   }
-  std::destroy_at(&overflow_heap_);
-  std::construct_at(&overflow_heap_);
+  overflow_heap_.Clear();
 }
 
 }  // namespace arenakv::alloc_internal

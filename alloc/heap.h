@@ -15,8 +15,10 @@
 #define ARENAKV_ALLOC_HEAP_H_
 
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 
 #include "alloc/pool.h"
 #include "alloc/size_classes.h"
@@ -37,6 +39,7 @@ class Counter {
     v_.store(v_.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
   }
   std::int64_t Get() const { return v_.load(std::memory_order_relaxed); }
+  void Clear() { v_.store(0, std::memory_order_relaxed); }
 
  private:
   std::atomic<std::int64_t> v_{0};
@@ -46,9 +49,28 @@ struct Heap {
   SlabCache slabs[kNumSlabs];
   std::atomic<bool> remote_pending[kNumSlabs] = {};
   std::size_t retired_bytes = 0;  // owner only: capacity its retired pools gave back, ever
+  // Owner only: bit s set once slab s got a pool, so a Reset clears the
+  // slabs in use instead of all kNumSlabs (12 KiB) of them.
+  std::uint64_t used_slabs[(kNumSlabs + 63) / 64] = {};
   Counter requested;
   Counter allocated;
   Counter live_chunks;
+
+  // Back to a new heap's state (ArenaState::Reset, with no thread using it).
+  void Clear() {
+    for (std::size_t word = 0; word < std::size(used_slabs); ++word) {
+      for (std::uint64_t bits = used_slabs[word]; bits != 0; bits &= bits - 1) {
+        const std::size_t slab = word * 64 + static_cast<std::size_t>(std::countr_zero(bits));
+        slabs[slab] = SlabCache{};
+        remote_pending[slab].store(false, std::memory_order_relaxed);
+      }
+      used_slabs[word] = 0;
+    }
+    retired_bytes = 0;
+    requested.Clear();
+    allocated.Clear();
+    live_chunks.Clear();
+  }
 };
 
 }  // namespace arenakv::alloc_internal

@@ -146,6 +146,9 @@ class DBImpl final : public DB {
 
   // For transactions (mvcc/txn/).
   const Options& options() const { return options_; }
+  // The recycled arenas of transactions' own-write indexes, made on first
+  // use (in mvcc/txn/transaction_impl.cc).
+  ArenaCache* TransactionArenas();
   // Every memtable and table of the view a read at `options` uses, merged
   // (internal keys, every version); *view keeps them alive and *sequence is
   // the read's sequence.
@@ -289,6 +292,8 @@ class DBImpl final : public DB {
   const bool read_only_;  // DB::OpenForReadOnly: no LOCK, nothing written
   FileSystem* const fs_;
   std::unique_ptr<BlockCache> cache_;
+  std::once_flag transaction_arenas_once_;
+  std::shared_ptr<ArenaCache> transaction_arenas_;  // set once, under the flag
   std::unique_ptr<VersionSet> versions_;
   std::unique_ptr<FileLock> lock_file_;
   std::shared_ptr<ArenaRegistry> arenas_ = std::make_shared<ArenaRegistry>();

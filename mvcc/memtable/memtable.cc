@@ -64,12 +64,22 @@ MemTableRef MemTable::Create(std::size_t write_buffer_size, std::size_t capacity
                      });
 }
 
+MemTableRef MemTable::Create(ArenaLease arena, std::size_t capacity) {
+  return MemTableRef(new MemTable(std::move(arena), capacity));
+}
+
 MemTable::MemTable(std::size_t write_buffer_size, std::size_t capacity, MemoryBudget* budget)
     : account_(budget != nullptr ? std::make_unique<BudgetAccount>(budget) : nullptr),
-      arena_(ArenaOptions{
-          .capacity = capacity, .charge = account_.get(), .huge_pages = budget == nullptr}),
-      index_(&arena_),
+      arena_(OwnArena(ArenaOptions{
+          .capacity = capacity, .charge = account_.get(), .huge_pages = budget == nullptr})),
+      index_(arena_.get()),
       write_buffer_size_(write_buffer_size),
+      capacity_(capacity) {}
+
+MemTable::MemTable(ArenaLease arena, std::size_t capacity)
+    : arena_(std::move(arena)),
+      index_(arena_.get()),
+      write_buffer_size_(capacity),
       capacity_(capacity) {}
 
 bool MemTable::BudgetAccount::TryCharge(std::size_t bytes) noexcept {
@@ -133,7 +143,7 @@ bool MemTable::Reserve(std::size_t bytes) {
   return account_ == nullptr || account_->SetReserve(bytes);
 }
 
-MemTable::~MemTable() = default;  // ~Arena releases every pool at once
+MemTable::~MemTable() = default;  // the lease releases (or recycles) the arena whole
 
 Status MemTable::Add(SequenceNumber sequence, EntryKind kind, std::string_view key,
                      std::string_view value) {
@@ -155,9 +165,9 @@ Status MemTable::Add(SequenceNumber sequence, EntryKind kind, std::string_view k
   if (!result.inserted) {
     // An existing key: a version chunk, complete before LinkVersion publishes it.
     const std::size_t bytes = kLinkSize + body_size;
-    char* mem = static_cast<char*>(arena_.TryAlloc(bytes));
+    char* mem = static_cast<char*>(arena_->TryAlloc(bytes));
     if (mem != nullptr && !refs.InSpan(mem)) {
-      arena_.Free(mem);
+      arena_->Free(mem);
       mem = nullptr;
     }
     if (mem == nullptr) return Status::MemoryLimit("memtable arena is full");

@@ -50,7 +50,9 @@
 //   A MemTable is owned through MemTableRef (std::shared_ptr): the engine's
 //   current view, each iterator, each reader in a Get hold one. MarkImmutable()
 //   ends writes. When the last reference goes, the destructor releases the
-//   arena whole: no version or node is ever freed one by one.
+//   arena whole: no version or node is ever freed one by one. A memtable on
+//   a leased arena (ArenaCache, arena_cache.h) instead resets it and hands
+//   it back to its cache, pages kept warm for the next memtable.
 #ifndef ARENAKV_MVCC_MEMTABLE_MEMTABLE_H_
 #define ARENAKV_MVCC_MEMTABLE_MEMTABLE_H_
 
@@ -69,6 +71,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mvcc/memtable/arena_cache.h"
 #include "mvcc/util/dbformat.h"
 
 namespace arenakv {
@@ -109,7 +112,11 @@ class MemTable {
   // keeps InsertBound() small.
   static MemTableRef Create(std::size_t write_buffer_size, std::size_t capacity,
                             std::function<void(const MemTable*)> on_release, MemoryBudget* budget);
-  ~MemTable();  // releases the arena whole
+  // A memtable on a leased arena (an ArenaCache's, recycled when the
+  // memtable goes) of hard limit `capacity`, charged to whatever account the
+  // arena was made with. write_buffer_size is the capacity; Reserve() is a no-op.
+  static MemTableRef Create(ArenaLease arena, std::size_t capacity);
+  ~MemTable();  // releases the arena whole (or resets it and hands it back)
   MemTable(const MemTable&) = delete;
   MemTable& operator=(const MemTable&) = delete;
 
@@ -143,7 +150,7 @@ class MemTable {
   // `pools` pools (InsertPools): each pool may open one commit step beyond
   // what its chunks use.
   std::size_t InsertBound(std::size_t bytes, std::size_t pools) const {
-    return bytes + pools * arena_.CommitAhead();
+    return bytes + pools * arena_->CommitAhead();
   }
   // With a budget: sets the reservation to `bytes`, charging what is missing
   // (false, and the reservation unchanged, if the budget refuses) or giving
@@ -154,13 +161,13 @@ class MemTable {
   bool immutable() const { return immutable_.load(std::memory_order_acquire); }
 
   // Committed arena bytes (what this memtable costs in memory); O(1).
-  std::size_t ApproximateMemoryUsage() const { return arena_.ReservedBytes(); }
+  std::size_t ApproximateMemoryUsage() const { return arena_->ReservedBytes(); }
   bool ShouldFlush() const { return ApproximateMemoryUsage() >= write_buffer_size_; }
   // The arena's hard limit, as created; O(1), unlike arena_stats().
   std::size_t capacity() const { return capacity_; }
   // Versions added so far (exact once concurrent Adds have returned).
   std::uint64_t num_entries() const;
-  ArenaStats arena_stats() const { return arena_.Stats(); }
+  ArenaStats arena_stats() const { return arena_->Stats(); }
 
   // Every version in (key ascending, sequence descending) order, i.e. internal
   // key order: what a flush writes and what the engine's merged iterators
@@ -239,6 +246,7 @@ class MemTable {
 
  private:
   MemTable(std::size_t write_buffer_size, std::size_t capacity, MemoryBudget* budget);
+  MemTable(ArenaLease arena, std::size_t capacity);
 
   // The arena's MemoryCharge with a budget: commits draw on the reservation
   // first, then charge the budget. TryCharge runs in concurrent Adds (a CAS
@@ -277,7 +285,7 @@ class MemTable {
 
   // Declared before the arena: it outlives the arena's last Release.
   std::unique_ptr<BudgetAccount> account_;  // null without a budget
-  mutable Arena arena_;                     // destroyed after the index
+  ArenaLease arena_;                        // destroyed after the index
   Index index_;
   const std::size_t write_buffer_size_;
   const std::size_t capacity_;

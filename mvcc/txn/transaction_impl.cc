@@ -81,6 +81,20 @@ std::unique_ptr<Iterator> ErrorDBIterator(Status s) {
 
 }  // namespace
 
+ArenaCache* DBImpl::TransactionArenas() {
+  std::call_once(transaction_arenas_once_, [this] {
+    const std::shared_ptr<MemoryBudget>& budget = options_.memory_budget;
+    const ArenaOptions arena{.capacity = TransactionImpl::kMinIndexCapacity,
+                             .charge = budget != nullptr
+                                           ? budget->Account(MemoryBudget::Consumer::kTransactions)
+                                           : nullptr,
+                             .huge_pages = false};
+    transaction_arenas_ = ArenaCache::Create(arena, TransactionImpl::kIndexKeepBytes,
+                                             TransactionImpl::kIdleIndexArenas, budget);
+  });
+  return transaction_arenas_.get();
+}
+
 std::unique_ptr<Transaction> DBImpl::BeginTransaction(const WriteOptions& options,
                                                       const TransactionOptions& txn_options) {
   return std::make_unique<TransactionImpl>(this, options, txn_options);
@@ -186,11 +200,15 @@ Status TransactionImpl::Write(EntryKind kind, std::string_view key, std::string_
   // An operation's encoding: kind, two length varints, key and value.
   s = ChargeBatch(1 + 2 * 5 + key.size() + value.size());
   if (!s.ok()) return s;
-  // An index its arena refuses (full, or the memory budget) is dropped: the
-  // next read that needs one builds a larger one from the batch.
+  // The write goes into the index too (made now if there is none). An index
+  // its arena refuses (full, or the memory budget) is dropped: the next read
+  // that needs one builds a larger one from the batch, and until then no
+  // write tries again.
+  if (index_ == nullptr && !index_refused_ && !EnsureIndex().ok()) index_refused_ = true;
   if (index_ != nullptr &&
       !index_->Add(kOwnWriteBase + batch_.Count() + 1, kind, key, value).ok()) {
     index_.reset();
+    index_refused_ = true;
   }
   if (kind == EntryKind::kPut) {
     batch_.Put(key, value);
@@ -220,11 +238,18 @@ Status TransactionImpl::EnsureIndex() {
   // size class in use); the arena commits pages only as they are used.
   const std::size_t capacity = std::min(DBImpl::kMaxMemTableCapacity,
                                         std::max(kMinIndexCapacity, 4 * batch_.ApproximateSize()));
-  const std::shared_ptr<MemoryBudget>& budget = db_->options().memory_budget;
   try {
-    // The release callback keeps the budget alive as long as the index.
-    index_ = MemTable::Create(
-        capacity, capacity, [budget](const MemTable*) {}, budget.get());
+    ArenaCache* arenas = db_->TransactionArenas();
+    if (capacity == kMinIndexCapacity) {
+      index_ = MemTable::Create(arenas->Take(), capacity);
+    } else {
+      // A large write set gets an arena of its own, not recycled; a cache
+      // that keeps none still keeps the budget alive as long as the index.
+      ArenaOptions options = arenas->options();
+      options.capacity = capacity;
+      index_ = MemTable::Create(
+          ArenaCache::Create(options, 0, 0, db_->options().memory_budget)->Take(), capacity);
+    }
   } catch (const std::bad_alloc&) {  // ArenaExhausted included: the budget or address space
     return Status::MemoryLimit("no room for the index of the transaction's writes");
   }
@@ -275,7 +300,8 @@ Status TransactionImpl::RollbackToSavePoint() {
   s = batch_.Iterate(copier);
   if (!s.ok()) return s;
   batch_ = std::move(kept);
-  index_.reset();  // rebuilt from the batch when a read needs it
+  index_.reset();  // rebuilt from the batch by the next write or read
+  index_refused_ = false;
   return Status::OK();
 }
 

@@ -5,9 +5,10 @@
 //   - Begin takes a DB snapshot S, held until the transaction ends: every
 //     read of the DB is at S, and no version newer than S is ever collected
 //     as garbage or stored with a zeroed sequence while it is held.
-//   - Writes go into a WriteBatch (what Commit writes) and, once a read needs
-//     them, into an index: a MemTable of the transaction's own, in its own
-//     arena, released whole at the end. Own write number i (from 1) is
+//   - Writes go into a WriteBatch (what Commit writes) and into an index: a
+//     MemTable of the transaction's own, in its own arena, released whole at
+//     the end (an arena recycled through the DB's ArenaCache: reset, its
+//     pages kept warm for the next transaction). Own write number i (from 1) is
 //     stored there with sequence kOwnWriteBase + i, above every DB sequence,
 //     so the newest own write of a key wins over the DB's versions (which an
 //     iterator filters to S underneath).
@@ -19,9 +20,12 @@
 // Thread safety: one thread at a time, as arenakv::Transaction says.
 // Memory: the batch is heap memory, charged to the DB's memory budget (if
 // it has one) as kTransactions; the index lives in its own arena, whose
-// pages are charged as memtables. Both are freed, and their charges given
-// back, when the transaction ends (Commit, Rollback, destruction). The ReadSet is shared
-// with the transaction's iterators.
+// pages are charged as kTransactions too. Both are freed, and their charges
+// given back, when the transaction ends (Commit, Rollback, destruction; an
+// iterator still open keeps the index until it goes), except what the
+// recycled arena keeps warm: at most kIndexKeepBytes per idle arena, and at
+// most kIdleIndexArenas of them per DB. The ReadSet is shared with the
+// transaction's iterators.
 #ifndef ARENAKV_MVCC_TXN_TRANSACTION_IMPL_H_
 #define ARENAKV_MVCC_TXN_TRANSACTION_IMPL_H_
 
@@ -46,6 +50,11 @@ class TransactionImpl final : public Transaction {
   // The smallest capacity of the index's arena (its hard limit; address
   // space is reserved for it, memory committed only as used).
   static constexpr std::size_t kMinIndexCapacity = std::size_t{16} << 20;
+  // What an index's arena keeps committed when it goes back to the DB's
+  // cache, and how many idle arenas the cache keeps (enough for one
+  // transaction per core of a large machine; more are released).
+  static constexpr std::size_t kIndexKeepBytes = std::size_t{256} << 10;
+  static constexpr std::size_t kIdleIndexArenas = 8;
   // The batch is charged to the memory budget in steps of this many bytes.
   static constexpr std::size_t kBudgetStep = std::size_t{64} << 10;
 
@@ -82,7 +91,8 @@ class TransactionImpl final : public Transaction {
   const TransactionOptions::Isolation isolation_;
   const Snapshot* snapshot_;  // null once finished
   WriteBatch batch_;
-  MemTableRef index_;  // null until a read needs the own writes
+  MemTableRef index_;           // null until the first write, or after a refusal
+  bool index_refused_ = false;  // the arena said no: writes stop trying until a rollback
   std::shared_ptr<ReadSet> reads_ = std::make_shared<ReadSet>();
   std::vector<std::size_t> save_points_;  // batch_.Count() at each
   std::size_t batch_charged_ = 0;         // bytes charged to the budget for batch_
