@@ -31,8 +31,8 @@
 //          calls mi_collect(true); glibc calls malloc_trim(0); jemalloc destroys
 //          its arena.
 //   kWarm  the allocator's ordinary bulk release, reusing the same object:
-//          arenakv Release() (which unmaps, so a warm arena still pays page
-//          faults: that is what our Release does, and it is reported as is);
+//          arenakv Reset() (every chunk freed at once, the committed pages
+//          kept for the next cycle, alloc/arena.h);
 //          mimalloc mi_heap_destroy and a new mi_heap (it has no heap reset;
 //          its pages stay cached in the thread for the next heap);
 //          glibc free; jemalloc "arena.<i>.reset" (jemalloc 5.3.0 still purges:
@@ -77,7 +77,7 @@ class ArenaBackend {
       if (mode == ReleaseMode::kCold) {
         arena_.reset();
       } else {
-        arena_->Release();
+        arena_->Reset();
       }
     }
     Arena& arena() { return *arena_; }
