@@ -377,10 +377,10 @@ void ArenaState::Release() noexcept {
 
 void ArenaState::Reset(std::size_t keep_committed) noexcept {
   if (base_.load(std::memory_order_relaxed) == nullptr) return;  // nothing carved yet
-  std::lock_guard lock(grow_mu_);
+  std::unique_lock lock(grow_mu_);
   // Every pool in the range is found through the page map: regular pools
   // become free ranges (warm while their pages are kept), dedicated pools go
-  // back on their slab's free list. Ranges retired earlier hold no pages.
+  // back on their slab's free list.
   large_free_.fill(nullptr);
   std::size_t kept = 0;
   // A free range keeps the pages of its committed prefix that fit what is
@@ -429,6 +429,16 @@ void ArenaState::Reset(std::size_t keep_committed) noexcept {
     if (Heap* heap = slot.load(std::memory_order_relaxed)) heap->Clear();
   }
   overflow_heap_.Clear();
+  // Free ranges are never merged, and each cut of one takes a new header and
+  // waste map: an arena reset again and again under changing patterns could
+  // fragment its range and grow its metadata without bound. Past a bound, it
+  // starts over instead (its warm pages are lost, nothing else).
+  std::size_t ranges = 0;
+  for (Pool* pool = retired_; pool != nullptr; pool = pool->next_retired) ++ranges;
+  if (ranges > kMaxFreeRanges) {
+    lock.unlock();
+    Release();
+  }
 }
 
 }  // namespace arenakv::alloc_internal

@@ -60,6 +60,9 @@ constexpr std::uint32_t kPoolRampSteps = 3;  // a slab's pools grow 1x, 2x, 4x, 
 // Measured (alloc_bench, 2 cores): 4 MiB gave 6% more memtable allocs/s but
 // 35% instead of 26% overhead on the churn pattern; 2 MiB gave 44%.
 constexpr std::size_t kHugePoolMin = 8 << 20;
+// Reset releases the arena outright when its free ranges number more than
+// this (see ArenaState::Reset).
+constexpr std::size_t kMaxFreeRanges = 1024;
 
 // kCharge: the arena's MemoryCharge refused (ArenaOptions::charge).
 enum class AllocFailure { kNone, kZeroSize, kCapacity, kCharge, kAddressSpace, kOsRefused };

@@ -34,7 +34,7 @@ for dist in uniform zipfian; do
           --distribution "$dist" --json "$json" >/dev/null || exit 1
         log "txn_transfer: $dist, $threads thread(s), run $run, $engine:" \
           "$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0];
-print(f"{r["ops_per_sec"]:.0f} commits/s, abort rate {r["abort_rate"]:.4f}")' "$json")"
+ops, rate = r["ops_per_sec"], r["abort_rate"]; print(f"{ops:.0f} commits/s, abort rate {rate:.4f}")' "$json")"
       done
     done
   done

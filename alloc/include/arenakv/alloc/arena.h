@@ -186,6 +186,9 @@ class Arena {
   // page faults (about 250 us, measured), Reset a pass over the arena's pools.
   // Kept pages stay in ReservedBytes(), count against capacity and stay
   // charged; an allocation that runs out of capacity gives them back first.
+  // Free ranges are not merged: an arena whose ranges Resets have cut into
+  // more than 1024 pieces (allocation patterns that change from one use to
+  // the next) is released instead, which bounds its metadata.
   // Same contract as Release(): no concurrent use, no chunk used afterwards
   // (freeing one is ArenaMisuse).
   void Reset(std::size_t keep_committed = kMaxArenaSize);
