@@ -136,6 +136,8 @@ ArenaStats Arena::Stats() const { return state_->Stats(); }
 
 std::size_t Arena::ReservedBytes() const noexcept { return state_->reserved(); }
 
+std::size_t Arena::IdleBytes() const noexcept { return state_->idle(); }
+
 std::size_t Arena::CommitAhead() const noexcept { return state_->CommitAhead(); }
 
 const char* Arena::RangeBase() noexcept { return state_->RangeBase(); }

@@ -141,6 +141,7 @@ bool ArenaState::ReclaimEmptyPools(Heap* heap, std::uint32_t keep) noexcept {
     for (; pool != nullptr; pool = pool->next_large_free) decommit(pool);
   }
   for (Pool* pool = retired_; pool != nullptr; pool = pool->next_retired) decommit(pool);
+  idle_.store(0, std::memory_order_relaxed);  // every free range is cold now
   return reclaimed;
 }
 

@@ -174,8 +174,8 @@ Pool* ArenaState::ReuseRetired(Pool** link, std::size_t pool_bytes, std::size_t 
     *link = retired->next_retired;
     retired->next_retired = nullptr;
   }
-  if (!InitPool(pool, pool->start, pool_bytes, chunk_size, slab, owner, why,
-                std::min(committed_end, pool->start + pool_bytes))) {
+  char* const pool_committed_end = std::min(committed_end, pool->start + pool_bytes);
+  if (!InitPool(pool, pool->start, pool_bytes, chunk_size, slab, owner, why, pool_committed_end)) {
     if (pool != retired) {  // give the front back to the rest (a fresh header is kept)
       retired->start = pool->start;
       retired->pool_size += pool_bytes;
@@ -185,6 +185,10 @@ Pool* ArenaState::ReuseRetired(Pool** link, std::size_t pool_bytes, std::size_t 
       retired_ = pool;
     }
     return nullptr;
+  }
+  if (pool_committed_end > pool->start) {
+    idle_.fetch_sub(static_cast<std::size_t>(pool_committed_end - pool->start),
+                    std::memory_order_relaxed);
   }
   return pool;
 }
@@ -369,6 +373,7 @@ void ArenaState::Release() noexcept {
   meta_.ReleaseAll();  // pool headers and heaps live here
   large_free_.fill(nullptr);
   retired_ = nullptr;
+  idle_.store(0, std::memory_order_relaxed);
   const std::size_t committed = committed_.exchange(0, std::memory_order_relaxed);
   if (charge_ != nullptr && committed > 0) charge_->Release(committed);
   std::destroy_at(&overflow_heap_);
@@ -384,12 +389,12 @@ void ArenaState::Reset(std::size_t keep_committed) noexcept {
   large_free_.fill(nullptr);
   std::size_t kept = 0;
   // A free range keeps the pages of its committed prefix that fit what is
-  // left to keep; a dedicated pool, whose one chunk needs them all, all or none.
+  // left to keep; a dedicated pool keeps none (large chunks are rare, and
+  // IdleBytes() counts free ranges only).
   auto keep_or_decommit = [&](Pool* pool) {
     const auto committed =
         static_cast<std::size_t>(pool->commit_end.load(std::memory_order_relaxed) - pool->start);
-    std::size_t keep = std::min(committed, keep_committed - kept);
-    if (pool->dedicated() && keep < committed) keep = 0;
+    std::size_t keep = pool->dedicated() ? 0 : std::min(committed, keep_committed - kept);
     keep &= ~(kPageSize - 1);
     Decommit(pool, keep);
     kept += keep;
@@ -424,6 +429,7 @@ void ArenaState::Reset(std::size_t keep_committed) noexcept {
     pool->next_retired = retired_;
     retired_ = pool;
   }
+  idle_.store(kept, std::memory_order_relaxed);
   // The heaps start over: no pools, no free lists, zero counters.
   for (auto& slot : heaps_) {
     if (Heap* heap = slot.load(std::memory_order_relaxed)) heap->Clear();

@@ -96,6 +96,7 @@ class ArenaState {
 
   std::size_t capacity() const { return capacity_; }
   std::size_t reserved() const { return committed_.load(std::memory_order_relaxed); }
+  std::size_t idle() const { return idle_.load(std::memory_order_relaxed); }
   std::size_t CommitAhead() const noexcept;  // Arena::CommitAhead
 
  private:
@@ -172,6 +173,9 @@ class ArenaState {
   std::size_t range_carved_ = 0;  // guarded by grow_mu_
 
   std::atomic<std::size_t> committed_{0};
+  // Committed bytes in free ranges (kept by Reset, not yet carved again);
+  // written under grow_mu_ (or alone, in Reset and Release).
+  std::atomic<std::size_t> idle_{0};
   std::array<std::atomic<Heap*>, kMaxThreadSlots> heaps_{};
 
   mutable std::mutex grow_mu_;

@@ -70,13 +70,16 @@ TEST(ArenaReset, FreesEveryChunkAndKeepsThePagesForTheNextFill) {
   EXPECT_EQ(stats.live_chunks, 0u);
   EXPECT_EQ(stats.requested, 0u);
   EXPECT_EQ(stats.allocated, 0u);
-  EXPECT_EQ(stats.reserved, reserved);  // kept, not given back
+  EXPECT_EQ(stats.reserved, reserved);     // kept, not given back
+  EXPECT_EQ(arena.IdleBytes(), reserved);  // and in no pool yet
 
   // The same fill again lands on the kept pages: (almost) no fault, and at
   // most a commit step more per slab (a pool may meet another's prefix).
   const long warm = FaultsDuring(fill);
   EXPECT_LT(warm, cold / 10);
   EXPECT_LE(arena.ReservedBytes(), reserved + 2 * (64 << 10));
+  // What the pools hold again: about what the first fill committed.
+  EXPECT_GE(arena.ReservedBytes() - arena.IdleBytes(), reserved * 9 / 10);
   stats = arena.Stats();
   EXPECT_EQ(stats.live_chunks, 23000u);
   EXPECT_EQ(stats.requested, 20000u * 48 + 3000u * 300);
@@ -112,10 +115,12 @@ TEST(ArenaReset, KeepsNoMoreThanItIsTold) {
 
   arena.Reset(kMiB);
   EXPECT_LE(arena.ReservedBytes(), kMiB);
+  EXPECT_EQ(arena.IdleBytes(), arena.ReservedBytes());
   EXPECT_EQ(charge.charged, arena.ReservedBytes());
 
   arena.Reset(0);
   EXPECT_EQ(arena.ReservedBytes(), 0u);
+  EXPECT_EQ(arena.IdleBytes(), 0u);
   EXPECT_EQ(charge.charged, 0u);
 
   // Still usable, and the pages committed again are charged again.
@@ -168,13 +173,14 @@ TEST(ArenaReset, ChangingPatternsAcrossManyResetsKeepMetadataBounded) {
   EXPECT_LE(arena.ReservedBytes(), 64 * kMiB);
 }
 
-TEST(ArenaReset, LargeChunksComeBackFromTheirKeptPools) {
+TEST(ArenaReset, LargeChunksComeBackFromTheirPools) {
   Arena arena(Small(64 * kMiB));
   void* big = arena.Alloc(3 * kMiB);
   std::memset(big, 7, 3 * kMiB);
   const std::size_t reserved = arena.ReservedBytes();
   arena.Reset();
   EXPECT_EQ(arena.Stats().live_chunks, 0u);
+  EXPECT_EQ(arena.ReservedBytes(), 0u);  // a dedicated pool keeps no pages
   void* again = arena.Alloc(3 * kMiB);
   EXPECT_EQ(again, big);
   EXPECT_EQ(arena.ReservedBytes(), reserved);

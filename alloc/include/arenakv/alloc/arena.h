@@ -160,6 +160,11 @@ class Arena {
   // (a memtable checks it against its budget).
   std::size_t ReservedBytes() const noexcept;
 
+  // The part of ReservedBytes() that Reset kept and no pool uses yet (one
+  // atomic load): ReservedBytes() - IdleBytes() is what the arena's pools
+  // hold committed since the last Reset.
+  std::size_t IdleBytes() const noexcept;
+
   // The most one allocation may commit beyond its chunk's own bytes: a commit
   // step (capacity / 256 clamped to 4..64 KiB, or 2 MiB with huge pages).
   // With n allocations of chunks totalling b bytes, the arena commits at most
@@ -179,7 +184,8 @@ class Arena {
 
   // Frees every chunk at once, like Release(), but keeps the address range,
   // the metadata and up to `keep_committed` bytes of committed pages (pools
-  // at the lowest addresses first; the rest goes back to the OS). Later
+  // at the lowest addresses first; the pages of large chunks' dedicated
+  // pools and the rest go back to the OS). Later
   // allocations, from any thread and of any slab, carve the kept pages first:
   // no system call, no page fault. This is how an arena is recycled: Release()
   // and a fresh first Alloc cost four munmaps, three mmaps, two mprotects and
