@@ -132,16 +132,16 @@ bool ArenaState::ReclaimEmptyPools(Heap* heap, std::uint32_t keep) noexcept {
   // under pressure those pages go back too (the pool is recommitted on reuse).
   // So do the free ranges Reset kept warm.
   std::lock_guard lock(grow_mu_);
-  auto decommit = [&](Pool* pool) {
-    if (pool->commit_end.load(std::memory_order_relaxed) == pool->start) return;
-    Decommit(pool);
-    reclaimed = true;
-  };
   for (Pool* pool : large_free_) {
-    for (; pool != nullptr; pool = pool->next_large_free) decommit(pool);
+    for (; pool != nullptr; pool = pool->next_large_free) {
+      if (Decommit(pool) > 0) reclaimed = true;
+    }
   }
-  for (Pool* pool = retired_; pool != nullptr; pool = pool->next_retired) decommit(pool);
-  idle_.store(0, std::memory_order_relaxed);  // every free range is cold now
+  for (Pool* pool = retired_; pool != nullptr; pool = pool->next_retired) {
+    const std::size_t bytes = Decommit(pool);  // a free range's pages are all idle
+    idle_.fetch_sub(bytes, std::memory_order_relaxed);
+    if (bytes > 0) reclaimed = true;
+  }
   return reclaimed;
 }
 
@@ -179,6 +179,16 @@ bool ArenaState::CommitMore(Pool* pool, AllocFailure* why) noexcept {
   char* const next_end = pool->bump.load(std::memory_order_relaxed) + pool->chunk_size;
   // Up to the pool's last byte, not its last chunk, so a huge page is never cut short.
   char* to = std::min(AlignUp(next_end, pool->commit_step), pool->start + pool->pool_size);
+  if (from < pool->warm_end) {
+    // Pages a Reset kept first: committed and charged already, they only
+    // stop being idle. No system call, no page fault.
+    char* const warm = std::min(to, pool->warm_end);
+    idle_.fetch_sub(static_cast<std::size_t>(warm - from), std::memory_order_relaxed);
+    pool->commit_end.store(warm, std::memory_order_relaxed);
+    pool->carve_limit = std::min(warm, pool->end);
+    if (warm >= next_end) return true;
+    from = warm;
+  }
   if (!ReserveCapacity(static_cast<std::size_t>(to - from), why)) {
     to = AlignUp(next_end, kPageSize);
     if (!ReserveCapacity(static_cast<std::size_t>(to - from), why)) return false;

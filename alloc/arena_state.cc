@@ -108,9 +108,44 @@ Pool* ArenaState::CarvePool(std::size_t pool_bytes, std::size_t chunk_size, std:
     auto better = [&](const Pool* a, const Pool* b) {
       return warm(a) != warm(b) ? warm(a) > warm(b) : a->pool_size < b->pool_size;
     };
+    // Kept pages serve best the slab that held them before a Reset: an
+    // engine that recycles an arena repeats its pattern, so each slab finds
+    // its own pools again, in the same sizes (closest to pool_bytes first).
+    Pool** same = nullptr;
+    auto closer = [pool_bytes](const Pool* a, const Pool* b) {
+      if ((a->pool_size >= pool_bytes) != (b->pool_size >= pool_bytes)) {
+        return a->pool_size >= pool_bytes;
+      }
+      return a->pool_size >= pool_bytes ? a->pool_size < b->pool_size : a->pool_size > b->pool_size;
+    };
+    for (Pool** p = &retired_; *p != nullptr; p = &(*p)->next_retired) {
+      if ((*p)->slab == slab && (*p)->pool_size >= chunk_size && warm(*p) > 0 &&
+          (same == nullptr || closer(*p, *same))) {
+        same = p;
+      }
+    }
+    if (same != nullptr) {
+      return ReuseRetired(same, std::min(pool_bytes, (*same)->pool_size), chunk_size, slab, owner,
+                          why);
+    }
     Pool** best = nullptr;
     for (Pool** p = &retired_; *p != nullptr; p = &(*p)->next_retired) {
       if ((*p)->pool_size >= pool_bytes && (best == nullptr || better(*p, *best))) best = p;
+    }
+    if (best == nullptr || warm(*best) == 0) {
+      // No warm range holds the pool asked for: a smaller pool on kept pages
+      // beats fresh pages beside them (which would leave the kept ones idle
+      // and the arena holding both). The warmest range the chunk fits, whole.
+      Pool** warmest = nullptr;
+      for (Pool** p = &retired_; *p != nullptr; p = &(*p)->next_retired) {
+        if ((*p)->pool_size >= chunk_size && warm(*p) > 0 &&
+            (warmest == nullptr || warm(*p) > warm(*warmest))) {
+          warmest = p;
+        }
+      }
+      if (warmest != nullptr) {
+        return ReuseRetired(warmest, (*warmest)->pool_size, chunk_size, slab, owner, why);
+      }
     }
     if (best != nullptr) return ReuseRetired(best, pool_bytes, chunk_size, slab, owner, why);
   }
@@ -186,10 +221,6 @@ Pool* ArenaState::ReuseRetired(Pool** link, std::size_t pool_bytes, std::size_t 
     }
     return nullptr;
   }
-  if (pool_committed_end > pool->start) {
-    idle_.fetch_sub(static_cast<std::size_t>(pool_committed_end - pool->start),
-                    std::memory_order_relaxed);
-  }
   return pool;
 }
 
@@ -247,8 +278,9 @@ bool ArenaState::InitPool(Pool* pool, char* start, std::size_t pool_bytes, std::
   pool->next_in_slab = pool->next_partial = nullptr;
   pool->in_partial = false;
   pool->bump.store(start, std::memory_order_relaxed);
-  pool->carve_limit = std::min(committed_end, pool->end);
-  pool->commit_end.store(committed_end, std::memory_order_relaxed);
+  pool->carve_limit = start;
+  pool->commit_end.store(start, std::memory_order_relaxed);
+  pool->warm_end = committed_end;  // CommitMore takes these pages first
 
   const std::size_t first =
       static_cast<std::size_t>(start - base_.load(std::memory_order_relaxed)) >> kGranuleShift;
@@ -278,9 +310,12 @@ std::size_t ArenaState::RetirePool(Heap* heap, Pool* pool) noexcept {
   }
   if (sc.spare == pool) sc.spare = nullptr;
   --sc.pool_count;
-  const auto committed =
-      static_cast<std::size_t>(pool->commit_end.load(std::memory_order_relaxed) - pool->start);
-  Decommit(pool);
+  char* const commit_end = pool->commit_end.load(std::memory_order_relaxed);
+  if (pool->warm_end > commit_end) {  // kept pages it never took stop being idle
+    idle_.fetch_sub(static_cast<std::size_t>(pool->warm_end - commit_end),
+                    std::memory_order_relaxed);
+  }
+  const std::size_t committed = Decommit(pool);
   heap->retired_bytes += committed;
   std::lock_guard lock(grow_mu_);
   // A pointer into the range is foreign until the range is carved again.
@@ -295,14 +330,17 @@ std::size_t ArenaState::RetirePool(Heap* heap, Pool* pool) noexcept {
   return committed;
 }
 
-void ArenaState::Decommit(Pool* pool, std::size_t keep) noexcept {
-  char* const end = pool->commit_end.load(std::memory_order_relaxed);
+std::size_t ArenaState::Decommit(Pool* pool, std::size_t keep) noexcept {
+  char* const end = pool->committed_end();
   char* const from = pool->start + keep;
-  if (end <= from) return;
+  if (end <= from) return 0;
   const auto bytes = static_cast<std::size_t>(end - from);
   DecommitPages(from, bytes);
   UnreserveCapacity(bytes);
-  pool->commit_end.store(from, std::memory_order_relaxed);
+  pool->commit_end.store(std::min(pool->commit_end.load(std::memory_order_relaxed), from),
+                         std::memory_order_relaxed);
+  pool->warm_end = std::min(pool->warm_end, from);
+  return bytes;
 }
 
 bool ArenaState::PoolEmptied(Heap* heap, Pool* pool) noexcept {
@@ -410,6 +448,9 @@ void ArenaState::Reset(std::size_t keep_committed) noexcept {
     }
     const std::size_t first = g;
     g += pool->pool_size >> kGranuleShift;
+    // As a free range, every committed page is in [start, commit_end).
+    pool->commit_end.store(pool->committed_end(), std::memory_order_relaxed);
+    pool->warm_end = nullptr;
     keep_or_decommit(pool);
     if (pool->dedicated()) {
       pool->large_live.store(false, std::memory_order_relaxed);

@@ -131,8 +131,9 @@ class ArenaState {
                 std::uint32_t slab, Heap* owner, AllocFailure* why,
                 char* committed_end = nullptr) noexcept;
   // Gives the committed pages of an unused pool (or range) back to the OS,
-  // except its first `keep` bytes (a multiple of the page size).
-  void Decommit(Pool* pool, std::size_t keep = 0) noexcept;
+  // except its first `keep` bytes (a multiple of the page size); returns
+  // the bytes given back. The caller settles idle_.
+  std::size_t Decommit(Pool* pool, std::size_t keep = 0) noexcept;
   // Takes the retired range *link (cut to pool_bytes if larger) for a new
   // pool; requires grow_mu_.
   Pool* ReuseRetired(Pool** link, std::size_t pool_bytes, std::size_t chunk_size,
@@ -173,8 +174,9 @@ class ArenaState {
   std::size_t range_carved_ = 0;  // guarded by grow_mu_
 
   std::atomic<std::size_t> committed_{0};
-  // Committed bytes in free ranges (kept by Reset, not yet carved again);
-  // written under grow_mu_ (or alone, in Reset and Release).
+  // Committed bytes no pool uses: free ranges' pages kept by Reset, and the
+  // warm tails (Pool::warm_end) of pools carved from them, until CommitMore
+  // hands them over. Set alone (Reset, Release), lowered anywhere.
   std::atomic<std::size_t> idle_{0};
   std::array<std::atomic<Heap*>, kMaxThreadSlots> heaps_{};
 

@@ -46,6 +46,7 @@
 #ifndef ARENAKV_ALLOC_POOL_H_
 #define ARENAKV_ALLOC_POOL_H_
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -90,6 +91,10 @@ struct Pool {
   Pool* next_in_slab = nullptr;  // all pools of this slab in the owner heap
   Pool* next_partial = nullptr;  // owner heap's stack of pools with room (free or uncarved chunks)
   bool in_partial = false;
+  // Pages [commit_end, warm_end) are committed already: a Reset kept them in
+  // the free range this pool was carved from. They count as the arena's idle
+  // bytes until CommitMore hands them to the pool, as it would fresh pages.
+  char* warm_end = nullptr;
 
   // --- shared ---
   std::atomic<char*> commit_end{nullptr};
@@ -104,6 +109,10 @@ struct Pool {
   alignas(64) std::atomic<FreeChunk*> remote_free{nullptr};
 
   bool dedicated() const { return owner == nullptr; }
+  // The end of the committed pages: the pool's own and the warm ones.
+  char* committed_end() const {
+    return std::max(commit_end.load(std::memory_order_relaxed), warm_end);
+  }
 
   // Owner only: true if the next never-used chunk lies below `limit`.
   bool CanCarve(const char* limit) const {

@@ -63,6 +63,14 @@ DBImpl::DBImpl(const Options& options, std::string path, bool read_only)
       path_(std::move(path)),
       read_only_(read_only),
       fs_(options.file_system != nullptr ? options.file_system : FileSystem::Default()) {
+  // One idle memtable at most, keeping every page it had: the next memtable
+  // fills resident pages where the flushed one's were. Not under a memory
+  // budget: there every charged byte must be one a stalled writer, reader or
+  // replay can get back, and those paths do not know idle memtables yet.
+  memtables_ = std::make_shared<MemTableRecycler>(
+      options_.write_buffer_size, MemTableCapacity(kRecyclableNeed),
+      /*keep_bytes=*/MemTableCapacity(kRecyclableNeed),
+      /*max_idle=*/options_.memory_budget == nullptr ? 1 : 0, options_.memory_budget);
   if (options_.block_cache_size > 0) {
     MemoryCharge* charge =
         options_.memory_budget != nullptr
@@ -235,9 +243,15 @@ Status DBImpl::NewMemTable(std::size_t need, MemTableRef* mem) {
   // outlive the DB in an iterator).
   std::shared_ptr<MemoryBudget> budget = options_.memory_budget;
   MemoryBudget* const charged_to = budget.get();
+  std::shared_ptr<MemTableRecycler> recycler;
+  std::size_t capacity = MemTableCapacity(need);
+  if (need <= kRecyclableNeed) {
+    recycler = memtables_;
+    capacity = recycler->capacity();
+  }
   try {
     *mem = MemTable::Create(
-        options_.write_buffer_size, MemTableCapacity(need),
+        options_.write_buffer_size, capacity,
         [registry, budget = std::move(budget)](const MemTable* table) {
           if (auto r = registry.lock()) {
             std::lock_guard lock(r->mu);
@@ -245,7 +259,7 @@ Status DBImpl::NewMemTable(std::size_t need, MemTableRef* mem) {
             ++r->released;
           }
         },
-        charged_to);
+        charged_to, std::move(recycler));
   } catch (const std::bad_alloc&) {  // ArenaExhausted included: no address space
     return Status::MemoryLimit("cannot reserve memory for a new memtable");
   }

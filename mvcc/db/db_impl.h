@@ -85,6 +85,7 @@
 #include "mvcc/iter/internal_iterator.h"
 #include "mvcc/log/log_writer.h"
 #include "mvcc/memtable/memtable.h"
+#include "mvcc/memtable/memtable_recycler.h"
 #include "mvcc/table/block_cache.h"
 #include "mvcc/version/version_set.h"
 
@@ -292,6 +293,10 @@ class DBImpl final : public DB {
   const bool read_only_;  // DB::OpenForReadOnly: no LOCK, nothing written
   FileSystem* const fs_;
   std::unique_ptr<BlockCache> cache_;
+  // Memtables whose arenas are recycled (memtable_recycler.h): every one
+  // made for a batch needing at most kRecyclableNeed bytes.
+  static constexpr std::size_t kRecyclableNeed = std::size_t{1} << 20;
+  std::shared_ptr<MemTableRecycler> memtables_;
   std::once_flag transaction_arenas_once_;
   std::shared_ptr<ArenaCache> transaction_arenas_;  // set once, under the flag
   std::unique_ptr<VersionSet> versions_;

@@ -30,7 +30,10 @@ bool DBImpl::GetProperty(std::string_view name, std::string* value) {
              "\nrequested_bytes: " + std::to_string(requested) +
              "\nallocated_bytes: " + std::to_string(allocated) +
              "\nreserved_bytes: " + std::to_string(reserved) +
-             "\nreleased_arenas: " + std::to_string(released) + "\n";
+             "\nreleased_arenas: " + std::to_string(released) +
+             "\nrecycled_arenas: " + std::to_string(memtables_->reused()) +
+             "\nidle_arenas: " + std::to_string(memtables_->idle()) +
+             "\nidle_reserved_bytes: " + std::to_string(memtables_->idle_reserved_bytes()) + "\n";
     return true;
   }
   constexpr std::string_view kFilesAtLevel = "arenakv.num-files-at-level";
@@ -142,15 +145,18 @@ std::string DBImpl::MemoryString() {
     out.append(key).append(": ").append(std::to_string(n)).append("\n");
   };
   // Every live memtable arena: active, immutable, and flushed ones iterators
-  // still hold; plus the active one's reservation.
-  std::size_t memtable_bytes = 0;
+  // still hold (pages a recycled arena kept included); plus the active one's
+  // reservation; plus the idle memtables waiting to be reused.
+  const std::size_t idle_bytes = memtables_->idle_reserved_bytes();
+  std::size_t memtable_bytes = idle_bytes;
   {
     std::lock_guard lock(arenas_->mu);
     for (const MemTable* mem : arenas_->live) {
-      memtable_bytes += mem->ApproximateMemoryUsage() + mem->reserved();
+      memtable_bytes += mem->arena_reserved_bytes() + mem->reserved();
     }
   }
   line("db_memtable_bytes", memtable_bytes);
+  line("db_idle_memtable_bytes", idle_bytes);
   // The cache's entries (what the budget charges), and its arena's pages.
   const ArenaStats cache_stats = cache_ != nullptr ? cache_->arena_stats() : ArenaStats{};
   line("db_block_cache_bytes", cache_stats.allocated);

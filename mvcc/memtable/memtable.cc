@@ -6,6 +6,7 @@
 #include <new>
 #include <span>
 
+#include "mvcc/memtable/memtable_recycler.h"
 #include "mvcc/util/coding.h"
 
 namespace arenakv {
@@ -57,11 +58,36 @@ MemTableRef MemTable::Create(std::size_t write_buffer_size, std::size_t capacity
 MemTableRef MemTable::Create(std::size_t write_buffer_size, std::size_t capacity,
                              std::function<void(const MemTable*)> on_release,
                              MemoryBudget* budget) {
-  return MemTableRef(new MemTable(write_buffer_size, capacity, budget),
-                     [on_release = std::move(on_release)](MemTable* table) {
-                       if (on_release) on_release(table);
-                       delete table;
-                     });
+  return Create(write_buffer_size, capacity, std::move(on_release), budget, nullptr);
+}
+
+MemTableRef MemTable::Create(std::size_t write_buffer_size, std::size_t capacity,
+                             std::function<void(const MemTable*)> on_release, MemoryBudget* budget,
+                             std::shared_ptr<MemTableRecycler> recycler) {
+  MemTable* table = nullptr;
+  if (recycler != nullptr && recycler->write_buffer_size() == write_buffer_size &&
+      recycler->capacity() == capacity) {
+    table = recycler->Take();
+  }
+  if (table == nullptr) table = new MemTable(write_buffer_size, capacity, budget);
+  return MemTableRef(
+      table, [on_release = std::move(on_release), recycler = std::move(recycler)](MemTable* t) {
+        if (on_release) on_release(t);
+        if (recycler != nullptr) {
+          recycler->Give(t);
+        } else {
+          delete t;
+        }
+      });
+}
+
+bool MemTable::Recycle(std::size_t keep_committed) noexcept {
+  if (account_) (void)account_->SetReserve(0);
+  arena_->Reset(keep_committed);
+  if (!index_.Clear()) return false;
+  for (Stripe& stripe : entries_) stripe.count.store(0, std::memory_order_relaxed);
+  immutable_.store(false, std::memory_order_relaxed);
+  return true;
 }
 
 MemTableRef MemTable::Create(ArenaLease arena, std::size_t capacity) {

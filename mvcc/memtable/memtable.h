@@ -92,6 +92,7 @@ struct KeyHead {
 };
 
 class MemTable;
+class MemTableRecycler;
 using MemTableRef = std::shared_ptr<MemTable>;
 
 class MemTable {
@@ -112,6 +113,14 @@ class MemTable {
   // keeps InsertBound() small.
   static MemTableRef Create(std::size_t write_buffer_size, std::size_t capacity,
                             std::function<void(const MemTable*)> on_release, MemoryBudget* budget);
+  // As above; when the last reference goes (after on_release), the memtable
+  // is given to `recycler` instead of destroyed, and an idle memtable the
+  // recycler holds is used instead of a new one if it has this
+  // write_buffer_size and capacity (memtable_recycler.h). The budget must
+  // be the one every memtable of the recycler charges.
+  static MemTableRef Create(std::size_t write_buffer_size, std::size_t capacity,
+                            std::function<void(const MemTable*)> on_release, MemoryBudget* budget,
+                            std::shared_ptr<MemTableRecycler> recycler);
   // A memtable on a leased arena (an ArenaCache's, recycled when the
   // memtable goes) of hard limit `capacity`, charged to whatever account the
   // arena was made with. write_buffer_size is the capacity; Reserve() is a no-op.
@@ -131,6 +140,13 @@ class MemTable {
 
   // Ends writes, and gives back the unused reservation.
   void MarkImmutable();
+
+  // Forgets every entry at once and makes the memtable new (empty,
+  // writable), keeping up to keep_committed bytes of its arena's pages
+  // (Arena::Reset). Only with no other reference and nothing running on it.
+  // False if the arena has no room for a new index head; the memtable must
+  // then be destroyed.
+  bool Recycle(std::size_t keep_committed) noexcept;
 
   // The pools (one per slab class and thread) one thread may allocate from
   // while it adds operations of these key and value sizes: Add() each, then
@@ -160,8 +176,16 @@ class MemTable {
   std::size_t reserved() const { return account_ ? account_->reserve() : 0; }
   bool immutable() const { return immutable_.load(std::memory_order_acquire); }
 
-  // Committed arena bytes (what this memtable costs in memory); O(1).
-  std::size_t ApproximateMemoryUsage() const { return arena_->ReservedBytes(); }
+  // Committed arena bytes its entries use (what it costs in memory; pages a
+  // recycled arena kept but no pool uses yet are not counted); O(1).
+  std::size_t ApproximateMemoryUsage() const {
+    const std::size_t reserved = arena_->ReservedBytes();
+    const std::size_t idle = arena_->IdleBytes();  // a reclaim may lower both at once
+    return reserved > idle ? reserved - idle : 0;
+  }
+  // Every committed byte of the arena, kept pages included.
+  std::size_t arena_reserved_bytes() const { return arena_->ReservedBytes(); }
+  std::size_t write_buffer_size() const { return write_buffer_size_; }
   bool ShouldFlush() const { return ApproximateMemoryUsage() >= write_buffer_size_; }
   // The arena's hard limit, as created; O(1), unlike arena_stats().
   std::size_t capacity() const { return capacity_; }

@@ -148,5 +148,50 @@ TEST(DbMemoryTest, IteratorPinsItsMemtablesUntilItGoes) {
   EXPECT_EQ(after["live_memtables"], 1u);
 }
 
+// Without a memory budget, a flushed memtable is made new and becomes the
+// next one (its pages kept: no unmapping, no page faults); every write stays
+// readable across the recycling and a reopen. With a budget, none is kept.
+TEST(DbMemoryTest, FlushedMemtablesAreRecycledUnlessThereIsABudget) {
+  for (bool budget : {false, true}) {
+    SCOPED_TRACE(budget ? "with a budget" : "without a budget");
+    test::TempDir dir;
+    Options options;
+    options.write_buffer_size = kWriteBufferSize;
+    options.max_write_buffer_number = kMaxWriteBufferNumber;
+    if (budget) options.memory_budget = MemoryBudget::Create(std::size_t{64} << 20);
+    std::unique_ptr<DB> db;
+    ASSERT_TRUE(DB::Open(options, dir.Sub("db"), &db).ok());
+    std::mt19937_64 rng(9);
+    const std::string value = test::RandomBytes(rng, kValueSize);
+    const int n = 4000;  // about 16 write buffers
+    for (int i = 0; i < n; ++i) {
+      ASSERT_TRUE(db->Put({}, test::KeyFor(i), value + std::to_string(i)).ok());
+      if (i % 500 == 0) {
+        auto stats = ArenaStats(db.get());
+        ASSERT_LE(stats["reserved_bytes"] + stats["idle_reserved_bytes"],
+                  kReservedBound + kWriteBufferSize + kSlackPerMemtable);
+      }
+    }
+    ASSERT_TRUE(db->Flush().ok());
+    auto stats = ArenaStats(db.get());
+    if (budget) {
+      EXPECT_EQ(stats["recycled_arenas"], 0u);
+      EXPECT_EQ(stats["idle_arenas"], 0u);
+    } else {
+      EXPECT_GE(stats["recycled_arenas"], 10u);
+      EXPECT_LE(stats["idle_arenas"], 1u);
+    }
+    for (int reopen = 0; reopen < 2; ++reopen) {
+      std::string got;
+      for (int i = 0; i < n; i += 7) {
+        ASSERT_TRUE(db->Get({}, test::KeyFor(i), &got).ok()) << i;
+        ASSERT_EQ(got, value + std::to_string(i));
+      }
+      db.reset();
+      ASSERT_TRUE(DB::Open(options, dir.Sub("db"), &db).ok());
+    }
+  }
+}
+
 }  // namespace
 }  // namespace arenakv

@@ -433,3 +433,45 @@ TEST(SkipListBasic, WorksAsASetWithTheDefaultNoPayload) {
 
 }  // namespace
 }  // namespace arenakv
+
+namespace arenakv {
+namespace {
+
+// Clear after the arena was reset (pages kept) or released (the range may
+// move): the list is empty, and works again on the same arena.
+TEST(SkipListClear, ForgetsEveryNodeAfterTheArenaWasResetOrReleased) {
+  Arena arena(ArenaOptions{.capacity = 16 << 20});
+  List list(&arena);
+  for (bool release : {false, true}) {
+    for (int i = 0; i < 2000; ++i) ASSERT_TRUE(list.Insert("key" + std::to_string(i)).inserted);
+    if (release) {
+      arena.Release();
+    } else {
+      arena.Reset();
+    }
+    ASSERT_TRUE(list.Clear());
+    auto first = list.NewIterator();
+    first.SeekToFirst();
+    EXPECT_FALSE(first.Valid());
+    EXPECT_EQ(list.Find("key7"), nullptr);
+    Model model;
+    for (int i = 0; i < 500; ++i) {
+      const std::string key = "new" + std::to_string(i * 7919 % 500);
+      ASSERT_TRUE(list.Insert(key).inserted);
+      model.insert(key);
+    }
+    auto it = list.NewIterator();
+    it.SeekToFirst();
+    for (const std::string& key : model) {
+      ASSERT_TRUE(it.Valid());
+      EXPECT_EQ(it.key(), key);
+      it.Next();
+    }
+    EXPECT_FALSE(it.Valid());
+    arena.Reset();
+    ASSERT_TRUE(list.Clear());
+  }
+}
+
+}  // namespace
+}  // namespace arenakv

@@ -169,6 +169,17 @@ class SkipList {
   SkipList(const SkipList&) = delete;
   SkipList& operator=(const SkipList&) = delete;
 
+  // Forgets every node at once, right after the arena was Reset (or
+  // Released): no thread may use the list or any of its nodes meanwhile. A
+  // new head is allocated; false if the arena has no room for it, and then
+  // the list must not be used again until a Clear succeeds.
+  bool Clear() noexcept {
+    refs_ = CompactRefs(arena_->RangeBase());  // a Release moves the range
+    head_ = NewNode({}, kMaxHeight, 0);
+    max_height_.store(1, std::memory_order_relaxed);
+    return head_ != nullptr;
+  }
+
   // Returns the node of `key`, linking a new one if the key is absent. A new
   // node gets tail_size bytes after its key; init(payload, tail) runs before
   // the node becomes visible. init may also run for a node that then loses a
@@ -334,8 +345,8 @@ class SkipList {
 
   Arena* const arena_;
   const Compare compare_;
-  const CompactRefs refs_;          // from the arena's range base
-  Node* const head_;                // height kMaxHeight, empty key, never compared
+  CompactRefs refs_;                // from the arena's range base (set again by Clear)
+  Node* head_;                      // height kMaxHeight, empty key, never compared
   std::atomic<int> max_height_{1};  // highest level any node is linked at (or about to be)
 };
 
