@@ -71,6 +71,16 @@ DBImpl::DBImpl(const Options& options, std::string path, bool read_only)
       options_.write_buffer_size, MemTableCapacity(kRecyclableNeed),
       /*keep_bytes=*/MemTableCapacity(kRecyclableNeed),
       /*max_idle=*/options_.memory_budget == nullptr ? 1 : 0, options_.memory_budget);
+  {
+    const std::shared_ptr<MemoryBudget>& budget = options_.memory_budget;
+    const ArenaOptions arena{.capacity = kTransactionIndexCapacity,
+                             .charge = budget != nullptr
+                                           ? budget->Account(MemoryBudget::Consumer::kTransactions)
+                                           : nullptr,
+                             .huge_pages = false};
+    transaction_arenas_ =
+        ArenaCache::Create(arena, kTransactionIndexKeepBytes, kIdleTransactionArenas, budget);
+  }
   if (options_.block_cache_size > 0) {
     MemoryCharge* charge =
         options_.memory_budget != nullptr
@@ -296,6 +306,8 @@ Status DBImpl::RelieveBudget(std::size_t bound, std::size_t need,
   }
   const auto start = std::chrono::steady_clock::now();
   if (!stuck_since->has_value()) *stuck_since = start;
+  // 0. Idle transaction index arenas keep pages nothing uses.
+  if (transaction_arenas_->Drop() > 0) return Status::OK();
   // 1. The block cache makes way for what is missing (its entries' charge
   // goes back as they are evicted). Only for a while: readers refilling the
   // cache must not keep a writer looping here.

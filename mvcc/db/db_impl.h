@@ -147,9 +147,14 @@ class DBImpl final : public DB {
 
   // For transactions (mvcc/txn/).
   const Options& options() const { return options_; }
-  // The recycled arenas of transactions' own-write indexes, made on first
-  // use (in mvcc/txn/transaction_impl.cc).
-  ArenaCache* TransactionArenas();
+  // The recycled arenas of transactions' own-write indexes (mvcc/txn/):
+  // each of kTransactionIndexCapacity, keeping kTransactionIndexKeepBytes
+  // when idle, at most kIdleTransactionArenas idle (charged to the budget as
+  // transactions; a writer the budget stalls drops them).
+  static constexpr std::size_t kTransactionIndexCapacity = std::size_t{16} << 20;
+  static constexpr std::size_t kTransactionIndexKeepBytes = std::size_t{256} << 10;
+  static constexpr std::size_t kIdleTransactionArenas = 8;
+  ArenaCache* TransactionArenas() const { return transaction_arenas_.get(); }
   // Every memtable and table of the view a read at `options` uses, merged
   // (internal keys, every version); *view keeps them alive and *sequence is
   // the read's sequence.
@@ -297,8 +302,7 @@ class DBImpl final : public DB {
   // made for a batch needing at most kRecyclableNeed bytes.
   static constexpr std::size_t kRecyclableNeed = std::size_t{1} << 20;
   std::shared_ptr<MemTableRecycler> memtables_;
-  std::once_flag transaction_arenas_once_;
-  std::shared_ptr<ArenaCache> transaction_arenas_;  // set once, under the flag
+  std::shared_ptr<ArenaCache> transaction_arenas_;  // set by the constructor
   std::unique_ptr<VersionSet> versions_;
   std::unique_ptr<FileLock> lock_file_;
   std::shared_ptr<ArenaRegistry> arenas_ = std::make_shared<ArenaRegistry>();

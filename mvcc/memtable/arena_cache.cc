@@ -46,18 +46,28 @@ ArenaLease ArenaCache::Take() {
 
 void ArenaCache::Return(Arena* arena) noexcept {
   std::unique_ptr<Arena> owned(arena);
-  // Reset outside the lock: it walks the arena's pools.
-  owned->Reset(keep_bytes_);
   {
     MutexLock lock(&mu_);
-    if (idle_.size() < max_idle_) {
-      try {
-        idle_.push_back(std::move(owned));
-      } catch (const std::bad_alloc&) {  // no room to keep it: released below
-      }
-    }
+    if (idle_.size() >= max_idle_) return;  // released below, outside the lock
   }
-  // An arena not kept is released here, outside the lock.
+  owned->Reset(keep_bytes_);  // outside the lock: it walks the arena's pools
+  MutexLock lock(&mu_);
+  if (idle_.size() >= max_idle_) return;
+  try {
+    idle_.push_back(std::move(owned));
+  } catch (const std::bad_alloc&) {  // no room to keep it: released instead
+  }
+}
+
+std::size_t ArenaCache::Drop() noexcept {
+  std::vector<std::unique_ptr<Arena>> dropped;
+  {
+    MutexLock lock(&mu_);
+    dropped.swap(idle_);
+  }
+  std::size_t bytes = 0;
+  for (const auto& arena : dropped) bytes += arena->ReservedBytes();
+  return bytes;  // released here, outside the lock
 }
 
 std::size_t ArenaCache::idle() const {

@@ -13,7 +13,7 @@
 //
 // Memory: an idle arena keeps at most `keep_bytes` committed, charged to its
 // ArenaOptions::charge (if any) like any committed page, so the cache holds
-// at most max_idle * keep_bytes while nobody uses it. The cache lives as long
+// at most max_idle * keep_bytes while nobody uses it, until Drop(). The cache lives as long
 // as its longest-held lease (each lease holds a reference).
 //
 // Thread safety: Take and the end of a lease may run on any threads at once
@@ -59,6 +59,10 @@ class ArenaCache : public std::enable_shared_from_this<ArenaCache> {
   // An idle arena, or a new one. Throws std::bad_alloc if a new one cannot
   // be made.
   ArenaLease Take();
+
+  // Releases every idle arena (memory pressure); returns the committed
+  // bytes they gave back.
+  std::size_t Drop() noexcept;
 
   std::size_t idle() const;
   const ArenaOptions& options() const { return options_; }

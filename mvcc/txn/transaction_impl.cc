@@ -81,20 +81,6 @@ std::unique_ptr<Iterator> ErrorDBIterator(Status s) {
 
 }  // namespace
 
-ArenaCache* DBImpl::TransactionArenas() {
-  std::call_once(transaction_arenas_once_, [this] {
-    const std::shared_ptr<MemoryBudget>& budget = options_.memory_budget;
-    const ArenaOptions arena{.capacity = TransactionImpl::kMinIndexCapacity,
-                             .charge = budget != nullptr
-                                           ? budget->Account(MemoryBudget::Consumer::kTransactions)
-                                           : nullptr,
-                             .huge_pages = false};
-    transaction_arenas_ = ArenaCache::Create(arena, TransactionImpl::kIndexKeepBytes,
-                                             TransactionImpl::kIdleIndexArenas, budget);
-  });
-  return transaction_arenas_.get();
-}
-
 std::unique_ptr<Transaction> DBImpl::BeginTransaction(const WriteOptions& options,
                                                       const TransactionOptions& txn_options) {
   return std::make_unique<TransactionImpl>(this, options, txn_options);
@@ -145,6 +131,7 @@ Status TransactionImpl::GetImpl(const ReadOptions& options, std::string_view key
     s = EnsureIndex();
     MemTable::LookupResult own = MemTable::LookupResult::kNotPresent;
     if (s.ok()) {
+      index_read_ = true;
       own = index_->Get(key, kMaxSequenceNumber, value);
     } else if (s.IsMemoryLimit()) {
       // No room for an index: the batch itself answers, slowly.
@@ -200,20 +187,26 @@ Status TransactionImpl::Write(EntryKind kind, std::string_view key, std::string_
   // An operation's encoding: kind, two length varints, key and value.
   s = ChargeBatch(1 + 2 * 5 + key.size() + value.size());
   if (!s.ok()) return s;
-  // The write goes into the index too (made now if there is none). An index
-  // its arena refuses (full, or the memory budget) is dropped: the next read
-  // that needs one builds a larger one from the batch, and until then no
-  // write tries again.
-  if (index_ == nullptr && !index_refused_ && !EnsureIndex().ok()) index_refused_ = true;
-  if (index_ != nullptr &&
-      !index_->Add(kOwnWriteBase + batch_.Count() + 1, kind, key, value).ok()) {
-    index_.reset();
-    index_refused_ = true;
-  }
   if (kind == EntryKind::kPut) {
     batch_.Put(key, value);
   } else {
     batch_.Delete(key);
+  }
+  // The write goes into the index too, made now if there is none, as long
+  // as the write set is small: a large one that no read has needed is not
+  // kept twice (batch and index) in memory; a read builds its index then.
+  // An index its arena refuses (full, or the memory budget) is dropped, and
+  // no write tries again until a read or a rollback.
+  if (index_ != nullptr && !index_read_ && batch_.ApproximateSize() > kEagerIndexBytes) {
+    index_.reset();
+  }
+  if (index_ == nullptr) {
+    if (!index_refused_ && batch_.ApproximateSize() <= kEagerIndexBytes && !EnsureIndex().ok()) {
+      index_refused_ = true;  // (EnsureIndex indexed the whole batch, this write included)
+    }
+  } else if (!index_->Add(kOwnWriteBase + batch_.Count(), kind, key, value).ok()) {
+    index_.reset();
+    index_refused_ = true;
   }
   return Status::OK();
 }
@@ -264,6 +257,7 @@ std::unique_ptr<Iterator> TransactionImpl::NewIterator(const ReadOptions& option
   Status s = CheckReadOptions(options);
   if (s.ok() && batch_.Count() > 0) s = EnsureIndex();
   if (!s.ok()) return ErrorDBIterator(std::move(s));
+  if (batch_.Count() > 0) index_read_ = true;
   ReadOptions at = options;
   at.snapshot = snapshot_;
   SequenceNumber sequence = 0;
@@ -301,7 +295,7 @@ Status TransactionImpl::RollbackToSavePoint() {
   if (!s.ok()) return s;
   batch_ = std::move(kept);
   index_.reset();  // rebuilt from the batch by the next write or read
-  index_refused_ = false;
+  index_refused_ = index_read_ = false;
   return Status::OK();
 }
 

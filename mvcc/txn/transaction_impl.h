@@ -49,12 +49,14 @@ class TransactionImpl final : public Transaction {
   static constexpr SequenceNumber kOwnWriteBase = kMaxSequenceNumber - (SequenceNumber{1} << 32);
   // The smallest capacity of the index's arena (its hard limit; address
   // space is reserved for it, memory committed only as used).
-  static constexpr std::size_t kMinIndexCapacity = std::size_t{16} << 20;
+  static constexpr std::size_t kMinIndexCapacity = DBImpl::kTransactionIndexCapacity;
   // What an index's arena keeps committed when it goes back to the DB's
   // cache, and how many idle arenas the cache keeps (enough for one
   // transaction per core of a large machine; more are released).
-  static constexpr std::size_t kIndexKeepBytes = std::size_t{256} << 10;
-  static constexpr std::size_t kIdleIndexArenas = 8;
+  static constexpr std::size_t kIndexKeepBytes = DBImpl::kTransactionIndexKeepBytes;
+  static constexpr std::size_t kIdleIndexArenas = DBImpl::kIdleTransactionArenas;
+  // A write set larger than this is indexed only once a read needs it.
+  static constexpr std::size_t kEagerIndexBytes = std::size_t{1} << 20;
   // The batch is charged to the memory budget in steps of this many bytes.
   static constexpr std::size_t kBudgetStep = std::size_t{64} << 10;
 
@@ -93,6 +95,7 @@ class TransactionImpl final : public Transaction {
   WriteBatch batch_;
   MemTableRef index_;           // null until the first write, or after a refusal
   bool index_refused_ = false;  // the arena said no: writes stop trying until a rollback
+  bool index_read_ = false;     // a read used the index: writes keep it up to date
   std::shared_ptr<ReadSet> reads_ = std::make_shared<ReadSet>();
   std::vector<std::size_t> save_points_;  // batch_.Count() at each
   std::size_t batch_charged_ = 0;         // bytes charged to the budget for batch_

@@ -667,6 +667,60 @@ TEST_F(DbTransactionTest, TheIndexArenaIsRecycledAcrossTransactions) {
   EXPECT_EQ(Get("b"), "2");
 }
 
+// A large write set that no read needs is not kept twice (batch and index):
+// past TransactionImpl::kEagerIndexBytes only the batch is charged; a read
+// then builds the index and sees every write.
+TEST_F(DbTransactionTest, ALargeWriteOnlyTransactionIsNotIndexedTwice) {
+  auto budget = MemoryBudget::Create(std::size_t{256} << 20);
+  options_.memory_budget = budget;
+  Open();
+  auto txn = Begin();
+  const std::string value(10 << 10, 'v');
+  const int n = 400;  // 4 MB
+  for (int i = 0; i < n; ++i) ASSERT_TRUE(txn->Put(test::KeyFor(i), value).ok());
+  const std::size_t written = n * (value.size() + test::KeyFor(0).size());
+  const std::size_t charged = budget->charged(MemoryBudget::Consumer::kTransactions);
+  EXPECT_GE(charged, written);
+  EXPECT_LE(charged, written + written / 4 + TransactionImpl::kIndexKeepBytes)
+      << "the write set is charged twice";
+  std::string got;
+  ASSERT_TRUE(txn->Get({}, test::KeyFor(n - 1), &got).ok());
+  EXPECT_TRUE(got == value);
+  std::unique_ptr<Iterator> it = txn->NewIterator({});
+  int seen = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++seen;
+  EXPECT_TRUE(it->status().ok()) << it->status().ToString();
+  EXPECT_EQ(seen, n);
+  it.reset();
+  ASSERT_TRUE(txn->Commit().ok());
+  EXPECT_EQ(Get(test::KeyFor(7)), value);
+}
+
+// Idle index arenas keep pages charged to the budget; a writer the budget
+// stalls frees them first.
+TEST_F(DbTransactionTest, AStalledWriterDropsIdleIndexArenas) {
+  auto budget = MemoryBudget::Create(std::size_t{2} << 20);
+  options_.memory_budget = budget;
+  options_.write_buffer_size = 1 << 20;
+  options_.block_cache_size = 0;
+  Open();
+  {
+    std::vector<std::unique_ptr<Transaction>> open;
+    for (int t = 0; t < 8; ++t) {
+      open.push_back(Begin());
+      ASSERT_TRUE(open.back()->Put("t" + std::to_string(t), "v").ok());
+    }
+    for (auto& txn : open) ASSERT_TRUE(txn->Commit().ok());
+  }
+  ASSERT_GT(budget->charged(MemoryBudget::Consumer::kTransactions), 0u);
+  const std::string value(1000, 'x');
+  for (int i = 0; i < 20000; ++i) {  // 20 MB through a 2 MB budget
+    ASSERT_TRUE(db_->Put({}, test::KeyFor(i), value).ok()) << i;
+  }
+  EXPECT_EQ(budget->charged(MemoryBudget::Consumer::kTransactions), 0u);
+  EXPECT_EQ(Get("t3"), "v");
+}
+
 // Random transfers between accounts from 8 threads: every committed
 // transaction moves money, none creates or destroys it, so the sum of the
 // balances is constant in every snapshot.

@@ -78,6 +78,26 @@ TEST(ArenaCacheTest, KeepsAtMostMaxIdleArenasAndTheirKeptPages) {
   EXPECT_EQ(charge.charged.load(), 0u);  // the cache gone, every page given back
 }
 
+TEST(ArenaCacheTest, DropReleasesEveryIdleArena) {
+  CountingCharge charge;
+  auto cache = ArenaCache::Create(Options(&charge), kKeep, 4);
+  {
+    ArenaLease a = cache->Take();
+    ArenaLease b = cache->Take();
+    Scribble(a.get(), 64 << 10);
+    Scribble(b.get(), 64 << 10);
+  }
+  ASSERT_EQ(cache->idle(), 2u);
+  const std::size_t kept = charge.charged.load();
+  ASSERT_GT(kept, 0u);
+  EXPECT_EQ(cache->Drop(), kept);
+  EXPECT_EQ(cache->idle(), 0u);
+  EXPECT_EQ(charge.charged.load(), 0u);
+  EXPECT_EQ(cache->Drop(), 0u);
+  ArenaLease again = cache->Take();  // still works: a new arena
+  Scribble(again.get(), 4096);
+}
+
 TEST(ArenaCacheTest, ALeaseKeepsItsCacheAlive) {
   auto cache = ArenaCache::Create(Options(), kKeep, 1);
   ArenaLease lease = cache->Take();
