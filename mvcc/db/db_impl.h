@@ -348,6 +348,7 @@ class DBImpl final : public DB {
   std::optional<std::chrono::steady_clock::time_point> auto_resume_at_ ARENAKV_GUARDED_BY(mu_);
   std::uint64_t resumes_ ARENAKV_GUARDED_BY(mu_) = 0;  // errors cleared, by Resume or automatically
   bool flush_running_ ARENAKV_GUARDED_BY(mu_) = false;
+  int inputs_dropping_ ARENAKV_GUARDED_BY(mu_) = 0;  // compactions in DropOutsideLock
   bool shutting_down_ ARENAKV_GUARDED_BY(mu_) = false;
   bool closed_ ARENAKV_GUARDED_BY(mu_) = false;  // Close() ran: writes are refused
   // A write skipped the WAL since Open: Close() flushes the memtables.

@@ -177,11 +177,15 @@ Status DBImpl::RunCompaction(const Compaction& c) {
 }
 
 void DBImpl::DropOutsideLock(std::optional<Compaction>* c) {
+  // Background work until the inputs are gone: a caller that waits for it
+  // (arenakv.compaction-pending) finds the obsolete files deleted.
+  ++inputs_dropping_;
   mu_.Unlock();
   // Without mu_, before the inputs are let go of (and perhaps deleted).
   ARENAKV_SYNC_POINT("DBImpl::DropOutsideLock");
   c->reset();
   mu_.Lock();
+  --inputs_dropping_;
 }
 
 std::vector<SequenceNumber> DBImpl::LiveSequences() const {
@@ -200,7 +204,9 @@ TableOptions DBImpl::TableOptionsForLevel(int level) const {
 }
 
 bool DBImpl::BackgroundWorkPending() const {
-  if (flush_running_ || picker_->running() > 0 || manual_compactions_ > 0) return true;
+  if (flush_running_ || picker_->running() > 0 || manual_compactions_ > 0 || inputs_dropping_ > 0) {
+    return true;
+  }
   if (!bg_error_.ok()) return false;  // nothing more will start
   if (!imm_.empty()) return true;
   if (options_.disable_auto_compactions) return false;

@@ -272,6 +272,35 @@ TEST_F(DbSyncPointTest, AFlushRunsWhileTheCompactionThreadDeletesInputs) {
   EXPECT_EQ(Get("e"), "v");
 }
 
+// Background work is pending until a compaction's inputs are let go of:
+// a caller that waited for arenakv.compaction-pending to read 0 finds the
+// obsolete files deleted. (It read 0 while the compaction thread was still
+// about to delete them, and a test counting files on disk was flaky.)
+TEST_F(DbSyncPointTest, BackgroundWorkIsPendingUntilTheInputsAreDropped) {
+  options_.level0_file_num_compaction_trigger = 2;
+  Open();
+  SyncPoint* sp = SyncPoint::Get();
+  std::atomic<bool> drop_held{false}, release{false}, timed_out{false};
+  sp->SetCallBack("DBImpl::DropOutsideLock", [&](void*) {
+    if (drop_held.exchange(true)) return;
+    if (!WaitFor([&] { return release.load(); })) timed_out = true;
+  });
+  sp->EnableProcessing();
+  ASSERT_TRUE(db_->Put({}, "a", "1").ok());
+  ASSERT_TRUE(db_->Flush().ok());
+  ASSERT_TRUE(db_->Put({}, "b", "2").ok());
+  ASSERT_TRUE(db_->Flush().ok());  // level 0 at the trigger: a compaction
+  ASSERT_TRUE(WaitFor([&] { return drop_held.load(); }));
+  std::string pending;
+  ASSERT_TRUE(db_->GetProperty("arenakv.compaction-pending", &pending));
+  release = true;
+  sp->DisableProcessing();
+  EXPECT_FALSE(timed_out.load());
+  EXPECT_EQ(pending, "1");
+  test::WaitForBackgroundWork(db_.get());
+  EXPECT_EQ(Get("a"), "1");
+}
+
 // A transaction's commit checks for conflicts only once every earlier group
 // has inserted: a plain write logged before the commit but still inserting
 // is seen by the check (Busy), never missed.
