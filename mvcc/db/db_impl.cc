@@ -63,14 +63,18 @@ DBImpl::DBImpl(const Options& options, std::string path, bool read_only)
       path_(std::move(path)),
       read_only_(read_only),
       fs_(options.file_system != nullptr ? options.file_system : FileSystem::Default()) {
-  // One idle memtable at most, keeping every page it had: the next memtable
-  // fills resident pages where the flushed one's were. Not under a memory
-  // budget: there every charged byte must be one a stalled writer, reader or
-  // replay can get back, and those paths do not know idle memtables yet.
+  // With recycle_memtables, one idle memtable at most, keeping the pages of
+  // one write buffer (and an eighth for slack): the next memtable fills
+  // resident pages where the flushed one's were. Keeping every page would
+  // let an arena grow cycle after cycle up to its capacity (4 buffers)
+  // wherever a new pool missed the kept ones. Not under a memory budget:
+  // there every charged byte must be one a stalled writer, reader or replay
+  // can get back, and those paths do not know idle memtables yet.
   memtables_ = std::make_shared<MemTableRecycler>(
       options_.write_buffer_size, MemTableCapacity(kRecyclableNeed),
-      /*keep_bytes=*/MemTableCapacity(kRecyclableNeed),
-      /*max_idle=*/options_.memory_budget == nullptr ? 1 : 0, options_.memory_budget);
+      /*keep_bytes=*/options_.write_buffer_size + options_.write_buffer_size / 8,
+      /*max_idle=*/options_.recycle_memtables && options_.memory_budget == nullptr ? 1 : 0,
+      options_.memory_budget);
   {
     const std::shared_ptr<MemoryBudget>& budget = options_.memory_budget;
     const ArenaOptions arena{.capacity = kTransactionIndexCapacity,

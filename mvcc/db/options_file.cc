@@ -114,6 +114,7 @@ const std::vector<Field>& Fields() {
       MakeField("paranoid_checks", &Options::paranoid_checks),
       MakeField("write_buffer_size", &Options::write_buffer_size),
       MakeField("max_write_buffer_number", &Options::max_write_buffer_number),
+      MakeField("recycle_memtables", &Options::recycle_memtables),
       MakeField("block_cache_size", &Options::block_cache_size),
       MakeField("max_open_files", &Options::max_open_files),
       MakeField("max_key_size", &Options::max_key_size),

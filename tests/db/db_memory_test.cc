@@ -148,9 +148,10 @@ TEST(DbMemoryTest, IteratorPinsItsMemtablesUntilItGoes) {
   EXPECT_EQ(after["live_memtables"], 1u);
 }
 
-// Without a memory budget, a flushed memtable is made new and becomes the
-// next one (its pages kept: no unmapping, no page faults); every write stays
-// readable across the recycling and a reopen. With a budget, none is kept.
+// With recycle_memtables and no memory budget, a flushed memtable is made
+// new and becomes the next one (its pages kept: no unmapping, no page
+// faults); every write stays readable across the recycling and a reopen.
+// With a budget, none is kept.
 TEST(DbMemoryTest, FlushedMemtablesAreRecycledUnlessThereIsABudget) {
   for (bool budget : {false, true}) {
     SCOPED_TRACE(budget ? "with a budget" : "without a budget");
@@ -158,6 +159,7 @@ TEST(DbMemoryTest, FlushedMemtablesAreRecycledUnlessThereIsABudget) {
     Options options;
     options.write_buffer_size = kWriteBufferSize;
     options.max_write_buffer_number = kMaxWriteBufferNumber;
+    options.recycle_memtables = true;
     if (budget) options.memory_budget = MemoryBudget::Create(std::size_t{64} << 20);
     std::unique_ptr<DB> db;
     ASSERT_TRUE(DB::Open(options, dir.Sub("db"), &db).ok());

@@ -121,6 +121,8 @@ std::optional<int> ParseOptions(int argc, char** argv, BenchOptions* options) {
       ->capture_default_str();
   app.add_flag("--sync", o.sync, "fdatasync every write (fillsync always syncs)");
   app.add_flag("--disable-wal", o.disable_wal, "Write without the write-ahead log");
+  app.add_flag("--recycle-memtables", o.recycle_memtables,
+               "arenakv: keep a flushed memtable's pages for the next one (Options)");
   app.add_option("--db", o.db,
                  "DB directory (one subdirectory per engine); default: a fresh temporary "
                  "directory removed at the end");

@@ -175,6 +175,7 @@ std::string ReportJson(const BenchOptions& options, const MachineInfo& machine,
   j.Key("hold_iterators").Int(options.hold_iterators);
   j.Key("sync").Bool(options.sync);
   j.Key("disable_wal").Bool(options.disable_wal);
+  j.Key("recycle_memtables").Bool(options.recycle_memtables);
   j.Key("db").String(options.db);
   j.Key("use_existing_db").Bool(options.use_existing_db);
   j.Key("seed").Uint(options.seed);

@@ -75,6 +75,13 @@ struct Options {
   // With 1, a full memtable is still handed to the flush and a fresh one
   // created, but writes wait until the flush is done.
   int max_write_buffer_number = 2;
+  // Keep a flushed memtable's pages resident for the next memtable instead
+  // of unmapping them (at most one idle, holding one write buffer): a
+  // quarter of the page faults and a shorter write latency tail, for one
+  // more write buffer of resident memory. Measured (fillrandom, 4M x 100 B,
+  // 64 MiB buffers): p99 12.8 vs 16.7 us, p99.99 80 vs 130 us, the same
+  // throughput, peak RSS 178 vs 114 MiB. Ignored under a memory_budget.
+  bool recycle_memtables = false;
   // Bytes of SST blocks cached in memory; 0 disables the cache.
   std::size_t block_cache_size = 64 << 20;
   // Table files whose readers (a descriptor, the index, filter and
