@@ -28,51 +28,29 @@ ArenaCache::ArenaCache(const ArenaOptions& options, std::size_t keep_bytes, std:
                        std::shared_ptr<const void> keep_alive)
     : options_(options),
       keep_bytes_(keep_bytes),
-      max_idle_(max_idle),
-      keep_alive_(std::move(keep_alive)) {}
+      keep_alive_(std::move(keep_alive)),
+      idle_(max_idle) {}
 
 ArenaLease ArenaCache::Take() {
-  std::unique_ptr<Arena> arena;
-  {
-    MutexLock lock(&mu_);
-    if (!idle_.empty()) {
-      arena = std::move(idle_.back());
-      idle_.pop_back();
-    }
-  }
+  std::unique_ptr<Arena> arena = idle_.Take();
   if (arena == nullptr) arena = std::make_unique<Arena>(options_);
   return ArenaLease(arena.release(), ArenaReturn{shared_from_this()});
 }
 
 void ArenaCache::Return(Arena* arena) noexcept {
-  std::unique_ptr<Arena> owned(arena);
-  {
-    MutexLock lock(&mu_);
-    if (idle_.size() >= max_idle_) return;  // released below, outside the lock
-  }
-  owned->Reset(keep_bytes_);  // outside the lock: it walks the arena's pools
-  MutexLock lock(&mu_);
-  if (idle_.size() >= max_idle_) return;
-  try {
-    idle_.push_back(std::move(owned));
-  } catch (const std::bad_alloc&) {  // no room to keep it: released instead
-  }
+  idle_.Give(std::unique_ptr<Arena>(arena), [this](Arena& a) {
+    a.Reset(keep_bytes_);
+    return true;
+  });
 }
 
 std::size_t ArenaCache::Drop() noexcept {
-  std::vector<std::unique_ptr<Arena>> dropped;
-  {
-    MutexLock lock(&mu_);
-    dropped.swap(idle_);
-  }
+  const std::vector<std::unique_ptr<Arena>> dropped = idle_.TakeAll();
   std::size_t bytes = 0;
   for (const auto& arena : dropped) bytes += arena->ReservedBytes();
   return bytes;  // released here, outside the lock
 }
 
-std::size_t ArenaCache::idle() const {
-  MutexLock lock(&mu_);
-  return idle_.size();
-}
+std::size_t ArenaCache::idle() const { return idle_.size(); }
 
 }  // namespace arenakv

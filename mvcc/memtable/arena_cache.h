@@ -17,7 +17,7 @@
 // as its longest-held lease (each lease holds a reference).
 //
 // Thread safety: Take and the end of a lease may run on any threads at once
-// (mu_ guards the idle list); a leased arena follows Arena's own contract
+// (IdleList); a leased arena follows Arena's own contract
 // (the lease holder must end every use of it before the lease ends).
 #ifndef ARENAKV_MVCC_MEMTABLE_ARENA_CACHE_H_
 #define ARENAKV_MVCC_MEMTABLE_ARENA_CACHE_H_
@@ -28,8 +28,7 @@
 #include <memory>
 #include <vector>
 
-#include "arenakv/base/mutex.h"
-#include "arenakv/base/thread_annotations.h"
+#include "mvcc/memtable/idle_list.h"
 
 namespace arenakv {
 
@@ -75,10 +74,8 @@ class ArenaCache : public std::enable_shared_from_this<ArenaCache> {
 
   const ArenaOptions options_;
   const std::size_t keep_bytes_;
-  const std::size_t max_idle_;
-  const std::shared_ptr<const void> keep_alive_;
-  mutable Mutex mu_;
-  std::vector<std::unique_ptr<Arena>> idle_ ARENAKV_GUARDED_BY(mu_);
+  const std::shared_ptr<const void> keep_alive_;  // outlives the idle arenas
+  IdleList<Arena> idle_;
 };
 
 }  // namespace arenakv

@@ -13,48 +13,28 @@ MemTableRecycler::MemTableRecycler(std::size_t write_buffer_size, std::size_t ca
     : write_buffer_size_(write_buffer_size),
       capacity_(capacity),
       keep_bytes_(keep_bytes),
-      max_idle_(max_idle),
-      keep_alive_(std::move(keep_alive)) {}
+      keep_alive_(std::move(keep_alive)),
+      idle_(max_idle) {}
 
 MemTableRecycler::~MemTableRecycler() = default;
 
 MemTable* MemTableRecycler::Take() {
-  MutexLock lock(&mu_);
-  if (idle_.empty()) return nullptr;
-  MemTable* table = idle_.back().release();
-  idle_.pop_back();
-  reused_.fetch_add(1, std::memory_order_relaxed);
-  return table;
+  std::unique_ptr<MemTable> table = idle_.Take();
+  if (table != nullptr) reused_.fetch_add(1, std::memory_order_relaxed);
+  return table.release();
 }
 
 void MemTableRecycler::Give(MemTable* table) noexcept {
-  std::unique_ptr<MemTable> owned(table);
-  {
-    MutexLock lock(&mu_);
-    if (idle_.size() >= max_idle_) return;  // destroyed below, outside the lock
-  }
-  if (owned->capacity() != capacity_ || owned->write_buffer_size() != write_buffer_size_ ||
-      !owned->Recycle(keep_bytes_)) {
-    return;
-  }
-  MutexLock lock(&mu_);
-  if (idle_.size() >= max_idle_) return;
-  try {
-    idle_.push_back(std::move(owned));
-  } catch (const std::bad_alloc&) {  // no room to keep it: destroyed instead
-  }
+  idle_.Give(std::unique_ptr<MemTable>(table), [this](MemTable& t) {
+    return t.capacity() == capacity_ && t.write_buffer_size() == write_buffer_size_ &&
+           t.Recycle(keep_bytes_);
+  });
 }
 
-std::size_t MemTableRecycler::idle() const {
-  MutexLock lock(&mu_);
-  return idle_.size();
-}
+std::size_t MemTableRecycler::idle() const { return idle_.size(); }
 
 std::size_t MemTableRecycler::idle_reserved_bytes() const {
-  MutexLock lock(&mu_);
-  std::size_t bytes = 0;
-  for (const auto& table : idle_) bytes += table->arena_reserved_bytes();
-  return bytes;
+  return idle_.Sum([](const MemTable& t) { return t.arena_reserved_bytes(); });
 }
 
 }  // namespace arenakv

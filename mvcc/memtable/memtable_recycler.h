@@ -13,11 +13,12 @@
 //
 // Memory: an idle memtable keeps its kept pages committed, and, with a
 // memory budget, charged to it as memtables: the budget bounds them like any
-// memtable. At most max_idle * keep_bytes wait. (The engine keeps none
-// under a budget: see DBImpl's constructor.)
+// memtable. At most max_idle * keep_bytes wait. (The engine keeps one only
+// with Options::recycle_memtables, and none under a budget: see DBImpl's
+// constructor.)
 //
-// Thread safety: Take and Give may run on any threads at once (mu_ guards
-// the idle list). Give runs where a memtable's last reference goes.
+// Thread safety: Take and Give may run on any threads at once (IdleList).
+// Give runs where a memtable's last reference goes.
 #ifndef ARENAKV_MVCC_MEMTABLE_MEMTABLE_RECYCLER_H_
 #define ARENAKV_MVCC_MEMTABLE_MEMTABLE_RECYCLER_H_
 
@@ -27,8 +28,7 @@
 #include <memory>
 #include <vector>
 
-#include "arenakv/base/mutex.h"
-#include "arenakv/base/thread_annotations.h"
+#include "mvcc/memtable/idle_list.h"
 
 namespace arenakv {
 
@@ -63,11 +63,9 @@ class MemTableRecycler {
   const std::size_t write_buffer_size_;
   const std::size_t capacity_;
   const std::size_t keep_bytes_;
-  const std::size_t max_idle_;
-  const std::shared_ptr<const void> keep_alive_;
+  const std::shared_ptr<const void> keep_alive_;  // outlives the idle memtables
   std::atomic<std::uint64_t> reused_{0};
-  mutable Mutex mu_;
-  std::vector<std::unique_ptr<MemTable>> idle_ ARENAKV_GUARDED_BY(mu_);
+  IdleList<MemTable> idle_;
 };
 
 }  // namespace arenakv
