@@ -242,6 +242,9 @@ class DBImpl final : public DB {
   }
   void BackgroundLoop(BackgroundRole role) ARENAKV_EXCLUDES(mu_);
   Status FlushOldest() ARENAKV_REQUIRES(mu_);
+  // Waits until stats_.flushes reaches `target`: OK, or the background error,
+  // or the error of a flush that failed after flush_failures_ was `failures`.
+  Status WaitForFlushes(std::uint64_t target, std::uint64_t failures) ARENAKV_REQUIRES(mu_);
   // Runs `c` (from the picker) without mu_, installs it, releases it from the
   // picker and wakes waiters. A failure other than shutdown becomes the
   // background error.
@@ -347,6 +350,11 @@ class DBImpl final : public DB {
   int auto_resumes_ ARENAKV_GUARDED_BY(mu_) = 0;
   std::optional<std::chrono::steady_clock::time_point> auto_resume_at_ ARENAKV_GUARDED_BY(mu_);
   std::uint64_t resumes_ ARENAKV_GUARDED_BY(mu_) = 0;  // errors cleared, by Resume or automatically
+  // Flushes that failed, and the last one's error: what a Flush or Resume
+  // waiting on them returns, even if an automatic resume cleared the
+  // background error before the waiter woke up.
+  std::uint64_t flush_failures_ ARENAKV_GUARDED_BY(mu_) = 0;
+  Status last_flush_error_ ARENAKV_GUARDED_BY(mu_);
   bool flush_running_ ARENAKV_GUARDED_BY(mu_) = false;
   int inputs_dropping_ ARENAKV_GUARDED_BY(mu_) = 0;  // compactions in DropOutsideLock
   bool shutting_down_ ARENAKV_GUARDED_BY(mu_) = false;

@@ -15,15 +15,33 @@ namespace arenakv {
 // ---------------------------------------------------------------- flush
 
 Status DBImpl::Flush() {
+  std::uint64_t failures = 0;
+  {
+    MutexLock lock(&mu_);
+    failures = flush_failures_;
+  }
   Status s = WriteImpl(WriteOptions{}, nullptr, /*force_rotate=*/true);
   if (!s.ok()) return s;
   // Flushes go oldest first: once as many more have finished as there are
   // immutable memtables now, the one just rotated (if any) is on disk, however
   // many writers rotate meanwhile.
   MutexLock lock(&mu_);
-  const std::uint64_t target = stats_.flushes + imm_.size();
-  while (stats_.flushes < target && bg_error_.ok()) bg_cv_.Wait();
-  return bg_error_;
+  return WaitForFlushes(stats_.flushes + imm_.size(), failures);
+}
+
+// A flush that failed while the caller waited is reported even when an
+// automatic resume has already cleared its error and retried (a retry
+// interval of 0 clears it before any waiter can run): the caller asked for
+// the flush, and it failed.
+Status DBImpl::WaitForFlushes(std::uint64_t target, std::uint64_t failures) {
+  while (stats_.flushes < target && bg_error_.ok() && flush_failures_ == failures &&
+         !shutting_down_) {
+    bg_cv_.Wait();
+  }
+  if (!bg_error_.ok()) return bg_error_;
+  if (flush_failures_ != failures) return last_flush_error_;
+  if (stats_.flushes < target) return Status::Busy("the DB is closing");
+  return Status::OK();
 }
 
 // Compacts the range level by level, from level 0 down to the deepest level
@@ -263,7 +281,11 @@ Status DBImpl::FlushOldest() {
     ARENAKV_LOG(info_log_, "Flush failed: %s", s.ToString().c_str());
   }
   mu_.Lock();
-  if (!s.ok()) SetBackgroundError(s, severity);
+  if (!s.ok()) {
+    ++flush_failures_;
+    last_flush_error_ = s;
+    SetBackgroundError(s, severity);
+  }
   if (s.ok()) {
     auto_resumes_ = 0;
     imm_.pop_back();

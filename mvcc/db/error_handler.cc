@@ -101,9 +101,7 @@ Status DBImpl::Resume() {
   if (bg_error_severity_ == ErrorSeverity::kFatal) return bg_error_;
   ClearBackgroundError(/*automatic=*/false);
   // As RocksDB's Resume: done once the memtables that waited are flushed.
-  const std::uint64_t target = stats_.flushes + imm_.size();
-  while (stats_.flushes < target && bg_error_.ok() && !shutting_down_) bg_cv_.Wait();
-  return bg_error_;
+  return WaitForFlushes(stats_.flushes + imm_.size(), flush_failures_);
 }
 
 }  // namespace arenakv

@@ -121,6 +121,24 @@ TEST_F(DbErrorHandlerTest, NoSpaceWhileFlushingIsResumedAutomatically) {
   ASSERT_TRUE(db_->Put({}, "more", "c").ok());
 }
 
+// With no retry interval, the background thread clears each error and
+// retries before a waiter can see it; Flush still reports that its flush failed.
+TEST_F(DbErrorHandlerTest, FlushReportsAFailureThatAnImmediateResumeHid) {
+  options_.max_bgerror_resume_count = 5;
+  options_.bgerror_resume_retry_interval = 0;
+  Open();
+  Fill(0, 100, "e");
+  const int fault = fs_.AddFault(
+      {.op = Op::kAppend, .file = ".sst", .times = 2, .error = Status::NoSpace("disk full")});
+  Status s = db_->Flush();
+  EXPECT_TRUE(s.IsNoSpace()) << s.ToString();
+  ASSERT_TRUE(WaitUntil([&] { return test::FilesAtLevel(db_.get(), 0) == 1; }));
+  EXPECT_EQ(fs_.Fired(fault), 2);
+  EXPECT_EQ(BackgroundError().at("resumes"), 2u);
+  ASSERT_TRUE(db_->Flush().ok());  // nothing failed this time
+  ExpectFilled(0, 100, "e");
+}
+
 TEST_F(DbErrorHandlerTest, AutomaticResumeGivesUpAfterItsCountThenResumeWorks) {
   options_.max_bgerror_resume_count = 2;
   options_.bgerror_resume_retry_interval = 1000;

@@ -350,7 +350,9 @@ class DB {
   virtual std::unique_ptr<Transaction> BeginTransaction(const WriteOptions& options,
                                                         const TransactionOptions& txn_options) = 0;
 
-  // Writes the memtable to an SST and waits for it.
+  // Writes the memtable to an SST and waits for it. If a flush fails
+  // meanwhile, Flush returns its error, also when an automatic resume
+  // (max_bgerror_resume_count) clears it and the retry succeeds later.
   virtual Status Flush() = 0;
   virtual Status CompactRange(std::optional<std::string_view> begin,
                               std::optional<std::string_view> end) = 0;
