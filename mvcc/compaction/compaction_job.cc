@@ -54,16 +54,18 @@ Status CompactionJob::Merge() {
   // block cache, where they would only evict what readers use.
   if (c_.level == 0) {
     for (const TableFileRef& f : c_.inputs) {
-      children.push_back(
-          f->NewIterator(/*verify_checksums=*/true, /*fill_cache=*/false, ReaderUse::kBrief));
+      children.push_back(f->NewIterator(/*verify_checksums=*/true, /*fill_cache=*/false,
+                                        ReaderUse::kBrief,
+                                        /*key_first=*/true));
     }
   } else {
     children.push_back(NewLevelIterator(c_.inputs, /*verify_checksums=*/true, /*fill_cache=*/false,
-                                        ReaderUse::kBrief));
+                                        ReaderUse::kBrief, /*key_first=*/true));
   }
   if (!c_.output_inputs.empty()) {
     children.push_back(NewLevelIterator(c_.output_inputs, /*verify_checksums=*/true,
-                                        /*fill_cache=*/false, ReaderUse::kBrief));
+                                        /*fill_cache=*/false, ReaderUse::kBrief,
+                                        /*key_first=*/true));
   }
   stats_.bytes_read = c_.InputBytes();
   std::unique_ptr<InternalIterator> input = NewMergingIterator(std::move(children));

@@ -20,7 +20,10 @@
 // entry's user key.
 //
 // Not thread-safe: one owner. The builder owns its buffer; Finish() returns a
-// view of it that stays valid until Reset() or destruction.
+// view of it that stays valid until Reset() or destruction. An entry that
+// does not fit the buffer's capacity grows it by exactly what the entry and
+// the restart array need, never by doubling: a 10 MB value costs 10 MB, not
+// 20 MB (with a copy) when Finish() appends the restarts.
 #ifndef ARENAKV_MVCC_TABLE_BLOCK_BUILDER_H_
 #define ARENAKV_MVCC_TABLE_BLOCK_BUILDER_H_
 
@@ -49,11 +52,19 @@ class BlockBuilder {
   // Reset(). An empty block is a restart array holding offset 0 (8 bytes).
   std::string_view Finish();
 
-  // Starts a new, empty block; reuses the buffer.
+  // Starts a new, empty block; reuses the buffer unless it grew past
+  // kKeptCapacity (an entry larger than a block: its bytes go back at once
+  // instead of staying with the builder until the table is done).
   void Reset();
+  static constexpr std::size_t kKeptCapacity = std::size_t{1} << 20;
 
   // Bytes Finish() would return now.
   std::size_t CurrentSizeEstimate() const;
+  // Heap bytes the builder holds (its buffers' capacities).
+  std::size_t MemoryUsage() const {
+    return buffer_.capacity() + restarts_.capacity() * sizeof(std::uint32_t) +
+           last_user_key_.capacity();
+  }
   bool empty() const { return num_entries_ == 0; }
   std::size_t num_entries() const { return num_entries_; }
   bool finished() const { return finished_; }

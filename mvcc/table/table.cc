@@ -6,6 +6,7 @@
 
 #include "arenakv/base/check.h"
 #include "mvcc/table/bloom.h"
+#include "mvcc/table/large_entry.h"
 
 namespace arenakv {
 
@@ -15,12 +16,13 @@ namespace arenakv {
 class TableIterator final : public InternalIterator {
  public:
   // `owner`, if set, is the shared Table `table` points to, held for life.
-  TableIterator(const Table* table, bool verify_checksums, bool fill_cache = true,
+  TableIterator(const Table* table, bool verify_checksums, bool fill_cache, bool key_first,
                 std::shared_ptr<const Table> owner = nullptr)
       : owner_(std::move(owner)),
         table_(table),
         verify_checksums_(verify_checksums),
         fill_cache_(fill_cache),
+        key_first_(key_first),
         index_(BlockContents::View(table->index_block_)) {}
 
   bool Valid() const override { return data_ != nullptr && data_->Valid() && status_.ok(); }
@@ -99,14 +101,29 @@ class TableIterator final : public InternalIterator {
     Status s = BlockHandle::DecodeFrom(index_.value(), &handle);
     // Re-seeking within the block already open costs no read.
     if (s.ok() && data_ != nullptr && handle.offset == data_offset_) return true;
+    data_.reset();  // before the next block is read: one block in memory, not two
+    std::string large_key;
+    bool large = false;
+    if (s.ok() && key_first_ && handle.size >= kLargeEntryBlockBytes) {
+      s = table_->CheckDataHandle(handle);
+      if (s.ok()) s = PeekLargeEntry(*table_->file_, handle, &large_key, &large);
+    }
     BlockContents contents;
-    if (s.ok()) s = table_->ReadDataBlock(handle, verify_checksums_, fill_cache_, &contents);
+    if (s.ok() && !large) {
+      s = table_->ReadDataBlock(handle, verify_checksums_, fill_cache_, &contents);
+    }
     if (!s.ok()) {
       status_ = s;
-      data_.reset();
       return false;
     }
-    data_ = std::make_unique<BlockIterator>(std::move(contents));
+    if (large) {
+      data_ = std::make_unique<LargeEntryIterator>(
+          std::move(large_key),
+          [table = table_, handle, verify = verify_checksums_, fill = fill_cache_](
+              BlockContents* block) { return table->ReadDataBlock(handle, verify, fill, block); });
+    } else {
+      data_ = std::make_unique<BlockIterator>(std::move(contents));
+    }
     data_offset_ = handle.offset;
     return true;
   }
@@ -154,10 +171,11 @@ class TableIterator final : public InternalIterator {
   const Table* const table_;
   const bool verify_checksums_;
   const bool fill_cache_;  // add blocks read from the file to the cache
+  const bool key_first_;   // read blocks of one large entry key first
   BlockIterator index_;
-  std::unique_ptr<BlockIterator> data_;  // null when not on a block
-  std::uint64_t data_offset_ = 0;        // offset of data_'s block
-  Status status_;                        // first error loading a block
+  std::unique_ptr<InternalIterator> data_;  // null when not on a block
+  std::uint64_t data_offset_ = 0;           // offset of data_'s block
+  Status status_;                           // first error loading a block
 };
 
 Table::~Table() = default;
@@ -300,14 +318,17 @@ Status Table::ReadDataBlock(const BlockHandle& handle, bool verify_checksums, bo
   return Status::OK();
 }
 
-std::unique_ptr<InternalIterator> Table::NewIterator(bool verify_checksums, bool fill_cache) const {
-  return std::make_unique<TableIterator>(this, verify_checksums, fill_cache);
+std::unique_ptr<InternalIterator> Table::NewIterator(bool verify_checksums, bool fill_cache,
+                                                     bool key_first) const {
+  return std::make_unique<TableIterator>(this, verify_checksums, fill_cache, key_first);
 }
 
 std::unique_ptr<InternalIterator> Table::NewIterator(std::shared_ptr<const Table> table,
-                                                     bool verify_checksums, bool fill_cache) {
+                                                     bool verify_checksums, bool fill_cache,
+                                                     bool key_first) {
   const Table* raw = table.get();
-  return std::make_unique<TableIterator>(raw, verify_checksums, fill_cache, std::move(table));
+  return std::make_unique<TableIterator>(raw, verify_checksums, fill_cache, key_first,
+                                         std::move(table));
 }
 
 bool Table::KeyMayMatch(std::string_view user_key) const {
@@ -318,7 +339,7 @@ Status Table::Get(std::string_view user_key, SequenceNumber snapshot, bool verif
                   GetResult* result, std::string* value) const {
   *result = GetResult::kNotPresent;
   if (!KeyMayMatch(user_key)) return Status::OK();
-  TableIterator iter(this, verify_checksums);
+  TableIterator iter(this, verify_checksums, /*fill_cache=*/true, /*key_first=*/false);
   iter.Seek(InternalKey(user_key, std::min(snapshot, kMaxSequenceNumber), kKindForSeek));
   if (!iter.Valid()) return iter.status();
   ParsedInternalKey parsed;

@@ -70,13 +70,18 @@ class Table {
   // before they were cached). With fill_cache false, blocks read from the
   // file are not added to the block cache (compactions: one pass over data
   // no reader asked for would only evict what readers use).
-  std::unique_ptr<InternalIterator> NewIterator(bool verify_checksums,
-                                                bool fill_cache = true) const;
+  // With key_first (compactions), a block holding one large entry is read
+  // key first, its value only when asked for (mvcc/table/large_entry.h):
+  // its checksum is then checked when value() is called or the iterator
+  // moves off it with Next/Prev, not when the key is first seen.
+  std::unique_ptr<InternalIterator> NewIterator(bool verify_checksums, bool fill_cache = true,
+                                                bool key_first = false) const;
   // The same, for a shared table: the iterator holds `table` (keeps it open)
   // for as long as it lives.
   static std::unique_ptr<InternalIterator> NewIterator(std::shared_ptr<const Table> table,
                                                        bool verify_checksums,
-                                                       bool fill_cache = true);
+                                                       bool fill_cache = true,
+                                                       bool key_first = false);
 
   enum class GetResult { kNotPresent, kFound, kDeleted };
   // The newest version of user_key with sequence <= snapshot: kFound (and

@@ -15,11 +15,12 @@ namespace {
 class LevelIterator final : public InternalIterator {
  public:
   LevelIterator(std::vector<TableFileRef> files, bool verify_checksums, bool fill_cache,
-                ReaderUse use)
+                ReaderUse use, bool key_first)
       : files_(std::move(files)),
         verify_checksums_(verify_checksums),
         fill_cache_(fill_cache),
-        use_(use) {}
+        use_(use),
+        key_first_(key_first) {}
 
   bool Valid() const override { return file_ != nullptr && file_->Valid(); }
 
@@ -78,7 +79,7 @@ class LevelIterator final : public InternalIterator {
     }
     // A file iterator that failed stays failed: a seek starts afresh.
     if (file_ == nullptr || index_ != index || !file_->status().ok()) {
-      file_ = files_[index]->NewIterator(verify_checksums_, fill_cache_, use_);
+      file_ = files_[index]->NewIterator(verify_checksums_, fill_cache_, use_, key_first_);
       index_ = index;
     }
     return true;
@@ -104,6 +105,7 @@ class LevelIterator final : public InternalIterator {
   const bool verify_checksums_;
   const bool fill_cache_;
   const ReaderUse use_;
+  const bool key_first_;
   std::size_t index_ = 0;
   std::unique_ptr<InternalIterator> file_;  // files_[index_]'s, or null
 };
@@ -112,8 +114,9 @@ class LevelIterator final : public InternalIterator {
 
 std::unique_ptr<InternalIterator> NewLevelIterator(std::vector<TableFileRef> files,
                                                    bool verify_checksums, bool fill_cache,
-                                                   ReaderUse use) {
-  return std::make_unique<LevelIterator>(std::move(files), verify_checksums, fill_cache, use);
+                                                   ReaderUse use, bool key_first) {
+  return std::make_unique<LevelIterator>(std::move(files), verify_checksums, fill_cache, use,
+                                         key_first);
 }
 
 }  // namespace arenakv

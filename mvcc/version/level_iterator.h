@@ -31,10 +31,11 @@
 
 namespace arenakv {
 
-// fill_cache: Table::NewIterator's; use: TableCache::Find's.
+// fill_cache, key_first: Table::NewIterator's; use: TableCache::Find's.
 std::unique_ptr<InternalIterator> NewLevelIterator(std::vector<TableFileRef> files,
                                                    bool verify_checksums, bool fill_cache = true,
-                                                   ReaderUse use = ReaderUse::kHeld);
+                                                   ReaderUse use = ReaderUse::kHeld,
+                                                   bool key_first = false);
 
 }  // namespace arenakv
 

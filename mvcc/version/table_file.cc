@@ -48,12 +48,12 @@ std::uint64_t TableFile::NumEntries() const {
 }
 
 std::unique_ptr<InternalIterator> TableFile::NewIterator(bool verify_checksums, bool fill_cache,
-                                                         ReaderUse use) const {
-  if (pinned_ != nullptr) return pinned_->NewIterator(verify_checksums, fill_cache);
+                                                         ReaderUse use, bool key_first) const {
+  if (pinned_ != nullptr) return pinned_->NewIterator(verify_checksums, fill_cache, key_first);
   std::shared_ptr<const Table> table;
   const Status s = GetTable(&table, use);
   if (!s.ok()) return std::make_unique<ErrorIterator>(s);
-  return Table::NewIterator(std::move(table), verify_checksums, fill_cache);
+  return Table::NewIterator(std::move(table), verify_checksums, fill_cache, key_first);
 }
 
 std::uint64_t TotalBytes(const std::vector<TableFileRef>& files) {

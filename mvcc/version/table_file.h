@@ -66,9 +66,10 @@ class TableFile {
   }
   // An iterator over the file that keeps its reader open; when the file
   // cannot be opened, an empty iterator reporting why.
-  // fill_cache: Table::NewIterator's; use: TableCache::Find's.
+  // fill_cache, key_first: Table::NewIterator's; use: TableCache::Find's.
   std::unique_ptr<InternalIterator> NewIterator(bool verify_checksums, bool fill_cache = true,
-                                                ReaderUse use = ReaderUse::kBrief) const;
+                                                ReaderUse use = ReaderUse::kBrief,
+                                                bool key_first = false) const;
   // Entries in the file (its properties): remembered from the first open, so
   // an estimate over every file does not reopen evicted ones; 0 if the file
   // cannot be opened.

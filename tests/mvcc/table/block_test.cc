@@ -169,6 +169,26 @@ TEST(BlockTest, ResetStartsAFreshBlock) {
   EXPECT_FALSE(iter.Valid());
 }
 
+// A value larger than a block is the block: the builder holds its size once
+// (no doubling when Finish appends the restarts) and gives it back at Reset.
+TEST(BlockTest, ALargeEntryCostsItsSizeOnceAndGoesAtReset) {
+  constexpr std::size_t kValue = 3 << 20;
+  BlockBuilder builder(16);
+  builder.Add(InternalKey("small", 2, EntryKind::kPut), "s");
+  builder.Add(InternalKey("xl", 1, EntryKind::kPut), std::string(kValue, 'x'));
+  const std::size_t size = builder.Finish().size();
+  EXPECT_GT(size, kValue);
+  EXPECT_LE(builder.MemoryUsage(), size + 4096);
+  builder.Reset();
+  EXPECT_LE(builder.MemoryUsage(), BlockBuilder::kKeptCapacity);
+  // Small blocks keep their buffer across Reset.
+  builder.Add(InternalKey("a", 1, EntryKind::kPut), std::string(3000, 'a'));
+  builder.Finish();
+  const std::size_t small = builder.MemoryUsage();
+  builder.Reset();
+  EXPECT_EQ(builder.MemoryUsage(), small);
+}
+
 TEST(BlockTest, HoldsLargeValuesAndEmptyUserKeys) {
   const std::vector<Entry> entries = {
       {InternalKey("", 5, EntryKind::kPut), std::string(1 << 20, 'L')},

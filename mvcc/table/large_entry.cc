@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "mvcc/table/large_entry.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "mvcc/util/coding.h"
+
+namespace arenakv {
+
+Status PeekLargeEntry(const RandomAccessFile& file, const BlockHandle& handle, std::string* key,
+                      bool* found) {
+  *found = false;
+  // The tail: restart offset, restart count, then the trailer's type byte
+  // (its checksum follows). One entry means one restart, at offset 0.
+  constexpr std::size_t kTail = 8 + 1;
+  if (handle.size < kLargeEntryBlockBytes) return Status::OK();
+  char tail_scratch[kTail];
+  std::string_view tail;
+  Status s = file.Read(handle.offset + handle.size - 8, kTail, &tail, tail_scratch);
+  if (!s.ok() || tail.size() != kTail) return s;  // short: the whole read reports it
+  if (DecodeFixed32(tail.data()) != 0 || DecodeFixed32(tail.data() + 4) != 1 ||
+      static_cast<CompressionType>(static_cast<std::uint8_t>(tail[8])) != CompressionType::kNone) {
+    return Status::OK();
+  }
+  // The entry's header (at most 5 + 5 + 5 + 10 bytes) and its user key.
+  std::string head(std::min<std::uint64_t>(handle.size, 25 + kMaxPeekedKey), '\0');
+  std::string_view input;
+  s = file.Read(handle.offset, head.size(), &input, head.data());
+  if (!s.ok() || input.size() != head.size()) return s;
+  const std::size_t header_start = input.size();
+  std::uint32_t shared = 0;
+  std::uint32_t non_shared = 0;
+  std::uint32_t value_length = 0;
+  std::uint64_t trailer = 0;
+  if (!GetVarint32(&input, &shared) || !GetVarint32(&input, &non_shared) ||
+      !GetVarint32(&input, &value_length) || !GetVarint64(&input, &trailer) || shared != 0 ||
+      non_shared > input.size()) {
+    return Status::OK();
+  }
+  const std::uint64_t header = header_start - input.size();
+  // The entry must fill the block up to its restart array exactly.
+  if (header + non_shared + value_length + 8 != handle.size) return Status::OK();
+  key->assign(input.substr(0, non_shared));
+  PutFixed64(key, trailer);
+  *found = true;
+  return Status::OK();
+}
+
+LargeEntryIterator::LargeEntryIterator(std::string key, BlockReader read_block)
+    : key_(std::move(key)), read_block_(std::move(read_block)) {}
+
+void LargeEntryIterator::Position(bool positioned) {
+  // Leaving the entry: the block is checked once, value read or not, then
+  // its memory goes.
+  if (positioned_ && !positioned) {
+    Load();
+    if (status_.ok()) {
+      loaded_ = false;  // positioned on it again, it reads the block again
+      block_ = BlockContents();
+      value_ = {};
+    }
+  }
+  positioned_ = positioned;
+}
+
+std::string_view LargeEntryIterator::value() const {
+  Load();
+  return value_;
+}
+
+void LargeEntryIterator::Load() const {
+  if (loaded_ || !status_.ok()) return;
+  loaded_ = true;
+  Status s = read_block_(&block_);
+  if (s.ok()) {
+    BlockIterator it{BlockContents::View(block_.data())};
+    it.SeekToFirst();
+    if (!it.status().ok()) {
+      s = it.status();
+    } else if (!it.Valid() || it.key() != key_) {
+      s = Status::Corruption("sst: a large entry's block does not hold the key read first");
+    } else {
+      value_ = it.value();
+      it.Next();
+      if (it.Valid() || !it.status().ok()) {
+        s = Status::Corruption("sst: a large entry's block holds more than one entry");
+      }
+    }
+  }
+  if (!s.ok()) {
+    status_ = s;
+    block_ = BlockContents();
+    value_ = {};
+  }
+}
+
+}  // namespace arenakv

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+// Large entries read key first: an iterator over a data block that holds one
+// entry larger than a block (a 10 MB value makes a 10 MB block of its own)
+// reads only the entry's key until its value is asked for.
+//
+// Why: a compaction merges one iterator per input file, and each sits on an
+// entry all the time. With whole blocks loaded, k inputs of 10 MB values hold
+// k x 10 MB (five level-0 files: 50 MB); key first, they hold k keys, and
+// only the entry being copied to the output has its value in memory.
+//
+// PeekLargeEntry reads the block's restart array and trailer (13 bytes at its
+// end) and the first bytes of the block, and recognises an uncompressed block
+// of exactly one entry; anything else (a compressed block, several entries,
+// a key longer than kMaxPeekedKey) is left to the caller to read whole. What
+// the peek reads is not checksummed: LargeEntryIterator reads the whole
+// block, with its checksum checked as the caller asked, when value() is
+// called or when the iterator moves away without having read it, and reports
+// Corruption if the block's entry is not the key it peeked. So every block is
+// checked as a whole-block read would check it; only the order of the reads
+// changes.
+//
+// Not thread-safe: one owner, like every iterator.
+#ifndef ARENAKV_MVCC_TABLE_LARGE_ENTRY_H_
+#define ARENAKV_MVCC_TABLE_LARGE_ENTRY_H_
+
+#include <arenakv/mvcc/file_system.h>
+#include <arenakv/mvcc/status.h>
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "mvcc/iter/internal_iterator.h"
+#include "mvcc/table/block.h"
+#include "mvcc/table/table_format.h"
+#include "mvcc/util/dbformat.h"
+
+namespace arenakv {
+
+// Blocks at least this large are peeked (smaller ones are read whole: the
+// two small reads would cost more than they save).
+inline constexpr std::size_t kLargeEntryBlockBytes = std::size_t{1} << 20;
+inline constexpr std::size_t kMaxPeekedKey = 64 * 1024;
+
+// OK with *found set and *key the entry's internal key if the block at
+// `handle` is an uncompressed block of one entry; OK with *found false if it
+// is not (the caller reads it whole); the file's error if a read fails.
+Status PeekLargeEntry(const RandomAccessFile& file, const BlockHandle& handle, std::string* key,
+                      bool* found);
+
+// One entry of a block PeekLargeEntry recognised. `read_block` reads the
+// whole block (checksummed as the table iterator's caller asked).
+class LargeEntryIterator final : public InternalIterator {
+ public:
+  using BlockReader = std::function<Status(BlockContents*)>;
+  LargeEntryIterator(std::string key, BlockReader read_block);
+
+  bool Valid() const override { return positioned_ && status_.ok(); }
+  void SeekToFirst() override { Position(true); }
+  void SeekToLast() override { Position(true); }
+  void Seek(std::string_view target) override {
+    Position(InternalKeyCompareTotal(key_, target) >= 0);
+  }
+  void SeekForPrev(std::string_view target) override {
+    Position(InternalKeyCompareTotal(key_, target) <= 0);
+  }
+  // The block's only entry: the next and previous ones are in other blocks.
+  void Next() override { Position(false); }
+  void Prev() override { Position(false); }
+  std::string_view key() const override { return key_; }
+  // Reads the block (once). On failure the iterator is no longer Valid() and
+  // status() says why; the view is then empty.
+  std::string_view value() const override;
+  Status status() const override { return status_; }
+
+ private:
+  void Position(bool positioned);
+  // Reads and checks the block into block_/value_ unless done already.
+  void Load() const;
+
+  const std::string key_;
+  const BlockReader read_block_;
+  bool positioned_ = false;
+  mutable bool loaded_ = false;
+  mutable BlockContents block_;
+  mutable std::string_view value_;
+  mutable Status status_;
+};
+
+}  // namespace arenakv
+
+#endif  // ARENAKV_MVCC_TABLE_LARGE_ENTRY_H_

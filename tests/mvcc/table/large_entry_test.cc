@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: Apache-2.0
+// Blocks of one large entry read key first (mvcc/table/large_entry.h): the
+// same entries as whole-block reads, only the keys read until a value is
+// asked for, and every corruption still reported.
+#include "mvcc/table/large_entry.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "mvcc/table/table.h"
+#include "mvcc/table/table_builder.h"
+#include "mvcc/util/coding.h"
+#include "mvcc/util/dbformat.h"
+#include "tests/mvcc/table/table_test_util.h"
+#include "tests/support/mem_file_system.h"
+
+namespace arenakv {
+namespace {
+
+using table_test::Entry;
+using table_test::TableTest;
+
+constexpr std::size_t kBig = kLargeEntryBlockBytes + 4321;
+
+std::string RandomValue(std::mt19937* rng, std::size_t size) {
+  std::string value(size, '\0');
+  for (char& c : value) c = static_cast<char>((*rng)() & 0xff);
+  return value;
+}
+
+// Big and small entries, several versions of some keys, in table order.
+std::vector<Entry> MixedEntries(std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<Entry> entries;
+  for (int i = 0; i < 6; ++i) {
+    const std::string key = "key" + std::to_string(i);
+    entries.emplace_back(InternalKey(key, 9, EntryKind::kPut), RandomValue(&rng, kBig + i));
+    if (i % 2 == 0) entries.emplace_back(InternalKey(key, 8, EntryKind::kDelete), "");
+    if (i % 3 == 0) entries.emplace_back(InternalKey(key, 7, EntryKind::kPut), "small");
+  }
+  return entries;
+}
+
+// Counts the bytes a table reads from its file.
+class CountingFile final : public RandomAccessFile {
+ public:
+  CountingFile(std::unique_ptr<RandomAccessFile> base, std::atomic<std::uint64_t>* bytes)
+      : base_(std::move(base)), bytes_(bytes) {}
+  Status Read(std::uint64_t offset, std::size_t n, std::string_view* result,
+              char* scratch) const override {
+    *bytes_ += n;
+    return base_->Read(offset, n, result, scratch);
+  }
+
+ private:
+  std::unique_ptr<RandomAccessFile> base_;
+  std::atomic<std::uint64_t>* bytes_;
+};
+
+class LargeEntryTest : public TableTest {
+ protected:
+  std::unique_ptr<Table> OpenCounting(const TableOptions& options, const std::string& path,
+                                      std::atomic<std::uint64_t>* bytes) {
+    std::unique_ptr<RandomAccessFile> base;
+    std::uint64_t size = 0;
+    EXPECT_TRUE(fs_.GetFileSize(path, &size).ok());
+    EXPECT_TRUE(fs_.NewRandomAccessFile(path, &base).ok());
+    std::unique_ptr<Table> table;
+    EXPECT_TRUE(Table::Open(options, std::make_unique<CountingFile>(std::move(base), bytes), size,
+                            nullptr, &table)
+                    .ok());
+    return table;
+  }
+};
+
+// Scans both ways, seeks to every key and just after it: the key-first
+// iterator agrees with the entries (and so with a whole-block iterator).
+void ExpectKeyFirstMatches(const Table& table, const std::vector<Entry>& entries) {
+  std::unique_ptr<InternalIterator> iter =
+      table.NewIterator(/*verify_checksums=*/true, /*fill_cache=*/false, /*key_first=*/true);
+  std::size_t i = 0;
+  for (iter->SeekToFirst(); iter->Valid(); iter->Next(), ++i) {
+    ASSERT_LT(i, entries.size());
+    ASSERT_EQ(iter->key(), entries[i].first);
+    // Every other value is left unread, as a compaction leaves shadowed ones.
+    if (i % 2 == 0) {
+      ASSERT_EQ(iter->value(), entries[i].second) << i;
+    }
+  }
+  ASSERT_TRUE(iter->status().ok()) << iter->status().ToString();
+  ASSERT_EQ(i, entries.size());
+  for (iter->SeekToLast(); iter->Valid(); iter->Prev()) {
+    ASSERT_GT(i, 0u);
+    --i;
+    ASSERT_EQ(iter->key(), entries[i].first);
+    ASSERT_EQ(iter->value(), entries[i].second) << i;
+  }
+  ASSERT_TRUE(iter->status().ok()) << iter->status().ToString();
+  ASSERT_EQ(i, 0u);
+  for (std::size_t j = 0; j < entries.size(); ++j) {
+    const std::string& key = entries[j].first;
+    iter->Seek(key);
+    ASSERT_TRUE(iter->Valid()) << j;
+    ASSERT_EQ(iter->key(), key);
+    ASSERT_EQ(iter->value(), entries[j].second);
+    std::string after(ExtractUserKey(key));
+    PutFixed64(&after, ExtractTrailer(key) - 1);
+    iter->SeekForPrev(after);
+    ASSERT_TRUE(iter->Valid());
+    ASSERT_EQ(iter->key(), key);
+    iter->Seek(after);
+    if (j + 1 == entries.size()) {
+      ASSERT_FALSE(iter->Valid());
+    } else {
+      ASSERT_TRUE(iter->Valid());
+      ASSERT_EQ(iter->key(), entries[j + 1].first);
+    }
+  }
+  ASSERT_TRUE(iter->status().ok()) << iter->status().ToString();
+}
+
+TEST_F(LargeEntryTest, KeyFirstReadsGiveTheSameEntries) {
+  const std::vector<Entry> entries = MixedEntries(1);
+  Build(entries, TableOptions());
+  std::unique_ptr<Table> table;
+  ASSERT_TRUE(Open(TableOptions(), &table).ok());
+  ExpectKeyFirstMatches(*table, entries);
+}
+
+// A compressed block is read whole (its key cannot be read alone).
+TEST_F(LargeEntryTest, CompressedLargeBlocksAreReadWhole) {
+  std::mt19937 rng(2);
+  std::vector<Entry> entries;
+  for (int i = 0; i < 3; ++i) {
+    // Half random, half zeros: compresses to about half, still over the size.
+    std::string value = RandomValue(&rng, 2 * kBig) + std::string(2 * kBig, '\0');
+    entries.emplace_back(InternalKey("z" + std::to_string(i), 3, EntryKind::kPut),
+                         std::move(value));
+  }
+  TableOptions options;
+  options.compression = CompressionType::kLz4;
+  Build(entries, options);
+  std::unique_ptr<Table> table;
+  ASSERT_TRUE(Open(options, &table).ok());
+  ExpectKeyFirstMatches(*table, entries);
+}
+
+// k iterators on blocks of large entries, as a compaction merging k files:
+// positioned, they have read only keys; a value costs one block.
+TEST_F(LargeEntryTest, PositionedIteratorsHoldKeysNotValues) {
+  constexpr int kTables = 4;
+  std::vector<std::vector<Entry>> contents;
+  for (int t = 0; t < kTables; ++t) {
+    const std::string path = "/t" + std::to_string(t) + ".sst";
+    contents.push_back(MixedEntries(10 + t));
+    Build(contents.back(), TableOptions(), path);
+  }
+  std::atomic<std::uint64_t> bytes{0};
+  std::vector<std::unique_ptr<Table>> tables;
+  std::vector<std::unique_ptr<InternalIterator>> iters;
+  for (int t = 0; t < kTables; ++t) {
+    tables.push_back(OpenCounting(TableOptions(), "/t" + std::to_string(t) + ".sst", &bytes));
+    ASSERT_NE(tables.back(), nullptr);
+  }
+  const std::uint64_t opened = bytes.load();
+  for (auto& table : tables) {
+    iters.push_back(table->NewIterator(true, /*fill_cache=*/false, /*key_first=*/true));
+    iters.back()->SeekToFirst();
+    ASSERT_TRUE(iters.back()->Valid());
+  }
+  // Each peek reads the block's tail and at most its header and a key bound.
+  EXPECT_LT(bytes.load() - opened, kTables * (kMaxPeekedKey + 1024));
+  const std::uint64_t before_value = bytes.load();
+  ASSERT_EQ(iters[1]->value(), contents[1][0].second);
+  EXPECT_GE(bytes.load() - before_value, kBig);
+  EXPECT_LT(bytes.load() - before_value, 2 * kBig);
+  // The same positions read whole: every block, values and all.
+  bytes = 0;
+  for (auto& table : tables) {
+    std::unique_ptr<InternalIterator> whole = table->NewIterator(true, false, false);
+    whole->SeekToFirst();
+    ASSERT_TRUE(whole->Valid());
+  }
+  EXPECT_GE(bytes.load(), kTables * kBig);
+}
+
+// Damage anywhere in a large entry's block is reported, whether the value
+// was read (value() fails) or passed over unread (Next fails), and no
+// wrong key or value is ever given out before that.
+TEST_F(LargeEntryTest, DamageIsReportedWhetherTheValueIsReadOrNot) {
+  const std::vector<Entry> entries = MixedEntries(3);
+  Build(entries, TableOptions());
+  std::uint64_t size = 0;
+  ASSERT_TRUE(fs_.GetFileSize(kPath, &size).ok());
+  // The first data block holds entries[0] alone: a 7-byte header, the 4-byte
+  // user key, the value, the restart array (8 bytes), then the trailer (type
+  // byte, checksum). Offsets in each part:
+  const std::uint64_t restarts = 11 + kBig;
+  const std::vector<std::uint64_t> offsets = {
+      0, 2, 6, 8, 11, kBig / 2, restarts - 1, restarts, restarts + 4, restarts + 8, restarts + 10};
+  for (const bool read_values : {true, false}) {
+    for (const std::uint64_t offset : offsets) {
+      if (offset >= size) continue;
+      SCOPED_TRACE("offset " + std::to_string(offset) + (read_values ? ", values read" : ""));
+      ASSERT_TRUE(fs_.CorruptByte(kPath, offset).ok());
+      std::unique_ptr<Table> damaged;
+      Status s = Open(TableOptions(), &damaged);
+      bool reported = !s.ok();
+      if (s.ok()) {
+        std::unique_ptr<InternalIterator> iter = damaged->NewIterator(true, false, true);
+        std::size_t i = 0;
+        for (iter->SeekToFirst(); iter->Valid(); iter->Next(), ++i) {
+          ASSERT_LT(i, entries.size());
+          if (!read_values && i > 0) {
+            // Keys seen before the damage was found must be what was written
+            // wherever the damaged block was already checked.
+            ASSERT_EQ(iter->key(), entries[i].first);
+          }
+          if (read_values) {
+            const std::string_view value = iter->value();
+            if (!iter->status().ok()) break;
+            ASSERT_EQ(iter->key(), entries[i].first);
+            ASSERT_EQ(value, entries[i].second);
+          }
+        }
+        reported = !iter->status().ok();
+        if (reported) {
+          EXPECT_TRUE(iter->status().IsCorruption()) << iter->status().ToString();
+        }
+      }
+      EXPECT_TRUE(reported);
+      ASSERT_TRUE(fs_.CorruptByte(kPath, offset).ok());  // flips back
+      if (HasFailure()) return;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace arenakv
