@@ -40,9 +40,11 @@ Status DrainThroughGc(InternalIterator* input, KeyHistoryGc* gc, TableOutput* ou
       ++stats->zeroed_sequences;
     }
     // A value may be read only now (a large entry read key first), and the
-    // read can fail: no empty value goes out for it.
+    // read can fail, giving an empty view: no empty value goes out for it.
     const std::string_view value = input->value();
-    if (Status read = input->status(); !read.ok()) return read;
+    if (value.empty()) {
+      if (Status read = input->status(); !read.ok()) return read;
+    }
     Status s = output->Add(out_key, value);
     if (!s.ok()) return s;
     ++stats->entries_written;

@@ -5,6 +5,9 @@
 
 #include "arenakv/base/check.h"
 #include "mvcc/table/block_compression.h"
+#include "mvcc/table/large_entry.h"
+#include "mvcc/util/checksum.h"
+#include "mvcc/util/coding.h"
 #include "mvcc/util/dbformat.h"
 
 namespace arenakv {
@@ -62,8 +65,39 @@ void TableBuilder::Add(std::string_view internal_key, std::string_view value) {
 
   properties_.AddEntry(internal_key, parsed, value.size());
 
+  if (data_block_.empty() && options_.compression == CompressionType::kNone &&
+      value.size() >= kLargeEntryBlockBytes) {
+    WriteLargeEntryBlock(internal_key, value);
+    return;
+  }
   data_block_.Add(internal_key, value);
   if (data_block_.CurrentSizeEstimate() >= options_.block_size) FlushDataBlock();
+}
+
+// The bytes BlockBuilder would make of this one entry (a restart point, then
+// a restart array of one), written in three pieces around the value.
+void TableBuilder::WriteLargeEntryBlock(std::string_view internal_key, std::string_view value) {
+  const std::string_view user_key = ExtractUserKey(internal_key);
+  std::string head;
+  PutVarint32(&head, 0);  // shared
+  PutVarint32(&head, static_cast<std::uint32_t>(user_key.size()));
+  PutVarint32(&head, static_cast<std::uint32_t>(value.size()));
+  PutVarint64(&head, ExtractTrailer(internal_key));
+  head.append(user_key);
+  std::string tail;
+  PutFixed32(&tail, 0);  // the restart at offset 0
+  PutFixed32(&tail, 1);  // one restart
+  const char type = static_cast<char>(CompressionType::kNone);
+  const std::uint32_t checksum = Checksum32Of({head, value, tail, std::string_view(&type, 1)});
+  tail.push_back(type);
+  PutFixed32(&tail, checksum);
+  pending_handle_.offset = offset_;
+  pending_handle_.size = head.size() + value.size() + tail.size() - kBlockTrailerSize;
+  Append(head);
+  Append(value);
+  Append(tail);
+  pending_index_entry_ = true;
+  ++properties_.num_data_blocks;
 }
 
 void TableBuilder::FlushDataBlock() {

@@ -71,6 +71,9 @@ class TableBuilder {
   // Writes the pending data block, if any, and remembers its handle for the
   // index entry added once the next key (or Finish) is known.
   void FlushDataBlock();
+  // An entry of a megabyte or more into an empty block, uncompressed: written
+  // from where it lies, not copied into data_block_ first.
+  void WriteLargeEntryBlock(std::string_view internal_key, std::string_view value);
   // Appends contents, compressed with `type` when that saves at least 1/8
   // (CompressBlock), and the trailer; *handle says where the stored bytes went.
   void WriteBlock(std::string_view contents, CompressionType type, BlockHandle* handle);

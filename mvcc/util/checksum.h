@@ -14,6 +14,7 @@
 #include <xxhash.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <string_view>
 
 namespace arenakv {
@@ -23,6 +24,14 @@ inline std::uint32_t Checksum32(std::string_view a, std::string_view b = {}) {
   XXH3_64bits_reset(&state);
   XXH3_64bits_update(&state, a.data(), a.size());
   XXH3_64bits_update(&state, b.data(), b.size());
+  return static_cast<std::uint32_t>(XXH3_64bits_digest(&state));
+}
+
+// The same over any number of parts: Checksum32Of({a, b, c}) == Checksum32(a + b + c).
+inline std::uint32_t Checksum32Of(std::initializer_list<std::string_view> parts) {
+  XXH3_state_t state;
+  XXH3_64bits_reset(&state);
+  for (const std::string_view part : parts) XXH3_64bits_update(&state, part.data(), part.size());
   return static_cast<std::uint32_t>(XXH3_64bits_digest(&state));
 }
 

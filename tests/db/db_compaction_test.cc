@@ -452,6 +452,31 @@ TEST_F(DbCompactionTest, LargeValuesCompactToTheSameData) {
   ExpectMatches(db_.get(), model);
 }
 
+// A large value damaged on disk is found when the compaction copies it (its
+// key was read first, unchecked): the compaction fails, installs nothing,
+// and the value reads as Corruption, never as something else.
+TEST_F(DbCompactionTest, ADamagedLargeValueFailsTheCompaction) {
+  options_.disable_auto_compactions = true;
+  Open();
+  std::mt19937_64 rng(23);
+  const std::string big = test::RandomBytes(rng, (1 << 20) + 100);
+  ASSERT_TRUE(db_->Put({}, KeyFor(1), big).ok());
+  ASSERT_TRUE(db_->Flush().ok());
+  ASSERT_TRUE(db_->Put({}, KeyFor(2), big).ok());
+  ASSERT_TRUE(db_->Flush().ok());
+  const std::set<std::string> before = TableFilesOnDisk();
+  ASSERT_EQ(before.size(), 2u);
+  // The first file's only data block is KeyFor(1)'s entry: damage its value.
+  ASSERT_TRUE(fs_.CorruptByte(std::string(kPath) + "/" + *before.begin(), 4096).ok());
+  const Status s = CompactAll();
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_EQ(TableFilesOnDisk(), before) << "a failed compaction left or removed a table";
+  EXPECT_EQ(FilesAtLevel(0), 2u);
+  std::string value;
+  EXPECT_TRUE(db_->Get({}, KeyFor(1), &value).IsCorruption());
+  EXPECT_EQ(Get(KeyFor(2)), big);
+}
+
 TEST_F(DbCompactionTest, CompactedAwayFilesLiveOnWhileAnIteratorReadsThem) {
   options_.disable_auto_compactions = true;
   Open();
