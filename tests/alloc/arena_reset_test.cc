@@ -4,10 +4,12 @@
 // slab, without growing `reserved`; stale pointers are misuse afterwards.
 #include <sys/resource.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstring>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "arenakv/alloc/arena.h"
 #include "arenakv/alloc/memory_charge.h"
@@ -171,6 +173,42 @@ TEST(ArenaReset, ChangingPatternsAcrossManyResetsKeepMetadataBounded) {
   // Measured: 284 KB at cycle 50, 546 KB at 400 and 808 KB at 3000.
   EXPECT_LE(arena.Stats().overhead, 2 * overhead_at_50 + kMiB);
   EXPECT_LE(arena.ReservedBytes(), 64 * kMiB);
+}
+
+// Each (thread, slab) pool becomes a free range at Reset. Past 1024 free
+// ranges Reset releases the arena instead (bounding its metadata): the warm
+// pages go, and the arena serves as a fresh one.
+TEST(ArenaReset, PastTheFreeRangeBoundItStartsOver) {
+  constexpr std::size_t kSizes[] = {16,  24,  36,  54,   80,   120,  180,  270,
+                                    400, 600, 900, 1350, 2000, 3000, 4500, 6700};
+  auto cut_ranges = [&](Arena& arena, int threads) {
+    // Threads alive at once get distinct heaps, so distinct pools.
+    std::atomic<int> arrived{0};
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([&] {
+        for (const std::size_t size : kSizes) std::memset(arena.Alloc(size), 1, size);
+        arrived.fetch_add(1);
+        while (arrived.load() < threads) std::this_thread::yield();
+      });
+    }
+    for (std::thread& worker : workers) worker.join();
+  };
+  constexpr int kPerThread = sizeof(kSizes) / sizeof(kSizes[0]);
+  {
+    Arena arena(Small(128 * kMiB));
+    cut_ranges(arena, 1000 / kPerThread);  // 992 pools: under the bound
+    arena.Reset();
+    EXPECT_GT(arena.IdleBytes(), 0u) << "a Reset under the bound keeps its pages";
+  }
+  Arena arena(Small(128 * kMiB));
+  cut_ranges(arena, 1100 / kPerThread);  // 1088 pools
+  arena.Reset();
+  EXPECT_EQ(arena.IdleBytes(), 0u);
+  EXPECT_EQ(arena.ReservedBytes(), 0u);
+  EXPECT_EQ(arena.Stats().live_chunks, 0u);
+  Fill(arena, 100, 1000);
+  EXPECT_EQ(arena.Stats().live_chunks, 1000u);
 }
 
 TEST(ArenaReset, LargeChunksComeBackFromTheirPools) {
