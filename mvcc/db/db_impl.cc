@@ -148,7 +148,7 @@ Status DBImpl::Close() {
   }
   // Writes made without the WAL exist only in the memtables: a clean close
   // writes them to tables, as RocksDB does (a crash still loses them).
-  Status s = flush ? Flush() : Status::OK();
+  Status s = flush ? FlushAndWait(/*through_retries=*/true) : Status::OK();
   if (!flush) {
     MutexLock lock(&mu_);
     // A background error keeps them from a table: they are lost, say so.

@@ -170,6 +170,15 @@ class DBImpl final : public DB {
                         const std::function<Status()>& validate);
 
  private:
+  // A thread waiting in Flush, Resume or Close until stats_.flushes reaches
+  // `target`. A flush that fails while stats_.flushes < target is one it
+  // waits for: FlushOldest records the error here, so the waiter hears of it
+  // even if an automatic resume clears the background error and retries
+  // before the waiter wakes up.
+  struct FlushWaiter {
+    std::uint64_t target = UINT64_MAX;  // not known yet: every failure counts
+    Status error;                       // the first failure it waited for
+  };
   struct MemTableSlot {
     MemTableRef mem;
     std::uint64_t log_number;  // the WAL holding its writes
@@ -242,9 +251,15 @@ class DBImpl final : public DB {
   }
   void BackgroundLoop(BackgroundRole role) ARENAKV_EXCLUDES(mu_);
   Status FlushOldest() ARENAKV_REQUIRES(mu_);
-  // Waits until stats_.flushes reaches `target`: OK, or the background error,
-  // or the error of a flush that failed after flush_failures_ was `failures`.
-  Status WaitForFlushes(std::uint64_t target, std::uint64_t failures) ARENAKV_REQUIRES(mu_);
+  // Waits until stats_.flushes reaches w->target (w registered in
+  // flush_waiters_ by the caller). OK, or the error of a flush it waited for
+  // (also one retried with success since), or the background error that
+  // stops the flushes, or Busy when the DB closes first. With
+  // through_retries (Close), a failure with an automatic resume pending does
+  // not end the wait, and only the outcome counts.
+  Status WaitForFlushes(FlushWaiter* w, bool through_retries) ARENAKV_REQUIRES(mu_);
+  // Flush(), or with through_retries what Close() runs.
+  Status FlushAndWait(bool through_retries) ARENAKV_EXCLUDES(mu_);
   // Runs `c` (from the picker) without mu_, installs it, releases it from the
   // picker and wakes waiters. A failure other than shutdown becomes the
   // background error.
@@ -350,11 +365,7 @@ class DBImpl final : public DB {
   int auto_resumes_ ARENAKV_GUARDED_BY(mu_) = 0;
   std::optional<std::chrono::steady_clock::time_point> auto_resume_at_ ARENAKV_GUARDED_BY(mu_);
   std::uint64_t resumes_ ARENAKV_GUARDED_BY(mu_) = 0;  // errors cleared, by Resume or automatically
-  // Flushes that failed, and the last one's error: what a Flush or Resume
-  // waiting on them returns, even if an automatic resume cleared the
-  // background error before the waiter woke up.
-  std::uint64_t flush_failures_ ARENAKV_GUARDED_BY(mu_) = 0;
-  Status last_flush_error_ ARENAKV_GUARDED_BY(mu_);
+  std::vector<FlushWaiter*> flush_waiters_ ARENAKV_GUARDED_BY(mu_);  // see FlushWaiter
   bool flush_running_ ARENAKV_GUARDED_BY(mu_) = false;
   int inputs_dropping_ ARENAKV_GUARDED_BY(mu_) = 0;  // compactions in DropOutsideLock
   bool shutting_down_ ARENAKV_GUARDED_BY(mu_) = false;

@@ -14,34 +14,39 @@ namespace arenakv {
 
 // ---------------------------------------------------------------- flush
 
-Status DBImpl::Flush() {
-  std::uint64_t failures = 0;
+Status DBImpl::Flush() { return FlushAndWait(/*through_retries=*/false); }
+
+Status DBImpl::FlushAndWait(bool through_retries) {
+  // Registered before the rotation: a failure from then on is of the new
+  // immutable memtable or of one older, which it waits for too.
+  FlushWaiter waiter;
   {
     MutexLock lock(&mu_);
-    failures = flush_failures_;
+    flush_waiters_.push_back(&waiter);
   }
   Status s = WriteImpl(WriteOptions{}, nullptr, /*force_rotate=*/true);
-  if (!s.ok()) return s;
-  // Flushes go oldest first: once as many more have finished as there are
-  // immutable memtables now, the one just rotated (if any) is on disk, however
-  // many writers rotate meanwhile.
   MutexLock lock(&mu_);
-  return WaitForFlushes(stats_.flushes + imm_.size(), failures);
+  if (s.ok()) {
+    // Flushes go oldest first: once as many more have finished as there are
+    // immutable memtables now, the one just rotated (if any) is on disk,
+    // however many writers rotate meanwhile.
+    waiter.target = stats_.flushes + imm_.size();
+    s = WaitForFlushes(&waiter, through_retries);
+  }
+  std::erase(flush_waiters_, &waiter);
+  return s;
 }
 
-// A flush that failed while the caller waited is reported even when an
-// automatic resume has already cleared its error and retried (a retry
-// interval of 0 clears it before any waiter can run): the caller asked for
-// the flush, and it failed.
-Status DBImpl::WaitForFlushes(std::uint64_t target, std::uint64_t failures) {
-  while (stats_.flushes < target && bg_error_.ok() && flush_failures_ == failures &&
-         !shutting_down_) {
+Status DBImpl::WaitForFlushes(FlushWaiter* w, bool through_retries) {
+  while (stats_.flushes < w->target && !shutting_down_) {
+    if (!through_retries && !w->error.ok()) break;
+    if (!bg_error_.ok() && !(through_retries && auto_resume_at_)) break;
     bg_cv_.Wait();
   }
+  if (stats_.flushes >= w->target) return through_retries ? Status::OK() : w->error;
+  if (!w->error.ok()) return w->error;
   if (!bg_error_.ok()) return bg_error_;
-  if (flush_failures_ != failures) return last_flush_error_;
-  if (stats_.flushes < target) return Status::Busy("the DB is closing");
-  return Status::OK();
+  return Status::Busy("the DB is closing");
 }
 
 // Compacts the range level by level, from level 0 down to the deepest level
@@ -282,8 +287,9 @@ Status DBImpl::FlushOldest() {
   }
   mu_.Lock();
   if (!s.ok()) {
-    ++flush_failures_;
-    last_flush_error_ = s;
+    for (FlushWaiter* w : flush_waiters_) {
+      if (stats_.flushes < w->target && w->error.ok()) w->error = s;
+    }
     SetBackgroundError(s, severity);
   }
   if (s.ok()) {

@@ -101,7 +101,12 @@ Status DBImpl::Resume() {
   if (bg_error_severity_ == ErrorSeverity::kFatal) return bg_error_;
   ClearBackgroundError(/*automatic=*/false);
   // As RocksDB's Resume: done once the memtables that waited are flushed.
-  return WaitForFlushes(stats_.flushes + imm_.size(), flush_failures_);
+  FlushWaiter waiter;
+  waiter.target = stats_.flushes + imm_.size();
+  flush_waiters_.push_back(&waiter);
+  Status s = WaitForFlushes(&waiter, /*through_retries=*/false);
+  std::erase(flush_waiters_, &waiter);
+  return s;
 }
 
 }  // namespace arenakv

@@ -6,7 +6,9 @@
 // Not thread-safe: one thread uses an iterator at a time. key() and value()
 // stay valid until the next move or until the iterator is destroyed.
 // An iterator that meets an error (I/O, corruption) becomes !Valid() and
-// reports it through status().
+// reports it through status(). That includes value() on an iterator that
+// reads values only when asked (a table iterator reading large entries key
+// first): a failed read gives an empty view and makes it !Valid().
 #ifndef ARENAKV_MVCC_ITER_INTERNAL_ITERATOR_H_
 #define ARENAKV_MVCC_ITER_INTERNAL_ITERATOR_H_
 

@@ -28,8 +28,8 @@ void BlockBuilder::Add(std::string_view key, std::string_view value) {
   }
   const std::string_view suffix = user_key.substr(shared);
   // Header varints, key suffix, value; then the restart array of Finish().
-  const std::size_t need =
-      buffer_.size() + 4 * 5 + 10 + suffix.size() + value.size() + (restarts_.size() + 1) * 4;
+  const std::size_t need = buffer_.size() + std::size_t{3 * 5 + 10} + suffix.size() + value.size() +
+                           (restarts_.size() + 1) * 4;
   if (need > buffer_.capacity()) buffer_.reserve(std::max(need, 2 * buffer_.capacity()));
   PutVarint32(&buffer_, static_cast<std::uint32_t>(shared));
   PutVarint32(&buffer_, static_cast<std::uint32_t>(suffix.size()));

@@ -21,9 +21,9 @@
 //
 // Not thread-safe: one owner. The builder owns its buffer; Finish() returns a
 // view of it that stays valid until Reset() or destruction. An entry that
-// does not fit the buffer's capacity grows it by exactly what the entry and
-// the restart array need, never by doubling: a 10 MB value costs 10 MB, not
-// 20 MB (with a copy) when Finish() appends the restarts.
+// does not fit the buffer's capacity grows it to hold the entry and the
+// restart array (or to twice its capacity, if that is more): a 10 MB value
+// costs 10 MB, not 20 MB (with a copy) when Finish() appends the restarts.
 #ifndef ARENAKV_MVCC_TABLE_BLOCK_BUILDER_H_
 #define ARENAKV_MVCC_TABLE_BLOCK_BUILDER_H_
 

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "mvcc/util/coding.h"
+#include "mvcc/util/sync_point.h"
 
 namespace arenakv {
 
@@ -72,6 +73,7 @@ std::string_view LargeEntryIterator::value() const {
 void LargeEntryIterator::Load() const {
   if (loaded_ || !status_.ok()) return;
   loaded_ = true;
+  ARENAKV_SYNC_POINT("LargeEntryIterator::Load");
   Status s = read_block_(&block_);
   if (s.ok()) {
     BlockIterator it{BlockContents::View(block_.data())};

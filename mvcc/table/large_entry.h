@@ -8,8 +8,8 @@
 // k x 10 MB (five level-0 files: 50 MB); key first, they hold k keys, and
 // only the entry being copied to the output has its value in memory.
 //
-// PeekLargeEntry reads the block's restart array and trailer (13 bytes at its
-// end) and the first bytes of the block, and recognises an uncompressed block
+// PeekLargeEntry reads the block's restart array and trailer type byte (9
+// bytes at its end) and the first bytes of the block, and recognises an uncompressed block
 // of exactly one entry; anything else (a compressed block, several entries,
 // a key longer than kMaxPeekedKey) is left to the caller to read whole. What
 // the peek reads is not checksummed: LargeEntryIterator reads the whole
@@ -41,7 +41,7 @@ namespace arenakv {
 // Blocks at least this large are peeked (smaller ones are read whole: the
 // two small reads would cost more than they save).
 inline constexpr std::size_t kLargeEntryBlockBytes = std::size_t{1} << 20;
-inline constexpr std::size_t kMaxPeekedKey = 64 * 1024;
+inline constexpr std::size_t kMaxPeekedKey = std::size_t{64} << 10;
 
 // OK with *found set and *key the entry's internal key if the block at
 // `handle` is an uncompressed block of one entry; OK with *found false if it

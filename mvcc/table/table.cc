@@ -101,6 +101,12 @@ class TableIterator final : public InternalIterator {
     Status s = BlockHandle::DecodeFrom(index_.value(), &handle);
     // Re-seeking within the block already open costs no read.
     if (s.ok() && data_ != nullptr && handle.offset == data_offset_) return true;
+    // A key-first block found damaged when its value was read: sticky.
+    if (data_ != nullptr && !data_->status().ok()) {
+      status_ = data_->status();
+      data_.reset();
+      return false;
+    }
     data_.reset();  // before the next block is read: one block in memory, not two
     std::string large_key;
     bool large = false;

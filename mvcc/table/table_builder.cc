@@ -52,6 +52,11 @@ void TableBuilder::Add(std::string_view internal_key, std::string_view value) {
     return;
   }
 
+  // A large value gets a block of its own (read key first by compactions):
+  // the block open before it is written first.
+  const bool large =
+      options_.compression == CompressionType::kNone && value.size() >= kLargeEntryBlockBytes;
+  if (large) FlushDataBlock();
   if (pending_index_entry_) {
     std::string handle;
     pending_handle_.EncodeTo(&handle);
@@ -65,8 +70,7 @@ void TableBuilder::Add(std::string_view internal_key, std::string_view value) {
 
   properties_.AddEntry(internal_key, parsed, value.size());
 
-  if (data_block_.empty() && options_.compression == CompressionType::kNone &&
-      value.size() >= kLargeEntryBlockBytes) {
+  if (large) {
     WriteLargeEntryBlock(internal_key, value);
     return;
   }

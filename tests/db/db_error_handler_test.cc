@@ -139,6 +139,24 @@ TEST_F(DbErrorHandlerTest, FlushReportsAFailureThatAnImmediateResumeHid) {
   ExpectFilled(0, 100, "e");
 }
 
+// Close flushes writes that skipped the WAL; a NoSpace that an automatic
+// resume retries does not make it give up on them.
+TEST_F(DbErrorHandlerTest, CloseWaitsWhileAnAutomaticResumeRetriesItsFlush) {
+  options_.max_bgerror_resume_count = 5;
+  options_.bgerror_resume_retry_interval = 2000;  // 2 ms, then 4 ms
+  Open();
+  WriteOptions no_wal;
+  no_wal.disable_wal = true;
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(db_->Put(no_wal, KeyFor(i), "u").ok());
+  const int fault = fs_.AddFault(
+      {.op = Op::kAppend, .file = ".sst", .times = 2, .error = Status::NoSpace("disk full")});
+  const Status s = db_->Close();
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(fs_.Fired(fault), 2);
+  Open();
+  ExpectFilled(0, 50, "u");
+}
+
 TEST_F(DbErrorHandlerTest, AutomaticResumeGivesUpAfterItsCountThenResumeWorks) {
   options_.max_bgerror_resume_count = 2;
   options_.bgerror_resume_retry_interval = 1000;

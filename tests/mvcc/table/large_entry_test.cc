@@ -156,6 +156,31 @@ TEST_F(LargeEntryTest, ALargeEntryIsWrittenAsTheBlockBuilderWouldWriteIt) {
   ExpectKeyFirstMatches(*table, entries);
 }
 
+// A large value after small entries still gets a block of its own (the
+// open block is written first), so compactions read it key first.
+TEST_F(LargeEntryTest, ALargeValueAfterSmallOnesGetsItsOwnBlock) {
+  std::mt19937 rng(5);
+  const std::vector<Entry> entries = {
+      {InternalKey("a", 3, EntryKind::kPut), "small"},
+      {InternalKey("b", 3, EntryKind::kDelete), ""},
+      {InternalKey("c", 3, EntryKind::kPut), RandomValue(&rng, kBig)},
+      {InternalKey("d", 3, EntryKind::kPut), "small again"},
+  };
+  Build(entries, TableOptions());
+  EXPECT_EQ(properties_.num_data_blocks, 3u);
+  std::atomic<std::uint64_t> bytes{0};
+  std::unique_ptr<Table> table = OpenCounting(TableOptions(), kPath, &bytes);
+  ASSERT_NE(table, nullptr);
+  std::unique_ptr<InternalIterator> iter = table->NewIterator(true, false, /*key_first=*/true);
+  const std::uint64_t opened = bytes.load();
+  iter->Seek(entries[2].first);
+  ASSERT_TRUE(iter->Valid());
+  EXPECT_EQ(iter->key(), entries[2].first);
+  EXPECT_LT(bytes.load() - opened, kMaxPeekedKey + 1024) << "the block was read whole";
+  table_test::ExpectTableMatches(*table, entries);
+  ExpectKeyFirstMatches(*table, entries);
+}
+
 // A compressed block is read whole (its key cannot be read alone).
 TEST_F(LargeEntryTest, CompressedLargeBlocksAreReadWhole) {
   std::mt19937 rng(2);

@@ -313,8 +313,10 @@ class DB {
   // (WriteOptions::disable_wal), flushes the memtables to tables first, so a
   // clean close loses nothing (writes with the WAL stay in it and are
   // replayed by the next Open); then waits for background work and closes
-  // the WAL. OK, or the error of that flush (the unlogged writes are then
-  // lost) or of closing the WAL. Call it with no other call in flight. Once
+  // the WAL. A flush failure that an automatic resume retries
+  // (max_bgerror_resume_count) is waited through. OK, or the error that
+  // kept that flush from succeeding (the unlogged writes are then lost) or
+  // of closing the WAL. Call it with no other call in flight. Once
   // closed, writes, Flush and CompactRange return InvalidArgument; reads keep
   // working until the DB is destroyed. A second Close returns OK.
   virtual Status Close() = 0;
@@ -323,10 +325,9 @@ class DB {
   // a flush or compaction whose output could not be written (an IOError,
   // NoSpace included, before its manifest edit) stops writes until then.
   // Waits for the memtables waiting to be flushed, and returns OK, or the
-  // error that stopped them again. A fatal error (a WAL or manifest write or
-  // sync failed, a memtable insert failed, Corruption) is not cleared: it is
-  // returned as it is, and the DB stays read-only until it is reopened.
-  // OK if there is no background error.
+  // error that stopped them again (Busy if the DB closes first). A fatal error (a WAL or manifest
+  // write or sync failed, a memtable insert failed, Corruption) is not cleared: it is returned as
+  // it is, and the DB stays read-only until it is reopened. OK if there is no background error.
   virtual Status Resume() = 0;
 
   // The DB's id (a random UUID made when the DB was created, kept in its
@@ -350,9 +351,10 @@ class DB {
   virtual std::unique_ptr<Transaction> BeginTransaction(const WriteOptions& options,
                                                         const TransactionOptions& txn_options) = 0;
 
-  // Writes the memtable to an SST and waits for it. If a flush fails
-  // meanwhile, Flush returns its error, also when an automatic resume
-  // (max_bgerror_resume_count) clears it and the retry succeeds later.
+  // Writes the memtable to an SST and waits for it. If a flush it waits for
+  // (this memtable's or an older one's) fails, Flush returns that error, also
+  // when an automatic resume (max_bgerror_resume_count) clears it and the
+  // retry succeeds later. Busy if the DB closes first.
   virtual Status Flush() = 0;
   virtual Status CompactRange(std::optional<std::string_view> begin,
                               std::optional<std::string_view> end) = 0;
