@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // DBImpl's background work: flushes, compactions, and the calls that wait
 // for them (Flush, CompactRange). The class comment is in mvcc/db/db_impl.h.
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 #include <algorithm>
 #include <chrono>
 #include <utility>
@@ -105,6 +111,12 @@ Status DBImpl::CompactRange(std::optional<std::string_view> begin,
 }
 
 void DBImpl::BackgroundLoop(BackgroundRole role) {
+#if defined(__linux__)
+  // On Linux a thread's nice value is its own (setpriority on its thread id).
+  if (options_.lower_background_priority) {
+    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
+  }
+#endif
   MutexLock lock(&mu_);
   for (;;) {
     if (shutting_down_) return;  // unflushed memtables stay in their WALs
@@ -238,7 +250,7 @@ bool DBImpl::BackgroundWorkPending() const {
 }
 
 Status DBImpl::FlushOldest() {
-  const MemTableSlot slot = imm_.back();
+  MemTableSlot slot = imm_.back();
   // WALs older than the next memtable's hold nothing unflushed afterwards.
   const std::uint64_t next_log =
       imm_.size() >= 2 ? imm_[imm_.size() - 2].log_number : mem_.log_number;
@@ -299,6 +311,13 @@ Status DBImpl::FlushOldest() {
     stats_.flush_bytes_written += bytes;
     stats_.flush_micros += micros;
     InstallView();
+    // Unless a reader still holds it, the flushed memtable goes with this
+    // last reference, and its arena is unmapped (milliseconds for a large
+    // buffer): not under mu_, which every write group's leader takes.
+    mu_.Unlock();
+    ARENAKV_SYNC_POINT("DBImpl::FlushOldest:ReleasingMemTable");
+    slot.mem.reset();
+    mu_.Lock();
   }
   return s;
 }

@@ -120,6 +120,7 @@ const std::vector<Field>& Fields() {
       MakeField("max_key_size", &Options::max_key_size),
       MakeField("max_value_size", &Options::max_value_size),
       MakeField("max_background_jobs", &Options::max_background_jobs),
+      MakeField("lower_background_priority", &Options::lower_background_priority),
       MakeField("max_manifest_file_size", &Options::max_manifest_file_size),
       MakeField("level0_file_num_compaction_trigger", &Options::level0_file_num_compaction_trigger),
       MakeField("level0_slowdown_writes_trigger", &Options::level0_slowdown_writes_trigger),

@@ -5,13 +5,18 @@
 // properties and DestroyDB. Most tests run on a MemFileSystem; the ones about
 // the LOCK file and directories also run on the POSIX file system.
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <random>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -654,6 +659,49 @@ TEST(DbBasicPosixTest, DestroyDbRemovesEverything) {
   ASSERT_TRUE(DestroyDB(path, Options()).ok());
   EXPECT_FALSE(std::filesystem::exists(path));
 }
+
+#if defined(__linux__)
+// How many of this process's threads run at nice 19 (field 19 of
+// /proc/self/task/<tid>/stat).
+long ThreadsAtNice19() {
+  long count = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream stat(task.path() / "stat");
+    const std::string text((std::istreambuf_iterator<char>(stat)),
+                           std::istreambuf_iterator<char>());
+    const std::size_t name_end = text.rfind(')');  // the name may hold spaces
+    if (name_end == std::string::npos) continue;
+    std::istringstream fields(text.substr(name_end + 1));
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i) {
+      if (i == 19 && field == "19") ++count;
+    }
+  }
+  return count;
+}
+
+TEST_F(DbBasicTest, LowerBackgroundPriorityRunsTheBackgroundThreadsAtNice19) {
+  const long before = ThreadsAtNice19();
+  options_.max_background_jobs = 2;
+  options_.lower_background_priority = true;
+  Open();
+  // Each thread lowers itself as it starts.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (ThreadsAtNice19() < before + 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(ThreadsAtNice19(), before + 2);
+  ASSERT_TRUE(Put("k", "v").ok());
+  ASSERT_TRUE(db_->Flush().ok());  // the lowered threads do the work
+  EXPECT_EQ(Get("k"), "v");
+  db_.reset();
+  EXPECT_EQ(ThreadsAtNice19(), before);
+  options_.lower_background_priority = false;
+  Open();
+  ASSERT_TRUE(db_->Flush().ok());
+  EXPECT_EQ(ThreadsAtNice19(), before);
+}
+#endif  // __linux__
 
 }  // namespace
 }  // namespace arenakv

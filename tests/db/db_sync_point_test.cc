@@ -562,5 +562,35 @@ TEST(SyncPointTest, DisablingProcessingReleasesWaiters) {
   sp->ClearAll();
 }
 
+// A flushed memtable is released (its arena unmapped, milliseconds for a
+// large one) without the DB mutex: a write, whose group leader takes it,
+// completes while the flush thread is held at that point.
+TEST_F(DbSyncPointTest, AFlushedMemTableIsReleasedWithoutTheDbMutex) {
+  Open();
+  ASSERT_TRUE(db_->Put({}, "k", "v").ok());
+  std::atomic<bool> write_done{false};
+  std::atomic<bool> timed_out{false};
+  std::atomic<bool> released{false};
+  SyncPoint* sp = SyncPoint::Get();
+  sp->SetCallBack("DBImpl::FlushOldest:ReleasingMemTable", [&](void*) {
+    std::thread writer([&] {
+      EXPECT_TRUE(db_->Put({}, "during", "release").ok());
+      write_done = true;
+    });
+    if (!WaitFor([&] { return write_done.load(); })) timed_out = true;
+    writer.join();  // a write blocked on the mutex gets it once this returns
+    released = true;
+  });
+  sp->EnableProcessing();
+  // Flush returns once the table is installed, which may be before the
+  // flush thread has released the memtable: wait for that too.
+  ASSERT_TRUE(db_->Flush().ok());
+  ASSERT_TRUE(WaitFor([&] { return released.load(); }));
+  sp->DisableProcessing();
+  EXPECT_FALSE(timed_out.load()) << "the write waited for the flush thread's release";
+  EXPECT_EQ(Get("during"), "release");
+  EXPECT_EQ(Get("k"), "v");
+}
+
 }  // namespace
 }  // namespace arenakv

@@ -167,6 +167,12 @@ Status OpenRocksdbEngine(const BenchOptions& options, const std::string& path,
   db_options.write_buffer_size = options.write_buffer_size;
   db_options.max_write_buffer_number = 2;  // arenakv's max_write_buffer_number
   db_options.max_background_jobs = 2;      // arenakv's max_background_jobs
+  if (options.lower_background_priority) {
+    // Process-wide: Env::Default()'s pools serve every RocksDB DB.
+    for (const auto pool : {rocksdb::Env::Priority::LOW, rocksdb::Env::Priority::HIGH}) {
+      (void)rocksdb::Env::Default()->LowerThreadPoolCPUPriority(pool, rocksdb::CpuPriority::kLow);
+    }
+  }
   db_options.max_open_files = options.max_open_files;
   rocksdb::BlockBasedTableOptions table_options;
   if (options.memory_budget > 0) {

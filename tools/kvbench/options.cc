@@ -123,6 +123,9 @@ std::optional<int> ParseOptions(int argc, char** argv, BenchOptions* options) {
   app.add_flag("--disable-wal", o.disable_wal, "Write without the write-ahead log");
   app.add_flag("--recycle-memtables", o.recycle_memtables,
                "arenakv: keep a flushed memtable's pages for the next one (Options)");
+  app.add_flag("--lower-background-priority", o.lower_background_priority,
+               "Flush and compaction threads at the lowest CPU priority (arenakv: Options; "
+               "RocksDB: Env::LowerThreadPoolCPUPriority, for every later run in the process)");
   app.add_option("--db", o.db,
                  "DB directory (one subdirectory per engine); default: a fresh temporary "
                  "directory removed at the end");

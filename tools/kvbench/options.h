@@ -42,7 +42,8 @@ struct BenchOptions {
   bool sync = false;
   bool disable_wal = false;
   bool recycle_memtables = false;  // arenakv only
-  std::string db;                  // empty: a fresh temporary directory, removed at the end
+  bool lower_background_priority = false;
+  std::string db;  // empty: a fresh temporary directory, removed at the end
   bool use_existing_db = false;
   std::uint64_t seed = 301;
   double duration = 0;  // seconds per workload; 0 = run by count

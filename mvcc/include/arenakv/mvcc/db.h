@@ -119,6 +119,14 @@ struct Options {
   // flushes and the others only compact (up to max_background_jobs - 1
   // compactions at once); a single thread does both.
   int max_background_jobs = 2;
+  // Runs the flush and compaction threads at the lowest CPU priority (nice
+  // 19, Linux; elsewhere ignored), as RocksDB's
+  // Env::LowerThreadPoolCPUPriority: where cores are few, a background
+  // thread then no longer takes a writer's core for a scheduler slice
+  // (milliseconds of write latency), and it still runs whenever a core is
+  // free. Off by default, as in RocksDB: with more busy writers than cores,
+  // flushes progress only once writes wait for them.
+  bool lower_background_priority = false;
   // Once the manifest holds this many bytes, the next flush or compaction
   // starts a new one holding a snapshot of the file set (and the old one is
   // deleted), so the manifest does not grow for the life of the process.
