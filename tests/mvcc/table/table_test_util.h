@@ -155,10 +155,9 @@ class TableTest : public ::testing::Test {
   TableProperties properties_;  // from the last Build
 };
 
-// Checks a full scan in both directions, seeks to every key and between keys,
-// and Get of every user key at several snapshots, against the model.
-inline void ExpectTableMatches(const Table& table, const std::vector<Entry>& entries) {
-  std::unique_ptr<InternalIterator> iter = table.NewIterator(true);
+// Checks a full scan in both directions and seeks to every key and between
+// keys (with Prev after each), keys and values, against the model.
+inline void ExpectIteratorMatches(InternalIterator* iter, const std::vector<Entry>& entries) {
   std::size_t i = 0;
   for (iter->SeekToFirst(); iter->Valid(); iter->Next(), ++i) {
     ASSERT_LT(i, entries.size());
@@ -169,9 +168,11 @@ inline void ExpectTableMatches(const Table& table, const std::vector<Entry>& ent
   ASSERT_EQ(i, entries.size());
   for (iter->SeekToLast(); iter->Valid(); iter->Prev()) {
     ASSERT_GT(i, 0u);
-    ASSERT_EQ(iter->key(), entries[--i].first);
+    --i;
+    ASSERT_EQ(iter->key(), entries[i].first);
+    ASSERT_EQ(iter->value(), entries[i].second);
   }
-  ASSERT_TRUE(iter->status().ok());
+  ASSERT_TRUE(iter->status().ok()) << iter->status().ToString();
   ASSERT_EQ(i, 0u);
 
   for (std::size_t j = 0; j < entries.size(); ++j) {
@@ -179,6 +180,7 @@ inline void ExpectTableMatches(const Table& table, const std::vector<Entry>& ent
     iter->Seek(key);
     ASSERT_TRUE(iter->Valid());
     ASSERT_EQ(iter->key(), key);
+    ASSERT_EQ(iter->value(), entries[j].second);
     iter->Prev();
     if (j == 0) {
       ASSERT_FALSE(iter->Valid());
@@ -200,7 +202,15 @@ inline void ExpectTableMatches(const Table& table, const std::vector<Entry>& ent
       ASSERT_EQ(iter->key(), entries[j + 1].first);
     }
   }
-  ASSERT_TRUE(iter->status().ok());
+  ASSERT_TRUE(iter->status().ok()) << iter->status().ToString();
+}
+
+// ExpectIteratorMatches on a table iterator, then Get of every user key at
+// several snapshots and VerifyAll.
+inline void ExpectTableMatches(const Table& table, const std::vector<Entry>& entries) {
+  std::unique_ptr<InternalIterator> iter = table.NewIterator(true);
+  ExpectIteratorMatches(iter.get(), entries);
+  if (::testing::Test::HasFatalFailure()) return;
 
   for (const auto& [key, unused] : entries) {
     const std::string user_key(ExtractUserKey(key));
