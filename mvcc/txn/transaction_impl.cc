@@ -7,7 +7,6 @@
 #include <new>
 #include <utility>
 
-#include "mvcc/db/memtable_inserter.h"
 #include "mvcc/iter/db_iter.h"
 #include "mvcc/iter/merging_iterator.h"
 #include "mvcc/iter/sequence_filter.h"
@@ -17,62 +16,6 @@
 namespace arenakv {
 
 namespace {
-
-// Copies the first `count` operations of a batch.
-class PrefixCopier final : public WriteBatch::Handler {
- public:
-  PrefixCopier(std::size_t count, WriteBatch* out) : left_(count), out_(out) {}
-  void Put(std::string_view key, std::string_view value) override {
-    if (left_ > 0) {
-      --left_;
-      out_->Put(key, value);
-    }
-  }
-  void Delete(std::string_view key) override {
-    if (left_ > 0) {
-      --left_;
-      out_->Delete(key);
-    }
-  }
-
- private:
-  std::size_t left_;
-  WriteBatch* const out_;
-};
-
-// Finds the last operation on one key in a batch (a linear scan: what a
-// read uses when the memory budget has no room for an index).
-class LastWriteFinder final : public WriteBatch::Handler {
- public:
-  explicit LastWriteFinder(std::string_view key) : key_(key) {}
-  void Put(std::string_view key, std::string_view value) override {
-    if (key == key_) {
-      found_ = MemTable::LookupResult::kFound;
-      value_ = value;
-    }
-  }
-  void Delete(std::string_view key) override {
-    if (key == key_) found_ = MemTable::LookupResult::kDeleted;
-  }
-  MemTable::LookupResult found() const { return found_; }
-  std::string_view value() const { return value_; }
-
- private:
-  const std::string_view key_;
-  MemTable::LookupResult found_ = MemTable::LookupResult::kNotPresent;
-  std::string_view value_;
-};
-
-// Collects a batch's keys.
-class KeyCollector final : public WriteBatch::Handler {
- public:
-  explicit KeyCollector(std::vector<std::string>* keys) : keys_(keys) {}
-  void Put(std::string_view key, std::string_view) override { keys_->emplace_back(key); }
-  void Delete(std::string_view key) override { keys_->emplace_back(key); }
-
- private:
-  std::vector<std::string>* const keys_;
-};
 
 std::unique_ptr<Iterator> ErrorDBIterator(Status s) {
   return NewDBIterator(std::make_unique<ErrorIterator>(std::move(s)), 0, std::nullopt,
@@ -127,24 +70,9 @@ Status TransactionImpl::GetImpl(const ReadOptions& options, std::string_view key
   Status s = CheckReadOptions(options);
   if (!s.ok()) return s;
   if (value == nullptr) return Status::InvalidArgument("null value");
-  if (batch_.Count() > 0) {
-    s = EnsureIndex();
-    MemTable::LookupResult own = MemTable::LookupResult::kNotPresent;
-    if (s.ok()) {
-      index_read_ = true;
-      own = index_->Get(key, kMaxSequenceNumber, value);
-    } else if (s.IsMemoryLimit()) {
-      // No room for an index: the batch itself answers, slowly.
-      LastWriteFinder finder(key);
-      s = batch_.Iterate(finder);
-      if (!s.ok()) return s;
-      own = finder.found();
-      if (own == MemTable::LookupResult::kFound) value->assign(finder.value());
-    } else {
-      return s;
-    }
+  if (writes_ != nullptr) {
     // An own write answers: the key is in the write set, validated anyway.
-    switch (own) {
+    switch (writes_->Get(key, kMaxSequenceNumber, value)) {
       case MemTable::LookupResult::kFound:
         return Status::OK();
       case MemTable::LookupResult::kDeleted:
@@ -181,95 +109,129 @@ Status TransactionImpl::Write(EntryKind kind, std::string_view key, std::string_
                                    " bytes is over max_key_size " +
                                    std::to_string(db_->options().max_key_size));
   }
-  if (batch_.Count() >= (std::size_t{1} << 32) - 1) {
-    return Status::InvalidArgument("a transaction holds fewer than 2^32 writes");
+  if (count_ >= (std::size_t{1} << 32) - 1) {
+    return Status::InvalidArgument("a transaction makes fewer than 2^32 writes");
   }
-  // An operation's encoding: kind, two length varints, key and value.
-  s = ChargeBatch(1 + 2 * 5 + key.size() + value.size());
-  if (!s.ok()) return s;
-  if (kind == EntryKind::kPut) {
-    batch_.Put(key, value);
-  } else {
-    batch_.Delete(key);
+  const std::size_t op_bytes = kOpOverhead + key.size() + value.size();
+  if (writes_ == nullptr) {
+    s = NewWriteSet(kMinIndexCapacity, &writes_);
+    if (!s.ok()) return s;
   }
-  // The write goes into the index too, made now if there is none, as long
-  // as the write set is small: a large one that no read has needed is not
-  // kept twice (batch and index) in memory; a read builds its index then.
-  // An index its arena refuses (full, or the memory budget) is dropped, and
-  // no write tries again until a read or a rollback.
-  if (index_ != nullptr && !index_read_ && batch_.ApproximateSize() > kEagerIndexBytes) {
-    index_.reset();
+  const SequenceNumber sequence = kOwnWriteBase + count_ + 1;
+  s = writes_->Add(sequence, kind, key, value);
+  if (s.IsMemoryLimit()) {
+    // The arena is full, or the memory budget refused its next page: a
+    // larger arena, if one can be had, takes the write set and the write.
+    s = Grow(op_bytes);
+    if (s.ok()) s = writes_->Add(sequence, kind, key, value);
   }
-  if (index_ == nullptr) {
-    if (!index_refused_ && batch_.ApproximateSize() <= kEagerIndexBytes && !EnsureIndex().ok()) {
-      index_refused_ = true;  // (EnsureIndex indexed the whole batch, this write included)
-    }
-  } else if (!index_->Add(kOwnWriteBase + batch_.Count(), kind, key, value).ok()) {
-    index_.reset();
-    index_refused_ = true;
-  }
+  if (!s.ok()) return s;  // nothing added: the transaction is as it was
+  ++count_;
+  bytes_ += op_bytes;
   return Status::OK();
 }
 
-Status TransactionImpl::ChargeBatch(std::size_t bytes) {
-  MemoryBudget* budget = db_->options().memory_budget.get();
-  const std::size_t need = batch_.ApproximateSize() + bytes;
-  if (budget == nullptr || need <= batch_charged_) return Status::OK();
-  const std::size_t step = (need - batch_charged_ + kBudgetStep - 1) / kBudgetStep * kBudgetStep;
-  if (!budget->TryCharge(MemoryBudget::Consumer::kTransactions, step)) {
-    return Status::MemoryLimit("the transaction's writes do not fit in the memory budget (" +
-                               budget->Describe() + ")");
-  }
-  batch_charged_ += step;
-  return Status::OK();
-}
-
-Status TransactionImpl::EnsureIndex() {
-  if (index_ != nullptr) return Status::OK();
-  // Room for the batch's entries several times over (an entry in a memtable
-  // takes at most a few times its bytes in the batch, plus a commit step per
-  // size class in use); the arena commits pages only as they are used.
-  const std::size_t capacity = std::min(DBImpl::kMaxMemTableCapacity,
-                                        std::max(kMinIndexCapacity, 4 * batch_.ApproximateSize()));
+Status TransactionImpl::NewWriteSet(std::size_t capacity, MemTableRef* out) const {
   try {
     ArenaCache* arenas = db_->TransactionArenas();
-    if (capacity == kMinIndexCapacity) {
-      index_ = MemTable::Create(arenas->Take(), capacity);
+    if (capacity <= kMinIndexCapacity) {
+      *out = MemTable::Create(arenas->Take(), kMinIndexCapacity);
     } else {
       // A large write set gets an arena of its own, not recycled; a cache
-      // that keeps none still keeps the budget alive as long as the index.
+      // that keeps none still keeps the budget alive as long as the arena.
       ArenaOptions options = arenas->options();
       options.capacity = capacity;
-      index_ = MemTable::Create(
+      *out = MemTable::Create(
           ArenaCache::Create(options, 0, 0, db_->options().memory_budget)->Take(), capacity);
     }
   } catch (const std::bad_alloc&) {  // ArenaExhausted included: the budget or address space
-    return Status::MemoryLimit("no room for the index of the transaction's writes");
+    return Status::MemoryLimit("no room for an arena for the transaction's writes");
   }
-  // Op i (from 1) at kOwnWriteBase + i; the commit sets the real sequence.
-  batch_.SetSequence(kOwnWriteBase + 1);
-  Status s = InsertBatch(index_.get(), batch_);
-  if (!s.ok()) index_.reset();
-  return s;
+  return Status::OK();
+}
+
+Status TransactionImpl::CopyWrites(const MemTableRef& from, std::size_t count, MemTable* to,
+                                   std::size_t* bytes) {
+  *bytes = 0;
+  const SequenceNumber newest = kOwnWriteBase + count;
+  // A key's versions come newest first; each is added oldest first, so
+  // that every Add links at the head of the key's chain.
+  std::vector<KeyHistoryEntry> versions;
+  MemTable::EntryIterator it(from);
+  it.SeekToFirst();
+  while (it.Valid()) {
+    const std::string_view key = it.key();
+    versions.clear();
+    for (; it.Valid() && it.key() == key; it.Next()) {
+      if (it.sequence() <= newest) versions.push_back({it.sequence(), it.kind(), it.value()});
+    }
+    for (auto v = versions.rbegin(); v != versions.rend(); ++v) {
+      Status s = to->Add(v->sequence, v->kind, key, v->value);
+      if (!s.ok()) return s;
+      *bytes += kOpOverhead + key.size() + v->value.size();
+    }
+  }
+  return Status::OK();
+}
+
+Status TransactionImpl::Grow(std::size_t extra) {
+  const std::size_t capacity = writes_->capacity();
+  if (capacity >= DBImpl::kMaxMemTableCapacity) {
+    return Status::MemoryLimit("the transaction's writes do not fit in its arena of " +
+                               std::to_string(capacity) + " bytes");
+  }
+  // Twice the capacity, and room for the write set several times over (an
+  // entry takes a few times its bytes in a batch, plus a commit step per
+  // size class in use); the arena commits pages only as they are used.
+  const std::size_t wanted = std::max(2 * capacity, 4 * (bytes_ + extra) + kMinIndexCapacity);
+  MemTableRef larger;
+  Status s = NewWriteSet(std::min(DBImpl::kMaxMemTableCapacity, wanted), &larger);
+  std::size_t bytes = 0;
+  if (s.ok()) s = CopyWrites(writes_, count_, larger.get(), &bytes);
+  if (!s.ok()) {
+    MemoryBudget* budget = db_->options().memory_budget.get();
+    return Status::MemoryLimit(
+        "the transaction's writes do not fit" +
+        (budget != nullptr ? " in the memory budget (" + budget->Describe() + ")" : std::string()));
+  }
+  writes_ = std::move(larger);  // an open iterator keeps the old arena until it goes
+  return Status::OK();
+}
+
+void TransactionImpl::SerializeWrites(WriteBatch* batch, std::vector<std::string>* keys) const {
+  batch->Reserve(WriteBatch::kHeaderSize + bytes_);
+  MemTable::EntryIterator it(writes_);
+  it.SeekToFirst();
+  while (it.Valid()) {
+    // The newest own write of the key is the one to commit: the earlier ones
+    // are overwritten within the transaction, and no reader could see them
+    // between the batch's sequences.
+    const std::string_view key = it.key();
+    if (it.kind() == EntryKind::kPut) {
+      batch->Put(key, it.value());
+    } else {
+      batch->Delete(key);
+    }
+    keys->emplace_back(key);
+    while (it.Valid() && it.key() == key) it.Next();
+  }
 }
 
 std::unique_ptr<Iterator> TransactionImpl::NewIterator(const ReadOptions& options) {
   Status s = CheckReadOptions(options);
-  if (s.ok() && batch_.Count() > 0) s = EnsureIndex();
   if (!s.ok()) return ErrorDBIterator(std::move(s));
-  if (batch_.Count() > 0) index_read_ = true;
   ReadOptions at = options;
   at.snapshot = snapshot_;
   SequenceNumber sequence = 0;
   std::shared_ptr<const ReadView> view;
   std::unique_ptr<InternalIterator> source = db_->NewInternalIterator(at, &sequence, &view);
-  if (batch_.Count() > 0) {
+  if (writes_ != nullptr) {
     // The own writes, newest first per key, over the DB at the snapshot.
     std::vector<std::unique_ptr<InternalIterator>> children;
     children.push_back(NewSequenceFilterIterator(std::move(source), sequence));
-    children.push_back(NewMemTableIterator(index_));
+    children.push_back(NewMemTableIterator(writes_));
     source = NewMergingIterator(std::move(children));
-    sequence = kOwnWriteBase + batch_.Count();  // later own writes stay unseen
+    sequence = kOwnWriteBase + count_;  // later own writes stay unseen
   }
   auto inner = NewDBIterator(std::move(source), sequence, options.lower_bound, options.upper_bound);
   std::shared_ptr<ReadSet> reads =
@@ -279,7 +241,7 @@ std::unique_ptr<Iterator> TransactionImpl::NewIterator(const ReadOptions& option
 }
 
 void TransactionImpl::SetSavePoint() {
-  if (snapshot_ != nullptr) save_points_.push_back(batch_.Count());
+  if (snapshot_ != nullptr) save_points_.push_back(count_);
 }
 
 Status TransactionImpl::RollbackToSavePoint() {
@@ -287,39 +249,57 @@ Status TransactionImpl::RollbackToSavePoint() {
   if (!s.ok()) return s;
   if (save_points_.empty()) return Status::NotFound("no save point to roll back to");
   const std::size_t count = save_points_.back();
+  if (count < count_) {
+    // A write set of the writes up to the mark, in a new arena (versions
+    // cannot be unlinked from a skiplist built for concurrent readers).
+    MemTableRef kept;
+    std::size_t bytes = 0;
+    if (count > 0) {
+      s = NewWriteSet(writes_->capacity(), &kept);
+      if (s.ok()) s = CopyWrites(writes_, count, kept.get(), &bytes);
+      if (!s.ok()) {
+        return Status::MemoryLimit("no room to roll the transaction's writes back: " +
+                                   s.ToString());
+      }
+    }
+    writes_ = std::move(kept);
+    count_ = count;
+    bytes_ = bytes;
+  }
   save_points_.pop_back();
-  if (count == batch_.Count()) return Status::OK();
-  WriteBatch kept;
-  PrefixCopier copier(count, &kept);
-  s = batch_.Iterate(copier);
-  if (!s.ok()) return s;
-  batch_ = std::move(kept);
-  index_.reset();  // rebuilt from the batch by the next write or read
-  index_refused_ = index_read_ = false;
   return Status::OK();
 }
 
 Status TransactionImpl::Commit() {
   Status s = CheckActive();
   if (!s.ok()) return s;
-  if (batch_.Count() == 0) {
+  if (count_ == 0) {
     Finish();
     return Status::OK();
   }
-  std::vector<std::string> keys = std::move(reads_->keys);  // the transaction ends here
-  KeyCollector collector(&keys);
-  s = batch_.Iterate(collector);
-  if (s.ok()) {
-    const SequenceNumber snapshot = snapshot_->sequence();
-    const std::function<Status()> validate = [&] {
-      SequenceNumber newest = 0;
-      std::shared_ptr<const ReadView> view;
-      std::unique_ptr<InternalIterator> source =
-          db_->NewInternalIterator(ReadOptions(), &newest, &view);
-      return CheckConflicts(source.get(), std::move(keys), reads_->ranges, snapshot);
-    };
-    s = db_->WriteValidated(write_options_, &batch_, validate);
+  // The commit record is a second copy of the writes while the commit runs.
+  MemoryBudget* budget = db_->options().memory_budget.get();
+  const std::size_t record = WriteBatch::kHeaderSize + bytes_;
+  if (budget != nullptr && !budget->TryCharge(MemoryBudget::Consumer::kTransactions, record)) {
+    Finish();
+    return Status::MemoryLimit(
+        "no room in the memory budget for the transaction's commit record (" + budget->Describe() +
+        ")");
   }
+  std::vector<std::string> keys = std::move(reads_->keys);  // the transaction ends here
+  WriteBatch batch;
+  SerializeWrites(&batch, &keys);
+  const SequenceNumber snapshot = snapshot_->sequence();
+  const std::function<Status()> validate = [&] {
+    SequenceNumber newest = 0;
+    std::shared_ptr<const ReadView> view;
+    std::unique_ptr<InternalIterator> source =
+        db_->NewInternalIterator(ReadOptions(), &newest, &view);
+    return CheckConflicts(source.get(), std::move(keys), reads_->ranges, snapshot);
+  };
+  s = db_->WriteValidated(write_options_, &batch, validate);
+  batch = WriteBatch();
+  if (budget != nullptr) budget->Release(MemoryBudget::Consumer::kTransactions, record);
   Finish();
   return s;
 }
@@ -333,12 +313,8 @@ Status TransactionImpl::Rollback() {
 void TransactionImpl::Finish() {
   db_->ReleaseSnapshot(snapshot_);
   snapshot_ = nullptr;
-  index_.reset();
-  batch_ = WriteBatch();  // frees its buffer, which the charge covered
-  if (batch_charged_ > 0) {
-    db_->options().memory_budget->Release(MemoryBudget::Consumer::kTransactions, batch_charged_);
-    batch_charged_ = 0;
-  }
+  writes_.reset();
+  count_ = bytes_ = 0;
   save_points_.clear();
 }
 

@@ -5,27 +5,28 @@
 //   - Begin takes a DB snapshot S, held until the transaction ends: every
 //     read of the DB is at S, and no version newer than S is ever collected
 //     as garbage or stored with a zeroed sequence while it is held.
-//   - Writes go into a WriteBatch (what Commit writes) and into an index: a
-//     MemTable of the transaction's own, in its own arena, released whole at
-//     the end (an arena recycled through the DB's ArenaCache: reset, its
-//     pages kept warm for the next transaction). Own write number i (from 1) is
-//     stored there with sequence kOwnWriteBase + i, above every DB sequence,
-//     so the newest own write of a key wins over the DB's versions (which an
-//     iterator filters to S underneath).
-//   - Commit hands the batch to the write path with a check that the write
-//     leader runs alone, once every earlier write is in the memtable: no
-//     validated key (and, under kSerializable, no key in a validated range)
-//     may have a version newer than S. Busy otherwise, and nothing written.
+//   - Writes live only in the transaction's own arena, as versions in a
+//     MemTable there (the "write set"): own write number i (from 1) gets
+//     sequence kOwnWriteBase + i, above every DB sequence, so the newest own
+//     write of a key wins over the DB's versions (which an iterator filters
+//     to S underneath). The arena is recycled through the DB's ArenaCache
+//     (reset at the end, its pages kept warm for the next transaction); a
+//     write set that outgrows it moves to an arena of twice the capacity.
+//   - Commit serializes the newest own write of each key into a WriteBatch
+//     (the commit record the WAL needs) and hands it to the write path with
+//     a check that the write leader runs alone, once every earlier write is
+//     in the memtable: no validated key (and, under kSerializable, no key in
+//     a validated range) may have a version newer than S. Busy otherwise,
+//     and nothing written.
 //
 // Thread safety: one thread at a time, as arenakv::Transaction says.
-// Memory: the batch is heap memory, charged to the DB's memory budget (if
-// it has one) as kTransactions; the index lives in its own arena, whose
-// pages are charged as kTransactions too. Both are freed, and their charges
-// given back, when the transaction ends (Commit, Rollback, destruction; an
-// iterator still open keeps the index until it goes), except what the
-// recycled arena keeps warm: at most kIndexKeepBytes per idle arena, and at
-// most kIdleIndexArenas of them per DB. The ReadSet is shared with the
-// transaction's iterators.
+// Memory: the write set's arena pages are charged to the DB's memory budget
+// (if it has one) as kTransactions, and so is the commit record while the
+// commit runs. Both are given back when the transaction ends (Commit,
+// Rollback, destruction; an iterator still open keeps the write set until
+// it goes), except what the recycled arena keeps warm: at most
+// kIndexKeepBytes per idle arena, and at most kIdleIndexArenas of them per
+// DB. The ReadSet is shared with the transaction's iterators.
 #ifndef ARENAKV_MVCC_TXN_TRANSACTION_IMPL_H_
 #define ARENAKV_MVCC_TXN_TRANSACTION_IMPL_H_
 
@@ -44,21 +45,20 @@ namespace arenakv {
 
 class TransactionImpl final : public Transaction {
  public:
-  // Own write i (from 1) gets sequence kOwnWriteBase + i in the index; a
-  // batch holds fewer than 2^32 operations.
+  // Own write i (from 1) gets sequence kOwnWriteBase + i in the write set;
+  // a transaction makes fewer than 2^32 writes.
   static constexpr SequenceNumber kOwnWriteBase = kMaxSequenceNumber - (SequenceNumber{1} << 32);
-  // The smallest capacity of the index's arena (its hard limit; address
+  // The capacity of the write set's first arena (its hard limit; address
   // space is reserved for it, memory committed only as used).
   static constexpr std::size_t kMinIndexCapacity = DBImpl::kTransactionIndexCapacity;
-  // What an index's arena keeps committed when it goes back to the DB's
+  // What a write set's arena keeps committed when it goes back to the DB's
   // cache, and how many idle arenas the cache keeps (enough for one
   // transaction per core of a large machine; more are released).
   static constexpr std::size_t kIndexKeepBytes = DBImpl::kTransactionIndexKeepBytes;
   static constexpr std::size_t kIdleIndexArenas = DBImpl::kIdleTransactionArenas;
-  // A write set larger than this is indexed only once a read needs it.
-  static constexpr std::size_t kEagerIndexBytes = std::size_t{1} << 20;
-  // The batch is charged to the memory budget in steps of this many bytes.
-  static constexpr std::size_t kBudgetStep = std::size_t{64} << 10;
+  // Bytes an operation's encoding in a batch takes beyond its key and
+  // value, at most: the kind and two length varints.
+  static constexpr std::size_t kOpOverhead = 1 + 2 * 5;
 
   TransactionImpl(DBImpl* db, const WriteOptions& options, const TransactionOptions& txn_options);
   ~TransactionImpl() override;
@@ -80,25 +80,31 @@ class TransactionImpl final : public Transaction {
   Status GetImpl(const ReadOptions& options, std::string_view key, std::string* value,
                  bool for_update);
   Status Write(EntryKind kind, std::string_view key, std::string_view value);
-  // Builds the index of the own writes if there is none.
-  Status EnsureIndex();
-  // With a memory budget: makes sure the batch may grow by `bytes`,
-  // charging kBudgetStep at a time (MemoryLimit if the budget refuses).
-  Status ChargeBatch(std::size_t bytes);
-  // Ends the transaction: releases the snapshot, the batch and the index.
+  // A new, empty write set in an arena of at least `capacity` (recycled if
+  // that is kMinIndexCapacity). MemoryLimit if no arena can be had.
+  Status NewWriteSet(std::size_t capacity, MemTableRef* out) const;
+  // Copies into `to` every own write numbered up to `count`, and returns in
+  // *bytes their encoded size in a batch.
+  static Status CopyWrites(const MemTableRef& from, std::size_t count, MemTable* to,
+                           std::size_t* bytes);
+  // Moves the write set to an arena with room for `extra` more bytes of
+  // writes. MemoryLimit if there is none (the write set is unchanged).
+  Status Grow(std::size_t extra);
+  // The commit record: the newest own write of every key, in key order; the
+  // written keys are appended to *keys.
+  void SerializeWrites(WriteBatch* batch, std::vector<std::string>* keys) const;
+  // Ends the transaction: releases the snapshot and the write set.
   void Finish();
 
   DBImpl* const db_;
   const WriteOptions write_options_;
   const TransactionOptions::Isolation isolation_;
   const Snapshot* snapshot_;  // null once finished
-  WriteBatch batch_;
-  MemTableRef index_;           // null until the first write, or after a refusal
-  bool index_refused_ = false;  // the arena said no: writes stop trying until a rollback
-  bool index_read_ = false;     // a read used the index: writes keep it up to date
+  MemTableRef writes_;        // null until the first write
+  std::size_t count_ = 0;     // own writes made (the newest is kOwnWriteBase + count_)
+  std::size_t bytes_ = 0;     // their encoded size in a batch, at most
   std::shared_ptr<ReadSet> reads_ = std::make_shared<ReadSet>();
-  std::vector<std::size_t> save_points_;  // batch_.Count() at each
-  std::size_t batch_charged_ = 0;         // bytes charged to the budget for batch_
+  std::vector<std::size_t> save_points_;  // count_ at each
 };
 
 }  // namespace arenakv

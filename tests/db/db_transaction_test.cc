@@ -361,36 +361,40 @@ TEST_F(DbTransactionTest, SerializableRangesAreRecordedInEveryDirection) {
   }
 }
 
-// With the memory budget almost spent, a read that needs the index of the
-// own writes answers from the batch (Get) or reports MemoryLimit (an
-// iterator).
-TEST_F(DbTransactionTest, ABudgetWithNoRoomForTheIndexGivesAClearStatus) {
+// With the memory budget spent, a write the write set's arena has no page
+// for gets MemoryLimit; the transaction stays as it was and usable, and the
+// same write succeeds once the budget has room.
+TEST_F(DbTransactionTest, ABudgetWithNoRoomForTheWriteSetGivesAClearStatus) {
   auto budget = MemoryBudget::Create(std::size_t{8} << 20);
   options_.memory_budget = budget;
   options_.write_buffer_size = 1 << 20;
   options_.block_cache_size = 0;
   Open();
   Put("db-key", "db-value");
-  // Leave room for the batch's first charge (64 KiB) and a few KiB more:
-  // not enough for an index arena's first commit step.
-  const std::size_t fill = budget->limit() - budget->charged() - (64 << 10) - (4 << 10);
+  const std::size_t fill = budget->limit() - budget->charged();
   ASSERT_TRUE(budget->TryCharge(MemoryBudget::Consumer::kOther, fill));
+  auto txn = Begin();
+  Status s = txn->Put("own", "write");
+  EXPECT_TRUE(s.IsMemoryLimit()) << s.ToString();
+  std::string value;
+  EXPECT_TRUE(txn->Get({}, "own", &value).IsNotFound());
+  s = txn->Get({}, "db-key", &value);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(value, "db-value");
   {
-    auto txn = Begin();
-    ASSERT_TRUE(txn->Put("own", "write").ok());
-    std::string value;
-    Status s = txn->Get({}, "own", &value);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    EXPECT_EQ(value, "write");
-    s = txn->Get({}, "db-key", &value);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    EXPECT_EQ(value, "db-value");
     std::unique_ptr<Iterator> it = txn->NewIterator({});
-    EXPECT_TRUE(it->status().IsMemoryLimit()) << it->status().ToString();
-    it.reset();
-    EXPECT_TRUE(txn->Rollback().ok());
+    it->SeekToFirst();
+    ASSERT_TRUE(it->Valid()) << it->status().ToString();
+    EXPECT_EQ(it->key(), "db-key");
+    it->Next();
+    EXPECT_FALSE(it->Valid());
+    EXPECT_TRUE(it->status().ok()) << it->status().ToString();
   }
+  EXPECT_LE(budget->charged(), budget->limit());
   budget->Release(MemoryBudget::Consumer::kOther, fill);
+  ASSERT_TRUE(txn->Put("own", "write").ok());
+  ASSERT_TRUE(txn->Commit().ok());
+  EXPECT_EQ(Get("own"), "write");
 }
 
 // Two doctors on call; each transaction checks that the other is on call and
@@ -567,8 +571,8 @@ TEST_F(DbTransactionTest, ACrashDuringCommitLeavesAllOrNothing) {
   }
 }
 
-// With a memory budget, a transaction's buffered writes (and its index) are
-// charged to it: writes past the budget get MemoryLimit, the transaction
+// With a memory budget, a transaction's pending writes (its arena's pages)
+// are charged to it: writes past the budget get MemoryLimit, the transaction
 // stays usable, and ending it gives everything back.
 TEST_F(DbTransactionTest, BufferedWritesAreChargedToTheMemoryBudget) {
   auto budget = MemoryBudget::Create(std::size_t{8} << 20);
@@ -590,26 +594,20 @@ TEST_F(DbTransactionTest, BufferedWritesAreChargedToTheMemoryBudget) {
   EXPECT_GE(budget->charged(MemoryBudget::Consumer::kTransactions),
             static_cast<std::size_t>(written) * value.size());
   EXPECT_LE(budget->charged(), budget->limit());
-  // Still usable: what was buffered reads back (from the batch itself when
-  // the budget has no room for an index), and an iterator, which needs the
-  // index, either sees every write or gets a clear MemoryLimit.
+  // Still usable: every write made reads back, through Get and an iterator.
   std::string got;
   s = txn->Get({}, test::KeyFor(written - 1), &got);
   EXPECT_TRUE(s.ok()) << s.ToString();
   EXPECT_TRUE(got == value) << got.size() << " bytes";
   EXPECT_TRUE(txn->Get({}, "never written", &got).IsNotFound());
   std::unique_ptr<Iterator> it = txn->NewIterator({});
-  if (it->status().ok()) {
-    int seen = 0;
-    for (it->SeekToFirst(); it->Valid(); it->Next(), ++seen) {
-      EXPECT_EQ(it->key(), test::KeyFor(seen));
-      EXPECT_TRUE(it->value() == value);
-    }
-    EXPECT_TRUE(it->status().ok()) << it->status().ToString();
-    EXPECT_EQ(seen, written);
-  } else {
-    EXPECT_TRUE(it->status().IsMemoryLimit()) << it->status().ToString();
+  int seen = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++seen) {
+    EXPECT_EQ(it->key(), test::KeyFor(seen));
+    EXPECT_TRUE(it->value() == value);
   }
+  EXPECT_TRUE(it->status().ok()) << it->status().ToString();
+  EXPECT_EQ(seen, written);
   it.reset();
   EXPECT_LE(budget->charged(), budget->limit());
   // Given back at the end, except the pages the recycled index arena keeps
@@ -667,10 +665,10 @@ TEST_F(DbTransactionTest, TheIndexArenaIsRecycledAcrossTransactions) {
   EXPECT_EQ(Get("b"), "2");
 }
 
-// A large write set that no read needs is not kept twice (batch and index):
-// past TransactionImpl::kEagerIndexBytes only the batch is charged; a read
-// then builds the index and sees every write.
-TEST_F(DbTransactionTest, ALargeWriteOnlyTransactionIsNotIndexedTwice) {
+// The pending writes live once, in the transaction's arena: reads of them
+// (a Get, an iterator) make no second copy, so the budget is charged about
+// the write set's size however the transaction reads.
+TEST_F(DbTransactionTest, ATransactionHoldsItsPendingWritesOnce) {
   auto budget = MemoryBudget::Create(std::size_t{256} << 20);
   options_.memory_budget = budget;
   Open();
@@ -679,10 +677,9 @@ TEST_F(DbTransactionTest, ALargeWriteOnlyTransactionIsNotIndexedTwice) {
   const int n = 400;  // 4 MB
   for (int i = 0; i < n; ++i) ASSERT_TRUE(txn->Put(test::KeyFor(i), value).ok());
   const std::size_t written = n * (value.size() + test::KeyFor(0).size());
-  const std::size_t charged = budget->charged(MemoryBudget::Consumer::kTransactions);
-  EXPECT_GE(charged, written);
-  EXPECT_LE(charged, written + written / 4 + TransactionImpl::kIndexKeepBytes)
-      << "the write set is charged twice";
+  const std::size_t most = written + written / 4 + TransactionImpl::kIndexKeepBytes;
+  EXPECT_GE(budget->charged(MemoryBudget::Consumer::kTransactions), written);
+  EXPECT_LE(budget->charged(MemoryBudget::Consumer::kTransactions), most);
   std::string got;
   ASSERT_TRUE(txn->Get({}, test::KeyFor(n - 1), &got).ok());
   EXPECT_TRUE(got == value);
@@ -691,9 +688,68 @@ TEST_F(DbTransactionTest, ALargeWriteOnlyTransactionIsNotIndexedTwice) {
   for (it->SeekToFirst(); it->Valid(); it->Next()) ++seen;
   EXPECT_TRUE(it->status().ok()) << it->status().ToString();
   EXPECT_EQ(seen, n);
+  EXPECT_LE(budget->charged(MemoryBudget::Consumer::kTransactions), most)
+      << "the pending writes are held twice";
   it.reset();
   ASSERT_TRUE(txn->Commit().ok());
   EXPECT_EQ(Get(test::KeyFor(7)), value);
+}
+
+// A write set larger than its first arena moves to an arena of twice the
+// capacity: nothing is lost, save points still undo exactly their writes,
+// and an iterator opened before the move keeps reading the old arena.
+TEST_F(DbTransactionTest, AWriteSetOutgrowingItsArenaMovesToALargerOne) {
+  options_.write_buffer_size = 64 << 20;
+  Open();
+  auto txn = Begin();
+  const std::string value(64 << 10, 'v');
+  const int n = 2 * static_cast<int>(TransactionImpl::kMinIndexCapacity / value.size());
+  ASSERT_TRUE(txn->Put("first", "1").ok());
+  std::unique_ptr<Iterator> early = txn->NewIterator({});
+  txn->SetSavePoint();
+  for (int i = 0; i < n; ++i) {
+    ASSERT_TRUE(txn->Put(test::KeyFor(i), value + std::to_string(i)).ok()) << i;
+    if (i == n / 2) txn->SetSavePoint();
+  }
+  ASSERT_TRUE(txn->Put("first", "2").ok());
+  EXPECT_EQ(Get(txn.get(), "first"), "2");
+  EXPECT_EQ(Get(txn.get(), test::KeyFor(n - 1)), value + std::to_string(n - 1));
+  early->SeekToFirst();
+  ASSERT_TRUE(early->Valid());
+  EXPECT_EQ(early->key(), "first");
+  EXPECT_EQ(early->value(), "1");
+  early->Next();
+  EXPECT_FALSE(early->Valid());
+  early.reset();
+  ASSERT_TRUE(txn->RollbackToSavePoint().ok());  // back to write n / 2
+  EXPECT_EQ(Get(txn.get(), "first"), "1");
+  EXPECT_EQ(Get(txn.get(), test::KeyFor(n / 2)), value + std::to_string(n / 2));
+  EXPECT_EQ(Get(txn.get(), test::KeyFor(n / 2 + 1)), "NOT_FOUND");
+  ASSERT_TRUE(txn->Commit().ok());
+  EXPECT_EQ(Get("first"), "1");
+  EXPECT_EQ(Get(test::KeyFor(0)), value + "0");
+  EXPECT_EQ(Get(test::KeyFor(n / 2)), value + std::to_string(n / 2));
+  EXPECT_EQ(Get(test::KeyFor(n / 2 + 1)), "NOT_FOUND");
+}
+
+// The commit record holds the newest own write of each key: what a key was
+// overwritten with earlier in the transaction never reaches the DB.
+TEST_F(DbTransactionTest, OnlyTheNewestOwnWriteOfAKeyIsCommitted) {
+  Put("gone", "db");
+  auto txn = Begin();
+  ASSERT_TRUE(txn->Put("k", "a").ok());
+  ASSERT_TRUE(txn->Delete("k").ok());
+  ASSERT_TRUE(txn->Put("k", "c").ok());
+  ASSERT_TRUE(txn->Put("gone", "x").ok());
+  ASSERT_TRUE(txn->Delete("gone").ok());
+  ASSERT_TRUE(txn->Put("only", "once").ok());
+  ASSERT_TRUE(txn->Commit().ok());
+  EXPECT_EQ(Get("k"), "c");
+  EXPECT_EQ(Get("gone"), "NOT_FOUND");
+  EXPECT_EQ(Get("only"), "once");
+  ASSERT_TRUE(db_->Flush().ok());
+  EXPECT_EQ(Get("k"), "c");
+  EXPECT_EQ(Get("gone"), "NOT_FOUND");
 }
 
 // Idle index arenas keep pages charged to the budget; a writer the budget

@@ -49,6 +49,9 @@ class WriteBatch {
   void Delete(std::string_view key);
   // Drops every operation and resets the sequence to 0.
   void Clear();
+  // Makes room for an encoding of `bytes` (header included) without
+  // reallocating, e.g. when the size of what will be added is known.
+  void Reserve(std::size_t bytes) { rep_.reserve(bytes); }
 
   // Number of operations (puts plus deletes).
   std::size_t Count() const;
