@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "arenakv/base/check.h"
+#include "mvcc/table/table_format.h"
 #include "mvcc/util/coding.h"
 #include "mvcc/util/dbformat.h"
 
@@ -133,27 +134,16 @@ bool BlockIterator::SeekToRestart(std::uint32_t index) {
 
 namespace {
 
-// One decoded entry header: shared, non_shared and value lengths, the
-// trailer, and where the user-key suffix starts. False if a varint is
-// malformed or the header or the bytes it announces run past `limit`.
-struct EntryHeader {
-  std::uint32_t shared = 0;
-  std::uint32_t non_shared = 0;
-  std::uint32_t value_length = 0;
-  std::uint64_t trailer = 0;
-  std::uint32_t suffix_offset = 0;
-};
-
+// The header of the entry at `offset`, and where its user-key suffix starts.
+// False if a varint is malformed or the header or the bytes it announces run
+// past `limit`.
 bool DecodeEntryHeader(std::string_view data, std::uint32_t offset, std::uint32_t limit,
-                       EntryHeader* header) {
+                       EntryHeader* header, std::uint32_t* suffix_offset) {
   std::string_view input = data.substr(offset, limit - offset);
   const std::size_t before = input.size();
-  if (!GetVarint32(&input, &header->shared) || !GetVarint32(&input, &header->non_shared) ||
-      !GetVarint32(&input, &header->value_length) || !GetVarint64(&input, &header->trailer)) {
-    return false;
-  }
+  if (!GetEntryHeader(&input, header)) return false;
   if (std::uint64_t{header->non_shared} + header->value_length > input.size()) return false;
-  header->suffix_offset = offset + static_cast<std::uint32_t>(before - input.size());
+  *suffix_offset = offset + static_cast<std::uint32_t>(before - input.size());
   return true;
 }
 
@@ -175,7 +165,8 @@ bool BlockIterator::ParseNextEntry() {
     return false;
   }
   EntryHeader header;
-  if (!DecodeEntryHeader(data_, current_, layout_.restarts_offset, &header)) {
+  std::uint32_t suffix = 0;
+  if (!DecodeEntryHeader(data_, current_, layout_.restarts_offset, &header, &suffix)) {
     MarkCorrupt("sst block: entry runs past the entries");
     return false;
   }
@@ -186,10 +177,10 @@ bool BlockIterator::ParseNextEntry() {
     return false;
   }
   key_.resize(header.shared);
-  key_.append(data_.substr(header.suffix_offset, header.non_shared));
+  key_.append(data_.substr(suffix, header.non_shared));
   PutFixed64(&key_, header.trailer);
-  value_ = data_.substr(header.suffix_offset + header.non_shared, header.value_length);
-  next_ = header.suffix_offset + header.non_shared + header.value_length;
+  value_ = data_.substr(suffix + header.non_shared, header.value_length);
+  next_ = suffix + header.non_shared + header.value_length;
   // Move restart_index_ to the last restart at or before current_.
   while (restart_index_ + 1 < layout_.num_restarts) {
     std::uint32_t offset = 0;
@@ -205,11 +196,13 @@ bool BlockIterator::RestartKey(std::uint32_t index, std::string_view* user_key,
   std::uint32_t offset = 0;
   if (!RestartPoint(index, &offset)) return false;
   EntryHeader header;
-  if (!DecodeEntryHeader(data_, offset, layout_.restarts_offset, &header) || header.shared != 0) {
+  std::uint32_t suffix = 0;
+  if (!DecodeEntryHeader(data_, offset, layout_.restarts_offset, &header, &suffix) ||
+      header.shared != 0) {
     MarkCorrupt("sst block: bad entry at a restart point");
     return false;
   }
-  *user_key = data_.substr(header.suffix_offset, header.non_shared);
+  *user_key = data_.substr(suffix, header.non_shared);
   *trailer = header.trailer;
   return true;
 }

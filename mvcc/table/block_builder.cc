@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "arenakv/base/check.h"
+#include "mvcc/table/table_format.h"
 #include "mvcc/util/coding.h"
 #include "mvcc/util/dbformat.h"
 
@@ -28,13 +29,14 @@ void BlockBuilder::Add(std::string_view key, std::string_view value) {
   }
   const std::string_view suffix = user_key.substr(shared);
   // Header varints, key suffix, value; then the restart array of Finish().
-  const std::size_t need = buffer_.size() + std::size_t{3 * 5 + 10} + suffix.size() + value.size() +
+  const std::size_t need = buffer_.size() + kMaxEntryHeaderSize + suffix.size() + value.size() +
                            (restarts_.size() + 1) * 4;
   if (need > buffer_.capacity()) buffer_.reserve(std::max(need, 2 * buffer_.capacity()));
-  PutVarint32(&buffer_, static_cast<std::uint32_t>(shared));
-  PutVarint32(&buffer_, static_cast<std::uint32_t>(suffix.size()));
-  PutVarint32(&buffer_, static_cast<std::uint32_t>(value.size()));
-  PutVarint64(&buffer_, ExtractTrailer(key));
+  PutEntryHeader({.shared = static_cast<std::uint32_t>(shared),
+                  .non_shared = static_cast<std::uint32_t>(suffix.size()),
+                  .value_length = static_cast<std::uint32_t>(value.size()),
+                  .trailer = ExtractTrailer(key)},
+                 &buffer_);
   buffer_.append(suffix);
   buffer_.append(value);
 

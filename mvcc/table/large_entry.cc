@@ -24,26 +24,21 @@ Status PeekLargeEntry(const RandomAccessFile& file, const BlockHandle& handle, s
       static_cast<CompressionType>(static_cast<std::uint8_t>(tail[8])) != CompressionType::kNone) {
     return Status::OK();
   }
-  // The entry's header (at most 5 + 5 + 5 + 10 bytes) and its user key.
-  std::string head(std::min<std::uint64_t>(handle.size, 25 + kMaxPeekedKey), '\0');
+  // The entry's header and its user key.
+  std::string head(std::min<std::uint64_t>(handle.size, kMaxEntryHeaderSize + kMaxPeekedKey), '\0');
   std::string_view input;
   s = file.Read(handle.offset, head.size(), &input, head.data());
   if (!s.ok() || input.size() != head.size()) return s;
   const std::size_t header_start = input.size();
-  std::uint32_t shared = 0;
-  std::uint32_t non_shared = 0;
-  std::uint32_t value_length = 0;
-  std::uint64_t trailer = 0;
-  if (!GetVarint32(&input, &shared) || !GetVarint32(&input, &non_shared) ||
-      !GetVarint32(&input, &value_length) || !GetVarint64(&input, &trailer) || shared != 0 ||
-      non_shared > input.size()) {
+  EntryHeader entry;
+  if (!GetEntryHeader(&input, &entry) || entry.shared != 0 || entry.non_shared > input.size()) {
     return Status::OK();
   }
   const std::uint64_t header = header_start - input.size();
   // The entry must fill the block up to its restart array exactly.
-  if (header + non_shared + value_length + 8 != handle.size) return Status::OK();
-  key->assign(input.substr(0, non_shared));
-  PutFixed64(key, trailer);
+  if (header + entry.non_shared + entry.value_length + 8 != handle.size) return Status::OK();
+  key->assign(input.substr(0, entry.non_shared));
+  PutFixed64(key, entry.trailer);
   *found = true;
   return Status::OK();
 }

@@ -83,10 +83,11 @@ void TableBuilder::Add(std::string_view internal_key, std::string_view value) {
 void TableBuilder::WriteLargeEntryBlock(std::string_view internal_key, std::string_view value) {
   const std::string_view user_key = ExtractUserKey(internal_key);
   std::string head;
-  PutVarint32(&head, 0);  // shared
-  PutVarint32(&head, static_cast<std::uint32_t>(user_key.size()));
-  PutVarint32(&head, static_cast<std::uint32_t>(value.size()));
-  PutVarint64(&head, ExtractTrailer(internal_key));
+  PutEntryHeader({.shared = 0,
+                  .non_shared = static_cast<std::uint32_t>(user_key.size()),
+                  .value_length = static_cast<std::uint32_t>(value.size()),
+                  .trailer = ExtractTrailer(internal_key)},
+                 &head);
   head.append(user_key);
   std::string tail;
   PutFixed32(&tail, 0);  // the restart at offset 0

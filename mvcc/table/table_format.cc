@@ -42,6 +42,18 @@ Status BlockHandle::DecodeFrom(std::string_view input, BlockHandle* handle) {
   return Status::OK();
 }
 
+void PutEntryHeader(const EntryHeader& header, std::string* dst) {
+  PutVarint32(dst, header.shared);
+  PutVarint32(dst, header.non_shared);
+  PutVarint32(dst, header.value_length);
+  PutVarint64(dst, header.trailer);
+}
+
+bool GetEntryHeader(std::string_view* input, EntryHeader* header) {
+  return GetVarint32(input, &header->shared) && GetVarint32(input, &header->non_shared) &&
+         GetVarint32(input, &header->value_length) && GetVarint64(input, &header->trailer);
+}
+
 void AppendBlockTrailer(std::string_view contents, CompressionType type, std::string* dst) {
   const char type_byte = static_cast<char>(type);
   dst->push_back(type_byte);

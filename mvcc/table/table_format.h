@@ -76,6 +76,28 @@ struct BlockHandle {
   static Status DecodeFrom(std::string_view input, BlockHandle* handle);
 };
 
+// The header of one data-block entry (docs/FORMATS.md, "Data block"): how
+// many bytes of the previous entry's user key it shares, the lengths of the
+// user-key suffix and of the value that follow it, and the trailer
+// (sequence << 8 | kind). BlockBuilder and the table builder's large-entry
+// blocks write it with PutEntryHeader; blocks and large-entry peeks read it
+// with GetEntryHeader.
+struct EntryHeader {
+  std::uint32_t shared = 0;
+  std::uint32_t non_shared = 0;
+  std::uint32_t value_length = 0;
+  std::uint64_t trailer = 0;
+};
+
+// The most bytes an encoded EntryHeader takes (three varint32, a varint64).
+constexpr std::size_t kMaxEntryHeaderSize = 3 * 5 + 10;
+
+void PutEntryHeader(const EntryHeader& header, std::string* dst);
+
+// Decodes the header at the start of *input and moves *input past it. False
+// if a varint is malformed or cut short (*input is then unspecified).
+bool GetEntryHeader(std::string_view* input, EntryHeader* header);
+
 // CompressionType (kNone, kLz4, kZstd) is public: include/arenakv/mvcc/db.h.
 
 constexpr std::size_t kBlockTrailerSize = 5;
