@@ -8,12 +8,13 @@
 // going off call (write skew: kSnapshot allows it, kSerializable refuses it).
 //
 // Memory story
-//   - Who allocates: Put and Delete append to the transaction's WriteBatch
-//     (heap). The first read that must see them builds an index of them: a
-//     MemTable (the engine's skiplist) in an arena of the transaction's own,
-//     charged to Options::memory_budget if any; later writes go into both.
+//   - Who allocates: Put and Delete add a version to the transaction's write
+//     set, a MemTable (the engine's skiplist) in an arena of the
+//     transaction's own (a recycled one), charged to Options::memory_budget
+//     if any. That is the only copy: Commit serializes the newest write of
+//     each key from it into the commit record.
 //   - Who frees: nothing is freed write by write. RollbackToSavePoint
-//     truncates the batch and drops the index; the next read rebuilds it.
+//     copies the writes before its mark into a new arena and drops the old.
 //   - When the arena is released: whole, when the transaction ends (Commit,
 //     whatever it returns, Rollback, destruction). Until then it also holds
 //     the DB snapshot taken at Begin, so the history it reads and is

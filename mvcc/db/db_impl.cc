@@ -315,7 +315,7 @@ Status DBImpl::RelieveBudget(std::size_t bound, std::size_t need,
   }
   const auto start = std::chrono::steady_clock::now();
   if (!stuck_since->has_value()) *stuck_since = start;
-  // 0. Idle transaction index arenas keep pages nothing uses.
+  // 0. Idle transaction write-set arenas keep pages nothing uses.
   if (transaction_arenas_->Drop() > 0) return Status::OK();
   // 1. The block cache makes way for what is missing (its entries' charge
   // goes back as they are evicted). Only for a while: readers refilling the

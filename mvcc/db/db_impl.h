@@ -147,7 +147,7 @@ class DBImpl final : public DB {
 
   // For transactions (mvcc/txn/).
   const Options& options() const { return options_; }
-  // The recycled arenas of transactions' own-write indexes (mvcc/txn/):
+  // The recycled arenas of transactions' write sets (mvcc/txn/):
   // each of kTransactionIndexCapacity, keeping kTransactionIndexKeepBytes
   // when idle, at most kIdleTransactionArenas idle (charged to the budget as
   // transactions; a writer the budget stalls drops them).

@@ -3,8 +3,8 @@
 //
 // Creating an arena and releasing it costs system calls (the address range,
 // the page map, commits) and page faults: about 250 us on the 2-core VM,
-// which a short-lived user of a small arena (a transaction's index of its own
-// writes) cannot afford. A lease from Take() is an arena, idle or new; when
+// which a short-lived user of a small arena (a transaction's write set)
+// cannot afford. A lease from Take() is an arena, idle or new; when
 // the lease ends, the arena is Reset() (every chunk freed at once, up to
 // `keep_bytes` of its committed pages kept, alloc/arena.h) and waits in the
 // cache for the next Take, or is destroyed if `max_idle` arenas wait already.

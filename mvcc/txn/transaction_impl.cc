@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <new>
 #include <utility>
 
+#include "arenakv/base/check.h"
 #include "mvcc/iter/db_iter.h"
 #include "mvcc/iter/merging_iterator.h"
 #include "mvcc/iter/sequence_filter.h"
@@ -16,6 +18,21 @@
 namespace arenakv {
 
 namespace {
+
+// Gives a charge of the memory budget (if any) back when it goes.
+class ChargeGuard {
+ public:
+  ChargeGuard(MemoryBudget* budget, std::size_t bytes) : budget_(budget), bytes_(bytes) {}
+  ~ChargeGuard() {
+    if (budget_ != nullptr) budget_->Release(MemoryBudget::Consumer::kTransactions, bytes_);
+  }
+  ChargeGuard(const ChargeGuard&) = delete;
+  ChargeGuard& operator=(const ChargeGuard&) = delete;
+
+ private:
+  MemoryBudget* const budget_;
+  const std::size_t bytes_;
+};
 
 std::unique_ptr<Iterator> ErrorDBIterator(Status s) {
   return NewDBIterator(std::make_unique<ErrorIterator>(std::move(s)), 0, std::nullopt,
@@ -120,7 +137,7 @@ Status TransactionImpl::Write(EntryKind kind, std::string_view key, std::string_
   const SequenceNumber sequence = kOwnWriteBase + count_ + 1;
   s = writes_->Add(sequence, kind, key, value);
   if (s.IsMemoryLimit()) {
-    // The arena is full, or the memory budget refused its next page: a
+    // The arena is full, or the memory budget refused its next page. A
     // larger arena, if one can be had, takes the write set and the write.
     s = Grow(op_bytes);
     if (s.ok()) s = writes_->Add(sequence, kind, key, value);
@@ -174,32 +191,77 @@ Status TransactionImpl::CopyWrites(const MemTableRef& from, std::size_t count, M
   return Status::OK();
 }
 
+std::size_t TransactionImpl::BytesUpTo(const MemTableRef& from, std::size_t count) {
+  std::size_t bytes = 0;
+  MemTable::EntryIterator it(from);
+  for (it.SeekToFirst(); it.Valid(); it.Next()) {
+    if (it.sequence() <= kOwnWriteBase + count) {
+      bytes += kOpOverhead + it.key().size() + it.value().size();
+    }
+  }
+  return bytes;
+}
+
+std::size_t TransactionImpl::CapacityFor(std::size_t bytes) {
+  // Room for the writes several times over (an entry takes a few times its
+  // bytes in a batch, plus a commit step per size class in use); the arena
+  // commits pages only as they are used. A small write set gets a recycled
+  // arena.
+  if (4 * bytes <= kMinIndexCapacity) return kMinIndexCapacity;
+  return std::min(DBImpl::kMaxMemTableCapacity, 4 * bytes + kMinIndexCapacity);
+}
+
 Status TransactionImpl::Grow(std::size_t extra) {
+  // A budget without room for a second copy of the write set (what a move
+  // needs for a while) is what refused: a move could not succeed, and trying
+  // would only fill the budget for everyone else meanwhile.
+  MemoryBudget* budget = db_->options().memory_budget.get();
+  const std::size_t copy = writes_->ApproximateMemoryUsage() + extra;
+  if (budget != nullptr && budget->charged() + copy > budget->limit()) {
+    db_->TransactionArenas()->Drop();  // idle arenas' pages first
+    if (budget->charged() + copy > budget->limit()) {
+      return Status::MemoryLimit("the transaction's writes do not fit in the memory budget (" +
+                                 budget->Describe() + ")");
+    }
+  }
   const std::size_t capacity = writes_->capacity();
   if (capacity >= DBImpl::kMaxMemTableCapacity) {
-    return Status::MemoryLimit("the transaction's writes do not fit in its arena of " +
-                               std::to_string(capacity) + " bytes");
+    return Status::MemoryLimit("the transaction's writes do not fit in its largest arena (" +
+                               std::to_string(capacity) + " bytes)");
   }
-  // Twice the capacity, and room for the write set several times over (an
-  // entry takes a few times its bytes in a batch, plus a commit step per
-  // size class in use); the arena commits pages only as they are used.
-  const std::size_t wanted = std::max(2 * capacity, 4 * (bytes_ + extra) + kMinIndexCapacity);
+  // At least twice the capacity: each write is moved about once more at most.
+  const std::size_t wanted =
+      std::max(std::min(DBImpl::kMaxMemTableCapacity, 2 * capacity), CapacityFor(bytes_ + extra));
   MemTableRef larger;
-  Status s = NewWriteSet(std::min(DBImpl::kMaxMemTableCapacity, wanted), &larger);
+  Status s = NewWriteSet(wanted, &larger);
   std::size_t bytes = 0;
   if (s.ok()) s = CopyWrites(writes_, count_, larger.get(), &bytes);
   if (!s.ok()) {
-    MemoryBudget* budget = db_->options().memory_budget.get();
+    larger.reset();  // its charge goes back before the budget is described
     return Status::MemoryLimit(
-        "the transaction's writes do not fit" +
-        (budget != nullptr ? " in the memory budget (" + budget->Describe() + ")" : std::string()));
+        "no room to move the transaction's writes to a larger arena" +
+        (budget != nullptr ? " (" + budget->Describe() + ")" : std::string()));
   }
+  ARENAKV_DCHECK(bytes == bytes_);
   writes_ = std::move(larger);  // an open iterator keeps the old arena until it goes
   return Status::OK();
 }
 
-void TransactionImpl::SerializeWrites(WriteBatch* batch, std::vector<std::string>* keys) const {
-  batch->Reserve(WriteBatch::kHeaderSize + bytes_);
+std::size_t TransactionImpl::RecordSize() const {
+  std::size_t size = WriteBatch::kHeaderSize;
+  MemTable::EntryIterator it(writes_);
+  it.SeekToFirst();
+  while (it.Valid()) {
+    const std::string_view key = it.key();
+    size += kOpOverhead + key.size() + it.value().size();
+    while (it.Valid() && it.key() == key) it.Next();
+  }
+  return size;
+}
+
+void TransactionImpl::SerializeWrites(std::size_t record_size, WriteBatch* batch,
+                                      std::vector<std::string>* keys) const {
+  batch->Reserve(record_size);
   MemTable::EntryIterator it(writes_);
   it.SeekToFirst();
   while (it.Valid()) {
@@ -251,16 +313,23 @@ Status TransactionImpl::RollbackToSavePoint() {
   const std::size_t count = save_points_.back();
   if (count < count_) {
     // A write set of the writes up to the mark, in a new arena (versions
-    // cannot be unlinked from a skiplist built for concurrent readers).
+    // cannot be unlinked from a skiplist built for concurrent readers). A
+    // memory budget must have room for that copy beside the old one for a
+    // while: if not even after idle arenas go, nothing changes.
     MemTableRef kept;
     std::size_t bytes = 0;
-    if (count > 0) {
-      s = NewWriteSet(writes_->capacity(), &kept);
+    for (int attempt = 0; count > 0 && attempt < 2; ++attempt) {
+      if (attempt > 0) db_->TransactionArenas()->Drop();
+      s = NewWriteSet(CapacityFor(BytesUpTo(writes_, count)), &kept);
       if (s.ok()) s = CopyWrites(writes_, count, kept.get(), &bytes);
-      if (!s.ok()) {
-        return Status::MemoryLimit("no room to roll the transaction's writes back: " +
-                                   s.ToString());
-      }
+      if (s.ok()) break;
+      kept.reset();
+    }
+    if (!s.ok()) {
+      MemoryBudget* budget = db_->options().memory_budget.get();
+      return Status::MemoryLimit(
+          "no room to roll the transaction's writes back to its save point" +
+          (budget != nullptr ? " (" + budget->Describe() + ")" : std::string()));
     }
     writes_ = std::move(kept);
     count_ = count;
@@ -277,18 +346,27 @@ Status TransactionImpl::Commit() {
     Finish();
     return Status::OK();
   }
-  // The commit record is a second copy of the writes while the commit runs.
+  // The commit record is serialized from the write set, whose arena then
+  // goes: the two are held together only while the record is made. The
+  // memory budget (if any) is charged for the record first.
+  const std::size_t record = RecordSize();
   MemoryBudget* budget = db_->options().memory_budget.get();
-  const std::size_t record = WriteBatch::kHeaderSize + bytes_;
-  if (budget != nullptr && !budget->TryCharge(MemoryBudget::Consumer::kTransactions, record)) {
+  if (budget != nullptr && !budget->TryCharge(MemoryBudget::Consumer::kTransactions, record) &&
+      (db_->TransactionArenas()->Drop() == 0 ||
+       !budget->TryCharge(MemoryBudget::Consumer::kTransactions, record))) {
     Finish();
     return Status::MemoryLimit(
         "no room in the memory budget for the transaction's commit record (" + budget->Describe() +
         ")");
   }
-  std::vector<std::string> keys = std::move(reads_->keys);  // the transaction ends here
+  const ChargeGuard charge(budget, record);
+  std::vector<std::string> keys;  // validated: every written key, then the read set's
   WriteBatch batch;
-  SerializeWrites(&batch, &keys);
+  SerializeWrites(record, &batch, &keys);
+  writes_.reset();  // (an open iterator keeps the arena until it goes)
+  keys.insert(keys.end(), std::make_move_iterator(reads_->keys.begin()),
+              std::make_move_iterator(reads_->keys.end()));
+  reads_->keys.clear();
   const SequenceNumber snapshot = snapshot_->sequence();
   const std::function<Status()> validate = [&] {
     SequenceNumber newest = 0;
@@ -298,8 +376,6 @@ Status TransactionImpl::Commit() {
     return CheckConflicts(source.get(), std::move(keys), reads_->ranges, snapshot);
   };
   s = db_->WriteValidated(write_options_, &batch, validate);
-  batch = WriteBatch();
-  if (budget != nullptr) budget->Release(MemoryBudget::Consumer::kTransactions, record);
   Finish();
   return s;
 }

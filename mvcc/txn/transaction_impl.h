@@ -80,19 +80,26 @@ class TransactionImpl final : public Transaction {
   Status GetImpl(const ReadOptions& options, std::string_view key, std::string* value,
                  bool for_update);
   Status Write(EntryKind kind, std::string_view key, std::string_view value);
-  // A new, empty write set in an arena of at least `capacity` (recycled if
-  // that is kMinIndexCapacity). MemoryLimit if no arena can be had.
+  // A new, empty write set in an arena of capacity `capacity` (recycled if
+  // that is at most kMinIndexCapacity). MemoryLimit if no arena can be had.
   Status NewWriteSet(std::size_t capacity, MemTableRef* out) const;
+  // The arena capacity for a write set of `bytes` (their size in a batch).
+  static std::size_t CapacityFor(std::size_t bytes);
   // Copies into `to` every own write numbered up to `count`, and returns in
   // *bytes their encoded size in a batch.
   static Status CopyWrites(const MemTableRef& from, std::size_t count, MemTable* to,
                            std::size_t* bytes);
+  // The encoded size in a batch of the own writes numbered up to `count`.
+  static std::size_t BytesUpTo(const MemTableRef& from, std::size_t count);
   // Moves the write set to an arena with room for `extra` more bytes of
   // writes. MemoryLimit if there is none (the write set is unchanged).
   Status Grow(std::size_t extra);
-  // The commit record: the newest own write of every key, in key order; the
-  // written keys are appended to *keys.
-  void SerializeWrites(WriteBatch* batch, std::vector<std::string>* keys) const;
+  // The size of the commit record (SerializeWrites), header included.
+  std::size_t RecordSize() const;
+  // The commit record: the newest own write of every key, in key order, in
+  // a batch of `record_size` bytes; the written keys are appended to *keys.
+  void SerializeWrites(std::size_t record_size, WriteBatch* batch,
+                       std::vector<std::string>* keys) const;
   // Ends the transaction: releases the snapshot and the write set.
   void Finish();
 

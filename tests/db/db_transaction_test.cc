@@ -193,12 +193,13 @@ TEST_F(DbTransactionTest, SavePointsUndoTheWritesSinceTheirMark) {
   txn->SetSavePoint();
   ASSERT_TRUE(txn->Put("b", "2").ok());
   ASSERT_TRUE(txn->Delete("a").ok());
-  EXPECT_EQ(Get(txn.get(), "a"), "NOT_FOUND");  // builds the index
+  EXPECT_EQ(Get(txn.get(), "a"), "NOT_FOUND");
   txn->SetSavePoint();
   ASSERT_TRUE(txn->Put("c", "3").ok());
   ASSERT_TRUE(txn->RollbackToSavePoint().ok());  // drops c
   EXPECT_EQ(Get(txn.get(), "c"), "NOT_FOUND");
   EXPECT_EQ(Get(txn.get(), "b"), "2");
+  EXPECT_EQ(Get(txn.get(), "a"), "NOT_FOUND");   // the delete before the mark stays
   ASSERT_TRUE(txn->RollbackToSavePoint().ok());  // drops b and the delete of a
   EXPECT_EQ(Get(txn.get(), "a"), "1");
   EXPECT_EQ(Get(txn.get(), "b"), "NOT_FOUND");
@@ -210,6 +211,23 @@ TEST_F(DbTransactionTest, SavePointsUndoTheWritesSinceTheirMark) {
   EXPECT_EQ(Get("b"), "NOT_FOUND");
   EXPECT_EQ(Get("c"), "NOT_FOUND");
   EXPECT_EQ(Get("d"), "4");
+}
+
+TEST_F(DbTransactionTest, ASavePointBeforeAnyWriteUndoesThemAll) {
+  Put("a", "db");
+  auto txn = Begin();
+  txn->SetSavePoint();
+  ASSERT_TRUE(txn->Put("a", "1").ok());
+  ASSERT_TRUE(txn->Put("b", "2").ok());
+  ASSERT_TRUE(txn->RollbackToSavePoint().ok());
+  EXPECT_EQ(Get(txn.get(), "a"), "db");
+  EXPECT_EQ(Get(txn.get(), "b"), "NOT_FOUND");
+  EXPECT_EQ(Scan(txn.get()), (KvVector{{"a", "db"}}));
+  ASSERT_TRUE(txn->Put("c", "3").ok());
+  ASSERT_TRUE(txn->Commit().ok());
+  EXPECT_EQ(Get("a"), "db");
+  EXPECT_EQ(Get("b"), "NOT_FOUND");
+  EXPECT_EQ(Get("c"), "3");
 }
 
 TEST_F(DbTransactionTest, AWriteAfterBeginConflictsWithTheTransactionsWrite) {
@@ -371,6 +389,7 @@ TEST_F(DbTransactionTest, ABudgetWithNoRoomForTheWriteSetGivesAClearStatus) {
   options_.block_cache_size = 0;
   Open();
   Put("db-key", "db-value");
+  // A fresh DB: no idle arena with warm pages could take the write.
   const std::size_t fill = budget->limit() - budget->charged();
   ASSERT_TRUE(budget->TryCharge(MemoryBudget::Consumer::kOther, fill));
   auto txn = Begin();
@@ -610,7 +629,7 @@ TEST_F(DbTransactionTest, BufferedWritesAreChargedToTheMemoryBudget) {
   EXPECT_EQ(seen, written);
   it.reset();
   EXPECT_LE(budget->charged(), budget->limit());
-  // Given back at the end, except the pages the recycled index arena keeps
+  // Given back at the end, except the pages the recycled arena keeps
   // warm for the next transaction (one arena idle here).
   ASSERT_TRUE(txn->Rollback().ok());
   const std::size_t warm = budget->charged(MemoryBudget::Consumer::kTransactions);
@@ -629,7 +648,7 @@ TEST_F(DbTransactionTest, BufferedWritesAreChargedToTheMemoryBudget) {
 // made and released per transaction (a quarter of a millisecond of system
 // calls) but recycled: reset at the end, with some pages kept warm and
 // charged, and handed to the next transaction.
-TEST_F(DbTransactionTest, TheIndexArenaIsRecycledAcrossTransactions) {
+TEST_F(DbTransactionTest, TheWriteSetArenaIsRecycledAcrossTransactions) {
   auto budget = MemoryBudget::Create(std::size_t{64} << 20);
   options_.memory_budget = budget;
   Open();
@@ -696,8 +715,9 @@ TEST_F(DbTransactionTest, ATransactionHoldsItsPendingWritesOnce) {
 }
 
 // A write set larger than its first arena moves to an arena of twice the
-// capacity: nothing is lost, save points still undo exactly their writes,
-// and an iterator opened before the move keeps reading the old arena.
+// capacity or more (2 x kMinIndexCapacity of writes cannot fit in the first
+// one): nothing is lost, save points still undo exactly their writes, and
+// an iterator positioned before the move keeps reading the old arena.
 TEST_F(DbTransactionTest, AWriteSetOutgrowingItsArenaMovesToALargerOne) {
   options_.write_buffer_size = 64 << 20;
   Open();
@@ -705,31 +725,49 @@ TEST_F(DbTransactionTest, AWriteSetOutgrowingItsArenaMovesToALargerOne) {
   const std::string value(64 << 10, 'v');
   const int n = 2 * static_cast<int>(TransactionImpl::kMinIndexCapacity / value.size());
   ASSERT_TRUE(txn->Put("first", "1").ok());
+  ASSERT_TRUE(txn->Put("second", "2").ok());
   std::unique_ptr<Iterator> early = txn->NewIterator({});
-  txn->SetSavePoint();
+  early->SeekToFirst();
+  ASSERT_TRUE(early->Valid());
+  EXPECT_EQ(early->key(), "first");
+  txn->SetSavePoint();  // two writes
   for (int i = 0; i < n; ++i) {
     ASSERT_TRUE(txn->Put(test::KeyFor(i), value + std::to_string(i)).ok()) << i;
     if (i == n / 2) txn->SetSavePoint();
   }
-  ASSERT_TRUE(txn->Put("first", "2").ok());
-  EXPECT_EQ(Get(txn.get(), "first"), "2");
+  ASSERT_TRUE(txn->Put("first", "changed").ok());
+  EXPECT_EQ(Get(txn.get(), "first"), "changed");
   EXPECT_EQ(Get(txn.get(), test::KeyFor(n - 1)), value + std::to_string(n - 1));
-  early->SeekToFirst();
-  ASSERT_TRUE(early->Valid());
-  EXPECT_EQ(early->key(), "first");
   EXPECT_EQ(early->value(), "1");
   early->Next();
+  ASSERT_TRUE(early->Valid());
+  EXPECT_EQ(early->key(), "second");
+  early->Next();
   EXPECT_FALSE(early->Valid());
+  EXPECT_TRUE(early->status().ok()) << early->status().ToString();
   early.reset();
   ASSERT_TRUE(txn->RollbackToSavePoint().ok());  // back to write n / 2
   EXPECT_EQ(Get(txn.get(), "first"), "1");
   EXPECT_EQ(Get(txn.get(), test::KeyFor(n / 2)), value + std::to_string(n / 2));
   EXPECT_EQ(Get(txn.get(), test::KeyFor(n / 2 + 1)), "NOT_FOUND");
+  ASSERT_TRUE(txn->Put("third", "3").ok());
+  {
+    auto committed = Begin();  // the first transaction's writes stay its own
+    EXPECT_EQ(Get(committed.get(), "first"), "NOT_FOUND");
+  }
+  txn->SetSavePoint();
+  ASSERT_TRUE(txn->RollbackToSavePoint().ok());  // nothing since: nothing undone
+  EXPECT_EQ(Get(txn.get(), "third"), "3");
+  ASSERT_TRUE(txn->RollbackToSavePoint().ok());  // back to the two first writes
+  EXPECT_EQ(Get(txn.get(), test::KeyFor(0)), "NOT_FOUND");
+  EXPECT_EQ(Get(txn.get(), "third"), "NOT_FOUND");
+  EXPECT_EQ(Scan(txn.get()), (KvVector{{"first", "1"}, {"second", "2"}}));
+  ASSERT_TRUE(txn->Put(test::KeyFor(1), "small").ok());
   ASSERT_TRUE(txn->Commit().ok());
   EXPECT_EQ(Get("first"), "1");
-  EXPECT_EQ(Get(test::KeyFor(0)), value + "0");
-  EXPECT_EQ(Get(test::KeyFor(n / 2)), value + std::to_string(n / 2));
-  EXPECT_EQ(Get(test::KeyFor(n / 2 + 1)), "NOT_FOUND");
+  EXPECT_EQ(Get("second"), "2");
+  EXPECT_EQ(Get(test::KeyFor(0)), "NOT_FOUND");
+  EXPECT_EQ(Get(test::KeyFor(1)), "small");
 }
 
 // The commit record holds the newest own write of each key: what a key was
@@ -743,7 +781,12 @@ TEST_F(DbTransactionTest, OnlyTheNewestOwnWriteOfAKeyIsCommitted) {
   ASSERT_TRUE(txn->Put("gone", "x").ok());
   ASSERT_TRUE(txn->Delete("gone").ok());
   ASSERT_TRUE(txn->Put("only", "once").ok());
+  const Snapshot* before = db_->GetSnapshot();
   ASSERT_TRUE(txn->Commit().ok());
+  const Snapshot* after = db_->GetSnapshot();
+  EXPECT_EQ(after->sequence() - before->sequence(), 3u) << "one write per key committed";
+  db_->ReleaseSnapshot(before);
+  db_->ReleaseSnapshot(after);
   EXPECT_EQ(Get("k"), "c");
   EXPECT_EQ(Get("gone"), "NOT_FOUND");
   EXPECT_EQ(Get("only"), "once");
@@ -752,9 +795,45 @@ TEST_F(DbTransactionTest, OnlyTheNewestOwnWriteOfAKeyIsCommitted) {
   EXPECT_EQ(Get("gone"), "NOT_FOUND");
 }
 
-// Idle index arenas keep pages charged to the budget; a writer the budget
-// stalls frees them first.
-TEST_F(DbTransactionTest, AStalledWriterDropsIdleIndexArenas) {
+// Rolling back to a save point copies the writes before it into a new
+// arena, and a commit charges its record: with no room in the budget for
+// either, MemoryLimit. A refused rollback changes nothing; a refused commit
+// writes nothing and gives every charge back.
+TEST_F(DbTransactionTest, ARollbackOrCommitTheBudgetHasNoRoomForGetsMemoryLimit) {
+  auto budget = MemoryBudget::Create(std::size_t{16} << 20);
+  options_.memory_budget = budget;
+  options_.write_buffer_size = 1 << 20;
+  options_.block_cache_size = 0;
+  Open();
+  const std::size_t before = budget->charged();
+  auto txn = Begin();
+  const std::string value(100 << 10, 'v');
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(txn->Put(test::KeyFor(i), value).ok());
+    if (i == 9) txn->SetSavePoint();
+  }
+  std::size_t fill = budget->limit() - budget->charged();
+  ASSERT_TRUE(budget->TryCharge(MemoryBudget::Consumer::kOther, fill));
+  Status s = txn->RollbackToSavePoint();
+  EXPECT_TRUE(s.IsMemoryLimit()) << s.ToString();
+  EXPECT_EQ(Get(txn.get(), test::KeyFor(19)), value);  // unchanged
+  budget->Release(MemoryBudget::Consumer::kOther, fill);
+  ASSERT_TRUE(txn->RollbackToSavePoint().ok());  // the mark stayed
+  EXPECT_EQ(Get(txn.get(), test::KeyFor(9)), value);
+  EXPECT_EQ(Get(txn.get(), test::KeyFor(10)), "NOT_FOUND");
+  fill = budget->limit() - budget->charged();
+  ASSERT_TRUE(budget->TryCharge(MemoryBudget::Consumer::kOther, fill));
+  s = txn->Commit();
+  EXPECT_TRUE(s.IsMemoryLimit()) << s.ToString();
+  EXPECT_LE(budget->charged(), budget->limit());
+  budget->Release(MemoryBudget::Consumer::kOther, fill);
+  EXPECT_EQ(Get(test::KeyFor(0)), "NOT_FOUND");
+  EXPECT_LE(budget->charged(), before + TransactionImpl::kIndexKeepBytes);
+}
+
+// Idle write-set arenas keep pages charged to the budget; a writer the
+// budget stalls frees them first.
+TEST_F(DbTransactionTest, AStalledWriterDropsIdleWriteSetArenas) {
   auto budget = MemoryBudget::Create(std::size_t{2} << 20);
   options_.memory_budget = budget;
   options_.write_buffer_size = 1 << 20;

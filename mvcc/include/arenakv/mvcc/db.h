@@ -264,29 +264,30 @@ class Transaction {
   // As Get, and the key is validated at Commit under either isolation.
   virtual Status GetForUpdate(const ReadOptions& options, std::string_view key,
                               std::string* value) = 0;
-  // Buffered in the transaction until Commit. InvalidArgument for a key or
-  // value over the DB's size limits; MemoryLimit (nothing buffered) when the
-  // DB's memory budget has no room for the buffered writes.
+  // Buffered in the transaction's own arena until Commit. InvalidArgument
+  // for a key or value over the DB's size limits; MemoryLimit (nothing
+  // buffered) when neither the arena nor the DB's memory budget has room.
   virtual Status Put(std::string_view key, std::string_view value) = 0;
   virtual Status Delete(std::string_view key) = 0;
   // The transaction's writes made so far merged over its snapshot (writes
   // made after the iterator's creation are not seen by it); every move and
   // both bounds of `options` work as for DB::NewIterator. Under kSerializable
-  // the key range it passes over is validated at Commit. The own writes are
-  // indexed for it (and for Get) in the transaction's arena; when a memory
-  // budget has no room for that index, Get reads the buffered writes
-  // directly and the iterator's status() is MemoryLimit.
+  // the key range it passes over is validated at Commit.
   virtual std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) = 0;
   // Marks the writes so far (does nothing once the transaction ended);
   // RollbackToSavePoint undoes the writes made since the newest mark and
   // removes the mark (NotFound if there is none). Reads are not undone: the
-  // keys and ranges the transaction read from the DB stay validated.
+  // keys and ranges the transaction read from the DB stay validated. The
+  // writes before the mark are copied into a new arena: MemoryLimit, and
+  // nothing changed (the mark stays), if the memory budget has no room.
   virtual void SetSavePoint() = 0;
   virtual Status RollbackToSavePoint() = 0;
   // Validates the reads (see TransactionOptions) and, if no conflicting write
-  // committed since the transaction began, writes every buffered write as one
-  // batch with the transaction's WriteOptions. Busy on a conflict (nothing is
-  // written); any other error as DB::Write returns it. A transaction that
+  // committed since the transaction began, writes the newest buffered write
+  // of each key as one batch with the transaction's WriteOptions. Busy on a
+  // conflict (nothing is written); MemoryLimit (nothing written) if the
+  // memory budget has no room for that batch; any other error as DB::Write
+  // returns it. A transaction that
   // wrote nothing commits without validation: its reads are those of one
   // consistent snapshot.
   virtual Status Commit() = 0;

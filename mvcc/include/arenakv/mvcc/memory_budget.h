@@ -44,7 +44,8 @@ namespace arenakv {
 
 class MemoryBudget {
  public:
-  // kTransactions: the buffered writes of open transactions.
+  // kTransactions: the write sets of open transactions (their arenas'
+  // pages, idle recycled arenas included) and commit records being written.
   enum class Consumer {
     kMemtables,
     kBlockCache,
