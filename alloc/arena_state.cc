@@ -402,7 +402,7 @@ ArenaStats ArenaState::Stats() const {
 
 void ArenaState::Release() noexcept {
   if (char* base = base_.exchange(nullptr, std::memory_order_relaxed)) {
-    ReleaseAddressSpace(base, range_size_);
+    ReleaseAddressSpace(base, range_size_, range_carved_);
     UnmapMetadata(page_map_, page_map_bytes_);
   }
   page_map_ = nullptr;

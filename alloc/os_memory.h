@@ -25,7 +25,14 @@ bool CommitPages(char* addr, std::size_t size) noexcept;
 void DecommitPages(char* addr, std::size_t size) noexcept;
 
 // Returns [addr, addr + size), reserved by ReserveAddressSpace, to the OS.
-void ReleaseAddressSpace(char* addr, std::size_t size) noexcept;
+// Pages may be touched only in its first `touched` bytes: those are freed
+// first, a few at a time, each step under the process's mmap lock held for
+// reading only (MADV_DONTNEED). One munmap that frees tens of megabytes of
+// pages holds that lock for writing for milliseconds (11 ms for a 64 MiB
+// memtable of 4 KiB pages, measured), and every other thread's mprotect,
+// mmap or madvise, such as an arena committing its next pages on a write
+// path, waits behind it; the final munmap then finds no pages to free.
+void ReleaseAddressSpace(char* addr, std::size_t size, std::size_t touched) noexcept;
 
 // Asks the OS to back [addr, addr + size) with transparent huge pages (2 MiB),
 // which cuts page faults 512-fold for pools that fill quickly. Advisory only.
