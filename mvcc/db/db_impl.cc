@@ -278,7 +278,7 @@ Status DBImpl::NewMemTable(std::size_t need, MemTableRef* mem) {
             ++r->released;
           }
         },
-        charged_to, std::move(recycler));
+        charged_to, std::move(recycler), options_.memtable_huge_pages);
   } catch (const std::bad_alloc&) {  // ArenaExhausted included: no address space
     return Status::MemoryLimit("cannot reserve memory for a new memtable");
   }

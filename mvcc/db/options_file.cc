@@ -115,6 +115,7 @@ const std::vector<Field>& Fields() {
       MakeField("write_buffer_size", &Options::write_buffer_size),
       MakeField("max_write_buffer_number", &Options::max_write_buffer_number),
       MakeField("recycle_memtables", &Options::recycle_memtables),
+      MakeField("memtable_huge_pages", &Options::memtable_huge_pages),
       MakeField("block_cache_size", &Options::block_cache_size),
       MakeField("max_open_files", &Options::max_open_files),
       MakeField("max_key_size", &Options::max_key_size),

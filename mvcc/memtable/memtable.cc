@@ -47,7 +47,7 @@ std::uint64_t DecodeVarint(const char** p) {
 }  // namespace
 
 MemTableRef MemTable::Create(std::size_t write_buffer_size, std::size_t capacity) {
-  return MemTableRef(new MemTable(write_buffer_size, capacity, nullptr));
+  return MemTableRef(new MemTable(write_buffer_size, capacity, nullptr, /*huge_pages=*/true));
 }
 
 MemTableRef MemTable::Create(std::size_t write_buffer_size, std::size_t capacity,
@@ -63,13 +63,13 @@ MemTableRef MemTable::Create(std::size_t write_buffer_size, std::size_t capacity
 
 MemTableRef MemTable::Create(std::size_t write_buffer_size, std::size_t capacity,
                              std::function<void(const MemTable*)> on_release, MemoryBudget* budget,
-                             std::shared_ptr<MemTableRecycler> recycler) {
+                             std::shared_ptr<MemTableRecycler> recycler, bool huge_pages) {
   MemTable* table = nullptr;
   if (recycler != nullptr && recycler->write_buffer_size() == write_buffer_size &&
       recycler->capacity() == capacity) {
     table = recycler->Take();
   }
-  if (table == nullptr) table = new MemTable(write_buffer_size, capacity, budget);
+  if (table == nullptr) table = new MemTable(write_buffer_size, capacity, budget, huge_pages);
   return MemTableRef(
       table, [on_release = std::move(on_release), recycler = std::move(recycler)](MemTable* t) {
         if (on_release) on_release(t);
@@ -94,10 +94,12 @@ MemTableRef MemTable::Create(ArenaLease arena, std::size_t capacity) {
   return MemTableRef(new MemTable(std::move(arena), capacity));
 }
 
-MemTable::MemTable(std::size_t write_buffer_size, std::size_t capacity, MemoryBudget* budget)
+MemTable::MemTable(std::size_t write_buffer_size, std::size_t capacity, MemoryBudget* budget,
+                   bool huge_pages)
     : account_(budget != nullptr ? std::make_unique<BudgetAccount>(budget) : nullptr),
-      arena_(OwnArena(ArenaOptions{
-          .capacity = capacity, .charge = account_.get(), .huge_pages = budget == nullptr})),
+      arena_(OwnArena(ArenaOptions{.capacity = capacity,
+                                   .charge = account_.get(),
+                                   .huge_pages = huge_pages && budget == nullptr})),
       index_(arena_.get()),
       write_buffer_size_(write_buffer_size),
       capacity_(capacity) {}

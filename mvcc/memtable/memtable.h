@@ -118,9 +118,13 @@ class MemTable {
   // recycler holds is used instead of a new one if it has this
   // write_buffer_size and capacity (memtable_recycler.h). The budget must
   // be the one every memtable of the recycler charges.
+  // huge_pages: whether the arena asks for transparent huge pages (never
+  // under a budget): fewer TLB misses on reads, but where the kernel
+  // compacts memory at fault time (THP defrag "madvise"), an insert that
+  // faults in a huge page can stall for milliseconds.
   static MemTableRef Create(std::size_t write_buffer_size, std::size_t capacity,
                             std::function<void(const MemTable*)> on_release, MemoryBudget* budget,
-                            std::shared_ptr<MemTableRecycler> recycler);
+                            std::shared_ptr<MemTableRecycler> recycler, bool huge_pages = true);
   // A memtable on a leased arena (an ArenaCache's, recycled when the
   // memtable goes) of hard limit `capacity`, charged to whatever account the
   // arena was made with. write_buffer_size is the capacity; Reserve() is a no-op.
@@ -269,7 +273,8 @@ class MemTable {
   };
 
  private:
-  MemTable(std::size_t write_buffer_size, std::size_t capacity, MemoryBudget* budget);
+  MemTable(std::size_t write_buffer_size, std::size_t capacity, MemoryBudget* budget,
+           bool huge_pages);
   MemTable(ArenaLease arena, std::size_t capacity);
 
   // The arena's MemoryCharge with a budget: commits draw on the reservation

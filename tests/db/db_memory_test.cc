@@ -11,6 +11,7 @@
 // to run the full-size version; the bound checked is the same.
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <random>
@@ -191,6 +192,49 @@ TEST(DbMemoryTest, FlushedMemtablesAreRecycledUnlessThereIsABudget) {
       }
       db.reset();
       ASSERT_TRUE(DB::Open(options, dir.Sub("db"), &db).ok());
+    }
+  }
+}
+
+// Mappings of this process that asked for transparent huge pages (VmFlags
+// "hg" in /proc/self/smaps); -1 if THP is off or smaps cannot be read.
+int HugePageMappings() {
+  std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string modes;
+  if (!std::getline(thp, modes) || modes.find("[never]") != std::string::npos) return -1;
+  std::ifstream smaps("/proc/self/smaps");
+  if (!smaps) return -1;
+  int count = 0;
+  for (std::string line; std::getline(smaps, line);) {
+    if (line.rfind("VmFlags:", 0) == 0 && line.find(" hg") != std::string::npos) ++count;
+  }
+  return count;
+}
+
+// Memtable arenas ask for huge pages only with Options::memtable_huge_pages:
+// where the kernel compacts memory to fault one in, an insert stalls for
+// milliseconds.
+TEST(DbMemoryTest, MemtablesAskForHugePagesOnlyWhenTold) {
+  if (HugePageMappings() < 0) GTEST_SKIP() << "no transparent huge pages here";
+  for (bool huge : {false, true}) {
+    SCOPED_TRACE(huge ? "memtable_huge_pages" : "default");
+    test::TempDir dir;
+    Options options;
+    options.block_cache_size = 0;  // the cache's arena may ask for them too
+    options.memtable_huge_pages = huge;
+    ASSERT_FALSE(Options{}.memtable_huge_pages);
+    const int before = HugePageMappings();
+    std::unique_ptr<DB> db;
+    ASSERT_TRUE(DB::Open(options, dir.Sub("db"), &db).ok());
+    const std::string value(4096, 'v');
+    for (int i = 0; i < 4096; ++i) {  // 16 MiB: pools large enough for huge pages
+      ASSERT_TRUE(db->Put({}, test::KeyFor(i), value).ok());
+    }
+    const int during = HugePageMappings();
+    if (huge) {
+      EXPECT_GT(during, before);
+    } else {
+      EXPECT_EQ(during, before);
     }
   }
 }

@@ -140,6 +140,7 @@ Status OpenArenakvEngine(const BenchOptions& options, const std::string& path,
   db_options.create_if_missing = !options.use_existing_db;
   db_options.write_buffer_size = options.write_buffer_size;
   db_options.recycle_memtables = options.recycle_memtables;
+  db_options.memtable_huge_pages = options.memtable_huge_pages;
   db_options.lower_background_priority = options.lower_background_priority;
   db_options.block_cache_size = options.cache_size;
   db_options.max_open_files = options.max_open_files;

@@ -123,6 +123,8 @@ std::optional<int> ParseOptions(int argc, char** argv, BenchOptions* options) {
   app.add_flag("--disable-wal", o.disable_wal, "Write without the write-ahead log");
   app.add_flag("--recycle-memtables", o.recycle_memtables,
                "arenakv: keep a flushed memtable's pages for the next one (Options)");
+  app.add_flag("--memtable-huge-pages", o.memtable_huge_pages,
+               "arenakv: transparent huge pages for memtable arenas (Options)");
   app.add_flag("--lower-background-priority", o.lower_background_priority,
                "Flush and compaction threads at the lowest CPU priority (arenakv: Options; "
                "RocksDB: Env::LowerThreadPoolCPUPriority, for every later run in the process)");

@@ -41,7 +41,8 @@ struct BenchOptions {
   int hold_iterators = 0;
   bool sync = false;
   bool disable_wal = false;
-  bool recycle_memtables = false;  // arenakv only
+  bool recycle_memtables = false;    // arenakv only
+  bool memtable_huge_pages = false;  // arenakv only
   bool lower_background_priority = false;
   std::string db;  // empty: a fresh temporary directory, removed at the end
   bool use_existing_db = false;

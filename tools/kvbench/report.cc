@@ -176,6 +176,7 @@ std::string ReportJson(const BenchOptions& options, const MachineInfo& machine,
   j.Key("sync").Bool(options.sync);
   j.Key("disable_wal").Bool(options.disable_wal);
   j.Key("recycle_memtables").Bool(options.recycle_memtables);
+  j.Key("memtable_huge_pages").Bool(options.memtable_huge_pages);
   j.Key("lower_background_priority").Bool(options.lower_background_priority);
   j.Key("db").String(options.db);
   j.Key("use_existing_db").Bool(options.use_existing_db);

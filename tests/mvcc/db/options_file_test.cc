@@ -17,6 +17,7 @@ TEST(OptionsFileTest, EverySettingRoundTrips) {
   options.paranoid_checks = false;
   options.write_buffer_size = 12345;
   options.max_write_buffer_number = 5;
+  options.memtable_huge_pages = true;
   options.block_cache_size = 777;
   options.max_key_size = 99;
   options.max_value_size = 1 << 20;
