@@ -49,20 +49,27 @@ bool HugePagesEnabled() noexcept {
   return enabled;
 }
 
+namespace {
+
+// Frees the pages of [addr, addr + size) kFreeStep at a time (os_memory.h).
+void FreePagesInSteps(char* addr, std::size_t size) noexcept {
+  for (std::size_t done = 0; done < size; done += kFreeStep) {
+    (void)madvise(addr + done, std::min(kFreeStep, size - done), MADV_DONTNEED);
+  }
+}
+
+}  // namespace
+
 void DecommitPages(char* addr, std::size_t size) noexcept {
-  // One call both frees the pages and drops the access rights: a fresh
-  // anonymous mapping replaces the old one in place. If it fails the range
-  // stays committed, which is only memory kept longer.
+  FreePagesInSteps(addr, size);
+  // Then the access rights go: a fresh anonymous mapping replaces the old
+  // one in place. If it fails the range stays accessible (its pages are
+  // freed already), which only a stray access would notice.
   (void)mmap(addr, size, PROT_NONE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 }
 
 void ReleaseAddressSpace(char* addr, std::size_t size, std::size_t touched) noexcept {
-  // 2 MiB: at most 512 pages freed per step (about 0.1 ms here).
-  constexpr std::size_t kStep = std::size_t{2} << 20;
-  const std::size_t end = std::min(touched, size);
-  for (std::size_t done = 0; done < end; done += kStep) {
-    (void)madvise(addr + done, std::min(kStep, end - done), MADV_DONTNEED);
-  }
+  FreePagesInSteps(addr, std::min(touched, size));
   munmap(addr, size);
 }
 

@@ -19,19 +19,24 @@ char* ReserveAddressSpace(std::size_t size, std::size_t alignment) noexcept;
 // zero on first touch. Returns false if the OS refuses (out of memory).
 bool CommitPages(char* addr, std::size_t size) noexcept;
 
+// Both calls below free pages before they change the mapping, in steps of
+// kFreeStep (MADV_DONTNEED): one munmap or mmap(MAP_FIXED) that frees tens
+// of megabytes of pages holds the process's mmap lock for milliseconds
+// (11 ms for a 64 MiB memtable of 4 KiB pages, measured), and another
+// thread's mprotect, mmap or madvise that needs the lock, such as an arena
+// committing its next pages on a write path, waits all that time. A step
+// holds the lock a third of a millisecond at most here; the final call
+// then finds no pages to free. 2 MiB: whole huge pages, never split.
+constexpr std::size_t kFreeStep = std::size_t{2} << 20;
+
 // Gives the memory behind committed [addr, addr + size) back to the OS and
 // makes the range inaccessible again (reserved, as ReserveAddressSpace left
 // it); both page aligned. A later CommitPages makes it usable, zeroed.
 void DecommitPages(char* addr, std::size_t size) noexcept;
 
 // Returns [addr, addr + size), reserved by ReserveAddressSpace, to the OS.
-// Pages may be touched only in its first `touched` bytes: those are freed
-// first, a few at a time, each step under the process's mmap lock held for
-// reading only (MADV_DONTNEED). One munmap that frees tens of megabytes of
-// pages holds that lock for writing for milliseconds (11 ms for a 64 MiB
-// memtable of 4 KiB pages, measured), and every other thread's mprotect,
-// mmap or madvise, such as an arena committing its next pages on a write
-// path, waits behind it; the final munmap then finds no pages to free.
+// Pages may have been touched only in its first `touched` bytes (any value:
+// past `size` counts as `size`).
 void ReleaseAddressSpace(char* addr, std::size_t size, std::size_t touched) noexcept;
 
 // Asks the OS to back [addr, addr + size) with transparent huge pages (2 MiB),

@@ -121,7 +121,10 @@ class MemTable {
   // huge_pages: whether the arena asks for transparent huge pages (never
   // under a budget): fewer TLB misses on reads, but where the kernel
   // compacts memory at fault time (THP defrag "madvise"), an insert that
-  // faults in a huge page can stall for milliseconds.
+  // faults in a huge page can stall for milliseconds. The engine passes
+  // Options::memtable_huge_pages (false by default); memtables made without
+  // this argument (benches, tests) keep asking for them. A recycler serves
+  // one setting: it matches only write_buffer_size and capacity.
   static MemTableRef Create(std::size_t write_buffer_size, std::size_t capacity,
                             std::function<void(const MemTable*)> on_release, MemoryBudget* budget,
                             std::shared_ptr<MemTableRecycler> recycler, bool huge_pages = true);

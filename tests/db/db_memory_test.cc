@@ -216,13 +216,13 @@ int HugePageMappings() {
 // milliseconds.
 TEST(DbMemoryTest, MemtablesAskForHugePagesOnlyWhenTold) {
   if (HugePageMappings() < 0) GTEST_SKIP() << "no transparent huge pages here";
+  ASSERT_FALSE(Options{}.memtable_huge_pages);
   for (bool huge : {false, true}) {
     SCOPED_TRACE(huge ? "memtable_huge_pages" : "default");
     test::TempDir dir;
     Options options;
     options.block_cache_size = 0;  // the cache's arena may ask for them too
     options.memtable_huge_pages = huge;
-    ASSERT_FALSE(Options{}.memtable_huge_pages);
     const int before = HugePageMappings();
     std::unique_ptr<DB> db;
     ASSERT_TRUE(DB::Open(options, dir.Sub("db"), &db).ok());

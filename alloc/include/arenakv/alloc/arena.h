@@ -178,7 +178,9 @@ class Arena {
   // offsets (<arenakv/alloc/compact_refs.h>) instead of 64-bit pointers.
   const char* RangeBase() noexcept;
 
-  // Returns all pools to the OS at once and leaves the arena empty and reusable.
+  // Returns all pools to the OS (their pages freed in 2 MiB steps, so that
+  // other threads' mmap calls never wait long behind it, then the range
+  // unmapped) and leaves the arena empty and reusable.
   // The caller guarantees no concurrent use and that no chunk is used afterwards.
   void Release();
 

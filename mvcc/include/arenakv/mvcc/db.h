@@ -86,9 +86,9 @@ struct Options {
   // memory_budget). Point reads from a large memtable are faster (fewer TLB
   // misses: 459K against 407K ops/s measured, 2M keys in one memtable), but
   // where the kernel compacts memory when a huge page is faulted in (THP
-  // defrag "madvise", a common default) an insert can stall for 3-4 ms
-  // (fillrandom 1M x 100 B: worst write 3.5-4.3 ms with, 0.37-0.46 ms
-  // without; RocksDB 0.48 ms).
+  // defrag "madvise", a common default) an insert can stall for 2.5-4.3 ms
+  // (fillrandom 1M x 100 B, a quiet round: worst write 3.5-4.3 ms with,
+  // 0.37-0.46 ms without; RocksDB 0.48 ms).
   bool memtable_huge_pages = false;
   // Bytes of SST blocks cached in memory; 0 disables the cache.
   std::size_t block_cache_size = 64 << 20;
