@@ -34,6 +34,15 @@ class DbTransactionTest : public ::testing::Test {
   DbTransactionTest() { options_.file_system = &fs_; }
   void SetUp() override { Open(); }
 
+  // Options for a DB under a memory budget of `limit` bytes that
+  // transactions fill: small write buffers, no block cache. Open() next.
+  std::shared_ptr<MemoryBudget> TightBudget(std::size_t limit) {
+    auto budget = MemoryBudget::Create(limit);
+    options_.memory_budget = budget;
+    options_.write_buffer_size = 1 << 20;
+    options_.block_cache_size = 0;
+    return budget;
+  }
   void Open() {
     db_.reset();
     Status s = DB::Open(options_, kPath, &db_);
@@ -383,11 +392,8 @@ TEST_F(DbTransactionTest, SerializableRangesAreRecordedInEveryDirection) {
 // for gets MemoryLimit; the transaction stays as it was and usable, and the
 // same write succeeds once the budget has room.
 TEST_F(DbTransactionTest, ABudgetWithNoRoomForTheWriteSetGivesAClearStatus) {
-  auto budget = MemoryBudget::Create(std::size_t{8} << 20);
-  options_.memory_budget = budget;
-  options_.write_buffer_size = 1 << 20;
-  options_.block_cache_size = 0;
-  Open();
+  auto budget = TightBudget(std::size_t{8} << 20);
+  ASSERT_NO_FATAL_FAILURE(Open());
   Put("db-key", "db-value");
   // A fresh DB: no idle arena with warm pages could take the write.
   const std::size_t fill = budget->limit() - budget->charged();
@@ -594,11 +600,8 @@ TEST_F(DbTransactionTest, ACrashDuringCommitLeavesAllOrNothing) {
 // are charged to it: writes past the budget get MemoryLimit, the transaction
 // stays usable, and ending it gives everything back.
 TEST_F(DbTransactionTest, BufferedWritesAreChargedToTheMemoryBudget) {
-  auto budget = MemoryBudget::Create(std::size_t{8} << 20);
-  options_.memory_budget = budget;
-  options_.write_buffer_size = 1 << 20;
-  options_.block_cache_size = 0;
-  Open();
+  auto budget = TightBudget(std::size_t{8} << 20);
+  ASSERT_NO_FATAL_FAILURE(Open());
   const std::size_t before = budget->charged();
   auto txn = Begin();
   const std::string value(100 << 10, 'v');
@@ -800,11 +803,8 @@ TEST_F(DbTransactionTest, OnlyTheNewestOwnWriteOfAKeyIsCommitted) {
 // either, MemoryLimit. A refused rollback changes nothing; a refused commit
 // writes nothing and gives every charge back.
 TEST_F(DbTransactionTest, ARollbackOrCommitTheBudgetHasNoRoomForGetsMemoryLimit) {
-  auto budget = MemoryBudget::Create(std::size_t{16} << 20);
-  options_.memory_budget = budget;
-  options_.write_buffer_size = 1 << 20;
-  options_.block_cache_size = 0;
-  Open();
+  auto budget = TightBudget(std::size_t{16} << 20);
+  ASSERT_NO_FATAL_FAILURE(Open());
   const std::size_t before = budget->charged();
   auto txn = Begin();
   const std::string value(100 << 10, 'v');
@@ -834,11 +834,8 @@ TEST_F(DbTransactionTest, ARollbackOrCommitTheBudgetHasNoRoomForGetsMemoryLimit)
 // Idle write-set arenas keep pages charged to the budget; a writer the
 // budget stalls frees them first.
 TEST_F(DbTransactionTest, AStalledWriterDropsIdleWriteSetArenas) {
-  auto budget = MemoryBudget::Create(std::size_t{2} << 20);
-  options_.memory_budget = budget;
-  options_.write_buffer_size = 1 << 20;
-  options_.block_cache_size = 0;
-  Open();
+  auto budget = TightBudget(std::size_t{2} << 20);
+  ASSERT_NO_FATAL_FAILURE(Open());
   {
     std::vector<std::unique_ptr<Transaction>> open;
     for (int t = 0; t < 8; ++t) {
