@@ -128,6 +128,9 @@ void TableBuilder::WriteBlock(std::string_view contents, CompressionType type,
   std::string trailer;
   AppendBlockTrailer(stored, type, &trailer);
   Append(trailer);
+  // A buffer sized for a block of a large value (7/8 of it, compressed or
+  // not) is not kept for the rest of the table.
+  if (compressed_.capacity() > BlockBuilder::kKeptCapacity) std::string().swap(compressed_);
 }
 
 void TableBuilder::Append(std::string_view data) {

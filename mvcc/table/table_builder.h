@@ -66,6 +66,11 @@ class TableBuilder {
   std::uint64_t FileSize() const { return offset_; }
   // Complete after Finish; before it, counts what has been added so far.
   const TableProperties& properties() const { return properties_; }
+  // Bytes of the buffers that hold data blocks on their way to the file
+  // (the open block and the last compressed one). Between Adds at most
+  // about two blocks, or BlockBuilder::kKeptCapacity each after a block
+  // larger than that.
+  std::size_t BufferBytes() const { return data_block_.MemoryUsage() + compressed_.capacity(); }
 
  private:
   // Writes the pending data block, if any, and remembers its handle for the
@@ -89,7 +94,8 @@ class TableBuilder {
   BlockBuilder index_block_;
   std::unique_ptr<BloomFilterBuilder> filter_;  // null when bloom_bits_per_key == 0
   TableProperties properties_;
-  std::string compressed_;  // the last compressed data block (reused buffer)
+  // The last compressed data block (a buffer reused up to kKeptCapacity).
+  std::string compressed_;
 
   // The last data block written, awaiting its index entry: the separator needs
   // the first key of the next block.

@@ -172,6 +172,25 @@ TEST_F(LargeEntryTest, CompressedLargeBlocksAreReadWhole) {
   ExpectKeyFirstMatches(*table, entries);
 }
 
+// A compressed table's builder does not keep a large block's compression
+// buffer (7/8 of the block, compressed or not) for the rest of the table.
+TEST_F(LargeEntryTest, ABuilderKeepsNoLargeCompressionBuffer) {
+  std::mt19937 rng(3);
+  for (CompressionType type : {CompressionType::kLz4, CompressionType::kZstd}) {
+    std::unique_ptr<WritableFile> file;
+    ASSERT_TRUE(fs_.NewWritableFile("/buffers.sst", &file).ok());
+    TableOptions options;
+    options.compression = type;
+    TableBuilder builder(options, file.get());
+    const std::string big = RandomValue(&rng, 2 * kBig) + std::string(2 * kBig, '\0');
+    builder.Add(InternalKey("a", 3, EntryKind::kPut), big);
+    builder.Add(InternalKey("b", 3, EntryKind::kPut), "small");  // the table goes on
+    ASSERT_TRUE(builder.status().ok()) << builder.status().ToString();
+    EXPECT_LE(builder.BufferBytes(), 2 * BlockBuilder::kKeptCapacity);
+    ASSERT_TRUE(builder.Finish().ok());
+  }
+}
+
 // k iterators on blocks of large entries, as a compaction merging k files:
 // positioned, they have read only keys; a value costs one block.
 TEST_F(LargeEntryTest, PositionedIteratorsHoldKeysNotValues) {
