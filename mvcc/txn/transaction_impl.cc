@@ -129,7 +129,7 @@ Status TransactionImpl::Write(EntryKind kind, std::string_view key, std::string_
   if (count_ >= (std::size_t{1} << 32) - 1) {
     return Status::InvalidArgument("a transaction makes fewer than 2^32 writes");
   }
-  const std::size_t op_bytes = kOpOverhead + key.size() + value.size();
+  const std::size_t op_bytes = OpBytes(key, value);
   if (writes_ == nullptr) {
     s = NewWriteSet(kMinIndexCapacity, &writes_);
     if (!s.ok()) return s;
@@ -185,7 +185,7 @@ Status TransactionImpl::CopyWrites(const MemTableRef& from, std::size_t count, M
     for (auto v = versions.rbegin(); v != versions.rend(); ++v) {
       Status s = to->Add(v->sequence, v->kind, key, v->value);
       if (!s.ok()) return s;
-      *bytes += kOpOverhead + key.size() + v->value.size();
+      *bytes += OpBytes(key, v->value);
     }
   }
   return Status::OK();
@@ -196,7 +196,7 @@ std::size_t TransactionImpl::BytesUpTo(const MemTableRef& from, std::size_t coun
   MemTable::EntryIterator it(from);
   for (it.SeekToFirst(); it.Valid(); it.Next()) {
     if (it.sequence() <= kOwnWriteBase + count) {
-      bytes += kOpOverhead + it.key().size() + it.value().size();
+      bytes += OpBytes(it.key(), it.value());
     }
   }
   return bytes;
@@ -253,7 +253,7 @@ std::size_t TransactionImpl::RecordSize() const {
   it.SeekToFirst();
   while (it.Valid()) {
     const std::string_view key = it.key();
-    size += kOpOverhead + key.size() + it.value().size();
+    size += OpBytes(key, it.value());
     while (it.Valid() && it.key() == key) it.Next();
   }
   return size;

@@ -35,6 +35,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mvcc/db/db_impl.h"
@@ -59,6 +60,11 @@ class TransactionImpl final : public Transaction {
   // Bytes an operation's encoding in a batch takes beyond its key and
   // value, at most: the kind and two length varints.
   static constexpr std::size_t kOpOverhead = 1 + 2 * 5;
+  // The most an operation on `key` with `value` takes in a batch: what
+  // bytes_ counts, and what the commit record is sized by.
+  static constexpr std::size_t OpBytes(std::string_view key, std::string_view value) {
+    return kOpOverhead + key.size() + value.size();
+  }
 
   TransactionImpl(DBImpl* db, const WriteOptions& options, const TransactionOptions& txn_options);
   ~TransactionImpl() override;
