@@ -20,6 +20,9 @@ namespace {
 // own batch is larger), so one leader's WAL write does not grow unbounded.
 constexpr std::size_t kMaxGroupBytes = std::size_t{1} << 20;
 
+// A leader delayed at the slowdown trigger looks at level 0 again this often.
+constexpr std::chrono::milliseconds kDelaySlice{10};
+
 // Checks every key and value of a batch against the size limits.
 class SizeChecker final : public WriteBatch::Handler {
  public:
@@ -62,7 +65,8 @@ DBImpl::DBImpl(const Options& options, std::string path, bool read_only)
     : options_(options),
       path_(std::move(path)),
       read_only_(read_only),
-      fs_(options.file_system != nullptr ? options.file_system : FileSystem::Default()) {
+      fs_(options.file_system != nullptr ? options.file_system : FileSystem::Default()),
+      write_delay_(options.delayed_write_rate) {
   // With recycle_memtables, one idle memtable at most, keeping the pages of
   // one write buffer (and an eighth for slack): the next memtable fills
   // resident pages where the flushed one's were. Keeping every page would
@@ -373,29 +377,19 @@ Status DBImpl::MakeRoom(std::size_t need, std::size_t pools, bool force_rotate,
                         WriteQueue::Writer* leader) {
   const std::size_t max_imm = static_cast<std::size_t>(options_.max_write_buffer_number) - 1;
   std::optional<std::chrono::steady_clock::time_point> budget_stuck_since;
-  bool slowed_down = false;
+  // When this group may go ahead at the slowdown trigger; charged once.
+  std::optional<std::chrono::steady_clock::time_point> delayed_until;
   auto stall = [&](std::uint64_t* counter) ARENAKV_REQUIRES(mu_) {
     ++*counter;
     const auto start = std::chrono::steady_clock::now();
-    if (counter == &stats_.l0_slowdowns) {
-      // Let background work catch up a little, without holding up readers
-      // or the other writers' queueing.
-      mu_.Unlock();
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      mu_.Lock();
-      slowed_down = true;
-    } else {
-      bg_cv_.Wait();
-    }
+    bg_cv_.Wait();
     const std::uint64_t micros = MicrosSince(start);
     stats_.stall_micros += micros;
-    // Waits, not the 1 ms slowdowns (there can be thousands): file I/O under
-    // mu_, but a writer that waited for a flush can afford a line.
-    if (counter != &stats_.l0_slowdowns) {
-      ARENAKV_LOG(info_log_, "Stall: writes waited %llu us for %s",
-                  static_cast<unsigned long long>(micros),
-                  counter == &stats_.l0_stops ? "level-0 compactions" : "a memtable flush");
-    }
+    // File I/O under mu_, but a writer that waited for a flush can afford a
+    // line.
+    ARENAKV_LOG(info_log_, "Stall: writes waited %llu us for %s",
+                static_cast<unsigned long long>(micros),
+                counter == &stats_.l0_stops ? "level-0 compactions" : "a memtable flush");
   };
   for (;;) {
     if (!bg_error_.ok()) return bg_error_;
@@ -407,9 +401,29 @@ Status DBImpl::MakeRoom(std::size_t need, std::size_t pools, bool force_rotate,
         stall(&stats_.l0_stops);
         continue;
       }
-      if (l0_files >= options_.level0_slowdown_writes_trigger && !slowed_down) {
-        stall(&stats_.l0_slowdowns);
-        continue;
+      if (l0_files < options_.level0_slowdown_writes_trigger) {
+        write_delay_.Reset();
+      } else {
+        auto now = std::chrono::steady_clock::now();
+        if (!delayed_until) {
+          if (write_delay_.Observe(l0_files)) {
+            ARENAKV_LOG(info_log_, "Delaying writes: %d level-0 files, %llu bytes/s", l0_files,
+                        static_cast<unsigned long long>(write_delay_.rate()));
+          }
+          delayed_until = now + write_delay_.Charge(need, now);
+          if (*delayed_until > now) ++stats_.l0_slowdowns;
+        }
+        if (now < *delayed_until) {
+          // Wait for this group's turn in slices, without holding up readers
+          // or the other writers' queueing; once background work brings
+          // level 0 under the trigger, go ahead at once.
+          mu_.Unlock();
+          std::this_thread::sleep_for(
+              std::min<std::chrono::steady_clock::duration>(*delayed_until - now, kDelaySlice));
+          mu_.Lock();
+          stats_.stall_micros += MicrosSince(now);
+          continue;
+        }
       }
     }
     const MemTable& mem = *mem_.mem;

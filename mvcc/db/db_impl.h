@@ -40,7 +40,9 @@
 //   thread, registered with the same picker.
 //
 // Write stalls: while level 0 holds level0_slowdown_writes_trigger files,
-// each write group's leader first sleeps 1 ms (once); at
+// write groups are held to a rate (write_delay.h: Options::delayed_write_rate,
+// lowered while level 0 keeps growing); a leader waits for its turn in slices
+// and goes ahead as soon as level 0 is back under the trigger. At
 // level0_stop_writes_trigger files, and while max_write_buffer_number
 // memtables are full, it waits for background work. Writes wait, never fail.
 //
@@ -79,6 +81,7 @@
 #include "arenakv/base/mutex.h"
 #include "mvcc/compaction/compaction.h"
 #include "mvcc/db/db_stats.h"
+#include "mvcc/db/write_delay.h"
 #include "mvcc/db/write_queue.h"
 #include "mvcc/env/filename.h"
 #include "mvcc/env/info_log.h"
@@ -377,6 +380,7 @@ class DBImpl final : public DB {
   std::unique_ptr<CompactionPicker> picker_ ARENAKV_PT_GUARDED_BY(mu_);
   int manual_compactions_ ARENAKV_GUARDED_BY(mu_) = 0;  // CompactRange calls in progress
   DBStats stats_ ARENAKV_GUARDED_BY(mu_);               // shown by "arenakv.stats"
+  WriteDelay write_delay_ ARENAKV_GUARDED_BY(mu_);      // the rate at the slowdown trigger
 
   // The sequence of the newest write whose group has fully inserted.
   std::atomic<SequenceNumber> last_sequence_{0};

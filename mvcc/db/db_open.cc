@@ -56,6 +56,9 @@ Status ValidateOptions(const Options& options) {
         "need 1 <= level0_file_num_compaction_trigger <= level0_slowdown_writes_trigger <= "
         "level0_stop_writes_trigger");
   }
+  if (options.delayed_write_rate == 0) {
+    return Status::InvalidArgument("delayed_write_rate must be > 0 bytes per second");
+  }
   if (options.target_file_size_base == 0 || options.max_bytes_for_level_base == 0 ||
       !(options.max_bytes_for_level_multiplier >= 1 &&
         options.max_bytes_for_level_multiplier <= 1000)) {

@@ -32,7 +32,7 @@ struct DBStats {
   std::uint64_t flush_bytes_written = 0;
   std::uint64_t flush_micros = 0;
   std::uint64_t memtable_stalls = 0;  // waits while every memtable was full
-  std::uint64_t l0_slowdowns = 0;     // 1 ms delays at level0_slowdown_writes_trigger
+  std::uint64_t l0_slowdowns = 0;     // delays at level0_slowdown_writes_trigger
   std::uint64_t l0_stops = 0;         // waits at level0_stop_writes_trigger
   std::uint64_t budget_stalls = 0;    // 10 ms waits for room in the memory budget
   std::uint64_t budget_flushes = 0;   // memtables flushed early for the memory budget

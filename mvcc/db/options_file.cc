@@ -126,6 +126,7 @@ const std::vector<Field>& Fields() {
       MakeField("level0_file_num_compaction_trigger", &Options::level0_file_num_compaction_trigger),
       MakeField("level0_slowdown_writes_trigger", &Options::level0_slowdown_writes_trigger),
       MakeField("level0_stop_writes_trigger", &Options::level0_stop_writes_trigger),
+      MakeField("delayed_write_rate", &Options::delayed_write_rate),
       MakeField("target_file_size_base", &Options::target_file_size_base),
       MakeField("max_bytes_for_level_base", &Options::max_bytes_for_level_base),
       MakeField("max_bytes_for_level_multiplier", &Options::max_bytes_for_level_multiplier),

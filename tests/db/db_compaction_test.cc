@@ -608,15 +608,69 @@ TEST_F(DbCompactionTest, WritesSlowDownAtTheSlowdownTrigger) {
   Open();
   FlushOverlappingFiles(3);
   options_.disable_auto_compactions = false;
-  gate_.CloseGate();  // level 0 stays at 3 files
+  options_.delayed_write_rate = 64 << 10;  // a 200-byte write costs 3 ms
+  gate_.CloseGate();                       // level 0 stays at 3 files
   Open();
-  ASSERT_TRUE(db_->Put({}, "slow", "1").ok());
-  ASSERT_TRUE(db_->Put({}, "slower", "2").ok());
-  EXPECT_EQ(Stat("stalls_level0_slowdown"), 2u) << "one delay per write group";
+  EXPECT_EQ(Stat("delayed_write_rate"), 64u << 10);
+  ASSERT_TRUE(db_->Put({}, "slow", std::string(200, '1')).ok());
+  ASSERT_TRUE(db_->Put({}, "slower", std::string(200, '2')).ok());
+  EXPECT_EQ(Stat("stalls_level0_slowdown"), 2u) << "each write over the rate waits";
+  EXPECT_GT(Stat("stall_micros"), 0u);
   EXPECT_EQ(Stat("stalls_level0_stop"), 0u);
   gate_.OpenGate();
   WaitForBackgroundWork();
-  EXPECT_EQ(Get("slower"), "2");
+  EXPECT_EQ(Get("slower"), std::string(200, '2'));
+}
+
+TEST_F(DbCompactionTest, SmallWritesAtTheSlowdownTriggerShareOneDelay) {
+  options_.disable_auto_compactions = true;
+  options_.level0_file_num_compaction_trigger = 2;
+  options_.level0_slowdown_writes_trigger = 3;
+  options_.level0_stop_writes_trigger = 10;
+  Open();
+  FlushOverlappingFiles(3);
+  options_.disable_auto_compactions = false;
+  options_.delayed_write_rate = 4 << 20;  // a write of an 80-byte value costs about 60 us
+  gate_.CloseGate();
+  Open();
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(db_->Put({}, KeyFor(i), std::string(80, 'v')).ok());
+  // Until 2026-12-07 every write group slept 1 ms here (100 delays):
+  // writes now pay for their bytes and only one that brings the debt to 1 ms
+  // waits, for all of it.
+  EXPECT_LE(Stat("stalls_level0_slowdown"), 100u / 5);
+  gate_.OpenGate();
+  WaitForBackgroundWork();
+  EXPECT_EQ(Get(KeyFor(99)), std::string(80, 'v'));
+}
+
+TEST_F(DbCompactionTest, ADelayedWriteGoesAheadOnceLevel0IsBackUnderTheTrigger) {
+  options_.disable_auto_compactions = true;
+  options_.level0_file_num_compaction_trigger = 2;
+  options_.level0_slowdown_writes_trigger = 3;
+  options_.level0_stop_writes_trigger = 10;
+  Open();
+  FlushOverlappingFiles(3);
+  options_.disable_auto_compactions = false;
+  options_.delayed_write_rate = 16 << 10;  // 8 MiB would take 512 s: past the test's timeout
+  gate_.CloseGate();
+  Open();
+  std::atomic<bool> done{false};
+  Status put_status;
+  const std::string value(8 << 20, 'x');
+  std::thread writer([&] {
+    put_status = db_->Put({}, "big", value);
+    done = true;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  while (Stat("stalls_level0_slowdown") == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(Stat("stalls_level0_slowdown"), 1u);
+  EXPECT_FALSE(done) << "the write waits while level 0 is at the trigger";
+  gate_.OpenGate();  // the compaction drains level 0: the delay ends early
+  writer.join();
+  EXPECT_TRUE(put_status.ok()) << put_status.ToString();
+  EXPECT_EQ(Get("big"), value);
 }
 
 TEST_F(DbCompactionTest, NoStallsWithAutoCompactionsOff) {

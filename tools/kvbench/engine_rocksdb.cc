@@ -161,6 +161,7 @@ Status OpenRocksdbEngine(const BenchOptions& options, const std::string& path,
   db_options.compression = ToCompressionType(options.compression);
   db_options.bottommost_compression = db_options.compression;
   db_options.level0_file_num_compaction_trigger = options.level0_file_num_compaction_trigger;
+  db_options.delayed_write_rate = options.delayed_write_rate;
   db_options.target_file_size_base = options.target_file_size_base;
   db_options.max_bytes_for_level_base = options.max_bytes_for_level_base;
   db_options.max_bytes_for_level_multiplier = options.max_bytes_for_level_multiplier;

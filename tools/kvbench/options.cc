@@ -97,6 +97,11 @@ std::optional<int> ParseOptions(int argc, char** argv, BenchOptions* options) {
                  "Level-0 files that start a compaction, both engines")
       ->check(CLI::Range(1, 1 << 16))
       ->capture_default_str();
+  app.add_option(
+         "--delayed-write-rate", o.delayed_write_rate,
+         "Bytes per second writes are held to at the level-0 slowdown trigger, both engines")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40))
+      ->capture_default_str();
   app.add_option("--target-file-size-base", o.target_file_size_base,
                  "Bytes of a compaction output file, both engines")
       ->check(CLI::Range(std::uint64_t{64} << 10, std::uint64_t{1} << 40))

@@ -31,6 +31,7 @@ struct BenchOptions {
   std::size_t memory_budget = 0;  // hard memory limit in bytes, both engines; 0 = none
   // LSM shape, given to both engines under the same names (RocksDB's defaults).
   int level0_file_num_compaction_trigger = 4;
+  std::uint64_t delayed_write_rate = 16 << 20;
   std::uint64_t target_file_size_base = 64 << 20;
   std::uint64_t max_bytes_for_level_base = 256 << 20;
   double max_bytes_for_level_multiplier = 10;

@@ -167,6 +167,7 @@ std::string ReportJson(const BenchOptions& options, const MachineInfo& machine,
   j.Key("max_open_files").Int(options.max_open_files);
   j.Key("memory_budget").Uint(options.memory_budget);
   j.Key("level0_file_num_compaction_trigger").Int(options.level0_file_num_compaction_trigger);
+  j.Key("delayed_write_rate").Uint(options.delayed_write_rate);
   j.Key("target_file_size_base").Uint(options.target_file_size_base);
   j.Key("max_bytes_for_level_base").Uint(options.max_bytes_for_level_base);
   j.Key("max_bytes_for_level_multiplier").Double(options.max_bytes_for_level_multiplier);

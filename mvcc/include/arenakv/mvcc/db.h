@@ -150,6 +150,11 @@ struct Options {
   std::uint64_t max_bytes_for_level_base = 256 << 20;  // size target of level 1
   double max_bytes_for_level_multiplier = 10;          // level n+1 target / level n target
   bool disable_auto_compactions = false;               // CompactRange still works
+  // Bytes per second writes are held to while level 0 holds
+  // level0_slowdown_writes_trigger files or more (RocksDB's default). Each
+  // time level 0 grows further the rate drops to 4/5, down to 16 KiB/s; each
+  // time it shrinks it rises by 5/4, up to this. Must be > 0.
+  std::uint64_t delayed_write_rate = 16 << 20;
 
   // SST layout.
   std::size_t block_size = 4 << 10;  // target uncompressed data block size
