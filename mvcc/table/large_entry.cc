@@ -43,6 +43,37 @@ Status PeekLargeEntry(const RandomAccessFile& file, const BlockHandle& handle, s
   return Status::OK();
 }
 
+Status ParseLargeEntryBlock(std::string_view block, std::string_view key, std::string_view* value) {
+  BlockIterator it{BlockContents::View(block)};
+  it.SeekToFirst();
+  if (!it.status().ok()) return it.status();
+  if (!it.Valid() || it.key() != key) {
+    return Status::Corruption("sst: a large entry's block does not hold the key read first");
+  }
+  *value = it.value();
+  it.Next();
+  if (it.Valid() || !it.status().ok()) {
+    return Status::Corruption("sst: a large entry's block holds more than one entry");
+  }
+  return Status::OK();
+}
+
+Status ReadLargeEntryValue(const RandomAccessFile& file, const BlockHandle& handle,
+                           std::string_view key, std::string* value) {
+  Status s = ReadBlock(file, handle, /*verify_checksum=*/true, value);
+  std::string_view entry_value;
+  if (s.ok()) s = ParseLargeEntryBlock(*value, key, &entry_value);
+  if (!s.ok()) {
+    value->clear();
+    return s;
+  }
+  const auto offset = static_cast<std::size_t>(entry_value.data() - value->data());
+  const std::size_t size = entry_value.size();
+  value->resize(offset + size);
+  value->erase(0, offset);
+  return Status::OK();
+}
+
 LargeEntryIterator::LargeEntryIterator(std::string key, BlockReader read_block)
     : key_(std::move(key)), read_block_(std::move(read_block)) {}
 
@@ -70,21 +101,7 @@ void LargeEntryIterator::Load() const {
   loaded_ = true;
   ARENAKV_SYNC_POINT("LargeEntryIterator::Load");
   Status s = read_block_(&block_);
-  if (s.ok()) {
-    BlockIterator it{BlockContents::View(block_.data())};
-    it.SeekToFirst();
-    if (!it.status().ok()) {
-      s = it.status();
-    } else if (!it.Valid() || it.key() != key_) {
-      s = Status::Corruption("sst: a large entry's block does not hold the key read first");
-    } else {
-      value_ = it.value();
-      it.Next();
-      if (it.Valid() || !it.status().ok()) {
-        s = Status::Corruption("sst: a large entry's block holds more than one entry");
-      }
-    }
-  }
+  if (s.ok()) s = ParseLargeEntryBlock(block_.data(), key_, &value_);
   if (!s.ok()) {
     status_ = s;
     block_ = BlockContents();

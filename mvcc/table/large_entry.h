@@ -17,7 +17,11 @@
 // called or when the iterator moves away without having read it, and reports
 // Corruption if the block's entry is not the key it peeked. So every block is
 // checked as a whole-block read would check it; only the order of the reads
-// changes.
+// changes, and a seek that passes over the entry reads the block at once. A
+// block found in the block cache is used whole, never peeked.
+//
+// A Get reads such a value with ReadLargeEntryValue: the block goes straight
+// into the caller's string, so the value is in memory once.
 //
 // Not thread-safe: one owner, like every iterator.
 #ifndef ARENAKV_MVCC_TABLE_LARGE_ENTRY_H_
@@ -49,6 +53,18 @@ inline constexpr std::size_t kMaxPeekedKey = std::size_t{64} << 10;
 Status PeekLargeEntry(const RandomAccessFile& file, const BlockHandle& handle, std::string* key,
                       bool* found);
 
+// OK with *value pointing into `block` if the block holds exactly one entry,
+// keyed `key` (the internal key PeekLargeEntry read); Corruption otherwise.
+Status ParseLargeEntryBlock(std::string_view block, std::string_view key, std::string_view* value);
+
+// A Get's read of the value of a block PeekLargeEntry recognised, keyed
+// `key`: reads the block into *value itself, checksummed, checks it as
+// ParseLargeEntryBlock does and trims it to the value in place. The value is
+// never held beside a copy of its block (read, cached, then copied out, it
+// was three times in memory); the block does not go into the block cache.
+Status ReadLargeEntryValue(const RandomAccessFile& file, const BlockHandle& handle,
+                           std::string_view key, std::string* value);
+
 // One entry of a block PeekLargeEntry recognised. `read_block` reads the
 // whole block (checksummed as the table iterator's caller asked).
 class LargeEntryIterator final : public InternalIterator {
@@ -59,11 +75,18 @@ class LargeEntryIterator final : public InternalIterator {
   bool Valid() const override { return positioned_ && status_.ok(); }
   void SeekToFirst() override { Position(true); }
   void SeekToLast() override { Position(true); }
+  // A seek that passes over the entry reads and checks the block first: its
+  // key was only peeked, and the caller will take the entry sought to lie
+  // elsewhere (a Get would answer from the next block).
   void Seek(std::string_view target) override {
-    Position(InternalKeyCompareTotal(key_, target) >= 0);
+    const bool on_entry = InternalKeyCompareTotal(key_, target) >= 0;
+    if (!on_entry) Load();
+    Position(on_entry);
   }
   void SeekForPrev(std::string_view target) override {
-    Position(InternalKeyCompareTotal(key_, target) <= 0);
+    const bool on_entry = InternalKeyCompareTotal(key_, target) <= 0;
+    if (!on_entry) Load();
+    Position(on_entry);
   }
   // The block's only entry: the next and previous ones are in other blocks.
   void Next() override { Position(false); }
@@ -73,6 +96,8 @@ class LargeEntryIterator final : public InternalIterator {
   // status() says why; the view is then empty.
   std::string_view value() const override;
   Status status() const override { return status_; }
+  // True once the block has been read (value() was called).
+  bool loaded() const { return loaded_; }
 
  private:
   void Position(bool positioned);

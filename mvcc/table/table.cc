@@ -85,6 +85,26 @@ class TableIterator final : public InternalIterator {
     return Status::OK();
   }
 
+  // Table::Get's copy of the current entry's value into *out. The value of a
+  // large entry whose block is not read yet is read straight into *out.
+  Status ReadValueInto(std::string* out) const {
+    ARENAKV_DCHECK(Valid());
+    if (large_ != nullptr && !large_->loaded()) {
+      return ReadLargeEntryValue(*table_->file_, data_handle_, large_->key(), out);
+    }
+    out->assign(value());
+    return status();
+  }
+
+  // The key of a large entry was peeked, not checked: before Table::Get
+  // trusts it for anything but a value ReadValueInto reads (and checks),
+  // the block is read and checked as a whole-block read would be.
+  Status CheckPeekedBlock() const {
+    if (large_ == nullptr || large_->loaded()) return Status::OK();
+    (void)large_->value();
+    return large_->status();
+  }
+
  private:
   bool Healthy() const {
     return status_.ok() && index_.status().ok() && (data_ == nullptr || data_->status().ok());
@@ -100,7 +120,7 @@ class TableIterator final : public InternalIterator {
     BlockHandle handle;
     Status s = BlockHandle::DecodeFrom(index_.value(), &handle);
     // Re-seeking within the block already open costs no read.
-    if (s.ok() && data_ != nullptr && handle.offset == data_offset_) return true;
+    if (s.ok() && data_ != nullptr && handle.offset == data_handle_.offset) return true;
     // A key-first block found damaged when its value was read: sticky.
     if (data_ != nullptr && !data_->status().ok()) {
       status_ = data_->status();
@@ -108,14 +128,18 @@ class TableIterator final : public InternalIterator {
       return false;
     }
     data_.reset();  // before the next block is read: one block in memory, not two
+    large_ = nullptr;
     std::string large_key;
     bool large = false;
+    bool cached = false;
+    BlockContents contents;
     if (s.ok() && key_first_ && handle.size >= kLargeEntryBlockBytes) {
       s = table_->CheckDataHandle(handle);
-      if (s.ok()) s = PeekLargeEntry(*table_->file_, handle, &large_key, &large);
+      // A cached block costs no read: it is used whole, not peeked.
+      if (s.ok()) cached = table_->LookupCachedBlock(handle, &contents);
+      if (s.ok() && !cached) s = PeekLargeEntry(*table_->file_, handle, &large_key, &large);
     }
-    BlockContents contents;
-    if (s.ok() && !large) {
+    if (s.ok() && !large && !cached) {
       s = table_->ReadDataBlock(handle, verify_checksums_, fill_cache_, &contents);
     }
     if (!s.ok()) {
@@ -123,14 +147,16 @@ class TableIterator final : public InternalIterator {
       return false;
     }
     if (large) {
-      data_ = std::make_unique<LargeEntryIterator>(
+      auto iter = std::make_unique<LargeEntryIterator>(
           std::move(large_key),
           [table = table_, handle, verify = verify_checksums_, fill = fill_cache_](
               BlockContents* block) { return table->ReadDataBlock(handle, verify, fill, block); });
+      large_ = iter.get();
+      data_ = std::move(iter);
     } else {
       data_ = std::make_unique<BlockIterator>(std::move(contents));
     }
-    data_offset_ = handle.offset;
+    data_handle_ = handle;
     return true;
   }
 
@@ -180,7 +206,8 @@ class TableIterator final : public InternalIterator {
   const bool key_first_;   // read blocks of one large entry key first
   BlockIterator index_;
   std::unique_ptr<InternalIterator> data_;  // null when not on a block
-  std::uint64_t data_offset_ = 0;           // offset of data_'s block
+  LargeEntryIterator* large_ = nullptr;     // data_, when it is one
+  BlockHandle data_handle_;                 // where data_'s block lies
   Status status_;                           // first error loading a block
 };
 
@@ -295,17 +322,22 @@ Status Table::CheckDataHandle(const BlockHandle& handle) const {
   return Status::OK();
 }
 
+bool Table::LookupCachedBlock(const BlockHandle& handle, BlockContents* contents) const {
+  if (cache_ == nullptr) return false;
+  BlockCache::Handle* hit = cache_->Lookup(cache_id_, handle.offset);
+  if (hit == nullptr) return false;
+  // Cached contents are uncompressed, so their size is handle.size only for
+  // blocks stored uncompressed; the key (table id, offset) is unique.
+  *contents = BlockContents::Pinned(cache_, hit);
+  return true;
+}
+
 Status Table::ReadDataBlock(const BlockHandle& handle, bool verify_checksums, bool fill_cache,
                             BlockContents* contents) const {
   Status s = CheckDataHandle(handle);
   if (!s.ok()) return s;
   if (cache_ != nullptr) {
-    if (BlockCache::Handle* hit = cache_->Lookup(cache_id_, handle.offset); hit != nullptr) {
-      // Cached contents are uncompressed, so their size is handle.size only
-      // for blocks stored uncompressed; the key (table id, offset) is unique.
-      *contents = BlockContents::Pinned(cache_, hit);
-      return Status::OK();
-    }
+    if (LookupCachedBlock(handle, contents)) return Status::OK();
   }
   std::string block;
   // A block headed for the cache is verified whatever the caller asked: other
@@ -345,17 +377,25 @@ Status Table::Get(std::string_view user_key, SequenceNumber snapshot, bool verif
                   GetResult* result, std::string* value) const {
   *result = GetResult::kNotPresent;
   if (!KeyMayMatch(user_key)) return Status::OK();
-  TableIterator iter(this, verify_checksums, /*fill_cache=*/true, /*key_first=*/false);
+  // Key first: a value of a block of its own is read into *value directly.
+  TableIterator iter(this, verify_checksums, /*fill_cache=*/true, /*key_first=*/true);
   iter.Seek(InternalKey(user_key, std::min(snapshot, kMaxSequenceNumber), kKindForSeek));
   if (!iter.Valid()) return iter.status();
   ParsedInternalKey parsed;
   if (!ParseInternalKey(iter.key(), &parsed)) return Status::Corruption("sst: bad internal key");
+  if (parsed.user_key != user_key || parsed.kind == EntryKind::kDelete || value == nullptr) {
+    Status s = iter.CheckPeekedBlock();
+    if (!s.ok()) return s;
+  }
   if (parsed.user_key != user_key) return Status::OK();
   if (parsed.kind == EntryKind::kDelete) {
     *result = GetResult::kDeleted;
   } else {
+    if (value != nullptr) {
+      Status s = iter.ReadValueInto(value);
+      if (!s.ok()) return s;
+    }
     *result = GetResult::kFound;
-    if (value != nullptr) value->assign(iter.value());
   }
   return Status::OK();
 }

@@ -87,7 +87,10 @@ class Table {
   // The newest version of user_key with sequence <= snapshot: kFound (and
   // *value, if value is not null, set to its value), kDeleted (a tombstone),
   // or kNotPresent. Checks the bloom filter first. Returns Corruption or the
-  // file's error if a block cannot be read; *result is then kNotPresent.
+  // file's error if a block cannot be read; *result is then kNotPresent. The
+  // value of an entry in a block of its own (a large one, large_entry.h), if
+  // the block is not cached, is read from the file straight into *value,
+  // always checksummed, and not added to the cache.
   Status Get(std::string_view user_key, SequenceNumber snapshot, bool verify_checksums,
              GetResult* result, std::string* value) const;
 
@@ -118,6 +121,8 @@ class Table {
   // data region.
   Status ReadDataBlock(const BlockHandle& handle, bool verify_checksums, bool fill_cache,
                        BlockContents* contents) const;
+  // True, with *contents pinning it, if the block at `handle` is cached.
+  bool LookupCachedBlock(const BlockHandle& handle, BlockContents* contents) const;
   Status CheckDataHandle(const BlockHandle& handle) const;
   // Checks the index block once at Open: its layout, every handle, and that
   // it has properties_.num_data_blocks entries.

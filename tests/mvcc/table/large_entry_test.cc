@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "mvcc/table/block_builder.h"
+#include "mvcc/table/block_cache.h"
 #include "mvcc/table/table.h"
 #include "mvcc/table/table_builder.h"
 #include "mvcc/util/coding.h"
@@ -68,14 +69,15 @@ class CountingFile final : public RandomAccessFile {
 class LargeEntryTest : public TableTest {
  protected:
   std::unique_ptr<Table> OpenCounting(const TableOptions& options, const std::string& path,
-                                      std::atomic<std::uint64_t>* bytes) {
+                                      std::atomic<std::uint64_t>* bytes,
+                                      BlockCache* cache = nullptr) {
     std::unique_ptr<RandomAccessFile> base;
     std::uint64_t size = 0;
     EXPECT_TRUE(fs_.GetFileSize(path, &size).ok());
     EXPECT_TRUE(fs_.NewRandomAccessFile(path, &base).ok());
     std::unique_ptr<Table> table;
     EXPECT_TRUE(Table::Open(options, std::make_unique<CountingFile>(std::move(base), bytes), size,
-                            nullptr, &table)
+                            cache, &table)
                     .ok());
     return table;
   }
@@ -228,6 +230,121 @@ TEST_F(LargeEntryTest, PositionedIteratorsHoldKeysNotValues) {
     ASSERT_TRUE(whole->Valid());
   }
   EXPECT_GE(bytes.load(), kTables * kBig);
+}
+
+// A Get reads a large value into the caller's string: one read of its
+// block, trimmed in place, never held beside a copy of it; the block does
+// not go into the cache.
+TEST_F(LargeEntryTest, AGetReadsALargeValueStraightIntoTheCallersString) {
+  const std::vector<Entry> entries = MixedEntries(6);
+  Build(entries, TableOptions());
+  BlockCache cache(std::size_t{64} << 20, 0);
+  std::atomic<std::uint64_t> bytes{0};
+  std::unique_ptr<Table> table = OpenCounting(TableOptions(), kPath, &bytes, &cache);
+  ASSERT_NE(table, nullptr);
+  for (const bool verify : {false, true}) {
+    const std::uint64_t before = bytes.load();
+    std::string value = "replaced";
+    Table::GetResult result;
+    ASSERT_TRUE(table->Get("key1", 9, verify, &result, &value).ok());
+    ASSERT_EQ(result, Table::GetResult::kFound);
+    EXPECT_EQ(value, entries[3].second);  // key0 has three versions first
+    EXPECT_LT(bytes.load() - before, kBig + kMaxPeekedKey + 1024) << "one read of the block";
+  }
+  // Until 2026-12-07 the block went into the cache, and the value was
+  // copied out of it.
+  EXPECT_LT(cache.usage(), kBig);
+  // A small value is read as before, through the cache.
+  std::string value;
+  Table::GetResult result;
+  ASSERT_TRUE(table->Get("key0", 7, true, &result, &value).ok());
+  EXPECT_EQ(value, "small");
+  EXPECT_GT(cache.usage(), 0u);
+}
+
+// A large entry whose block is cached (an iterator read it) is served from
+// the cache: neither a Get nor a key-first iterator peeks the file.
+TEST_F(LargeEntryTest, ACachedLargeBlockIsNotPeekedAgain) {
+  const std::vector<Entry> entries = MixedEntries(7);
+  Build(entries, TableOptions());
+  BlockCache cache(std::size_t{64} << 20, 0);
+  std::atomic<std::uint64_t> bytes{0};
+  std::unique_ptr<Table> table = OpenCounting(TableOptions(), kPath, &bytes, &cache);
+  ASSERT_NE(table, nullptr);
+  {
+    std::unique_ptr<InternalIterator> iter =
+        table->NewIterator(true, /*fill_cache=*/true, /*key_first=*/true);
+    iter->Seek(entries[0].first);
+    ASSERT_TRUE(iter->Valid());
+    ASSERT_EQ(iter->value(), entries[0].second);  // reads the block into the cache
+  }
+  ASSERT_GE(cache.usage(), kBig);
+  bytes = 0;
+  std::string value;
+  Table::GetResult result;
+  ASSERT_TRUE(table->Get("key0", 9, true, &result, &value).ok());
+  EXPECT_EQ(value, entries[0].second);
+  std::unique_ptr<InternalIterator> iter = table->NewIterator(true, true, /*key_first=*/true);
+  iter->Seek(entries[0].first);
+  ASSERT_TRUE(iter->Valid());
+  EXPECT_EQ(iter->value(), entries[0].second);
+  // Until 2026-12-07 each peeked the block's tail and head from the file.
+  EXPECT_EQ(bytes.load(), 0u);
+}
+
+// A Get of a damaged large value is Corruption whatever verify_checksums
+// says, and leaves no part of the block in the caller's string.
+TEST_F(LargeEntryTest, AGetOfADamagedLargeValueIsCorruption) {
+  const std::vector<Entry> entries = MixedEntries(8);
+  Build(entries, TableOptions());
+  ASSERT_TRUE(fs_.CorruptByte(kPath, 11 + kBig / 2).ok());  // in entries[0]'s value
+  std::unique_ptr<Table> table;
+  ASSERT_TRUE(Open(TableOptions(), &table).ok());
+  std::string value = "old";
+  Table::GetResult result;
+  const Status s = table->Get("key0", 9, /*verify_checksums=*/false, &result, &value);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_EQ(result, Table::GetResult::kNotPresent);
+  EXPECT_TRUE(value.empty());
+  ASSERT_TRUE(fs_.CorruptByte(kPath, 11 + kBig / 2).ok());  // flips back
+
+  // Damage in the entry's header or peeked key: Corruption, never another
+  // answer.
+  for (std::uint64_t offset = 0; offset < 11; ++offset) {
+    SCOPED_TRACE("offset " + std::to_string(offset));
+    ASSERT_TRUE(fs_.CorruptByte(kPath, offset).ok());
+    ASSERT_TRUE(Open(TableOptions(), &table).ok());
+    const Status damaged = table->Get("key0", 9, /*verify_checksums=*/true, &result, &value);
+    EXPECT_TRUE(damaged.IsCorruption()) << damaged.ToString();
+    ASSERT_TRUE(fs_.CorruptByte(kPath, offset).ok());
+  }
+}
+
+// A seek that passes over a peeked entry reads its block: the key was not
+// checked, and a Get would otherwise answer from the next block. One that
+// lands on the entry reads nothing yet.
+TEST_F(LargeEntryTest, ASeekPastAPeekedEntryChecksItsBlock) {
+  int reads = 0;
+  LargeEntryIterator iter(InternalKey("m", 5, EntryKind::kPut), [&](BlockContents*) {
+    ++reads;
+    return Status::Corruption("damaged block");
+  });
+  iter.Seek(InternalKey("a", 1, EntryKind::kPut));
+  EXPECT_TRUE(iter.Valid());
+  EXPECT_EQ(reads, 0);
+  iter.Seek(InternalKey("z", 1, EntryKind::kPut));
+  EXPECT_EQ(reads, 1);
+  EXPECT_FALSE(iter.Valid());
+  EXPECT_TRUE(iter.status().IsCorruption()) << iter.status().ToString();
+
+  int backward_reads = 0;
+  LargeEntryIterator back(InternalKey("m", 5, EntryKind::kPut), [&](BlockContents*) {
+    ++backward_reads;
+    return Status::Corruption("damaged block");
+  });
+  back.SeekForPrev(InternalKey("a", 1, EntryKind::kPut));
+  EXPECT_EQ(backward_reads, 1);
+  EXPECT_TRUE(back.status().IsCorruption());
 }
 
 // Damage anywhere in a large entry's block is reported, whether the value
