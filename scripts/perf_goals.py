@@ -31,15 +31,21 @@ def median(values):
 
 
 def bench_medians(path, counter):
-    """{benchmark name without the aggregate suffix: median counter}."""
-    if not os.path.exists(path):
+    """{benchmark name: its median counter over repetitions, or the counter of
+    its one run}; empty if the file is missing or holds no report."""
+    try:
+        with open(path) as f:
+            report = json.load(f)
+    except (OSError, ValueError):
         return {}
-    with open(path) as f:
-        report = json.load(f)
     out = {}
-    for b in report["benchmarks"]:
+    for b in report.get("benchmarks", []):
+        if counter not in b:
+            continue
         if b.get("aggregate_name") == "median":
             out[b["run_name"]] = b[counter]
+        elif b.get("run_type", "iteration") == "iteration":
+            out.setdefault(b["run_name"], b[counter])
     return out
 
 
