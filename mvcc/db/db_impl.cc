@@ -373,7 +373,7 @@ Status DBImpl::RelieveBudget(std::size_t bound, std::size_t need,
   return Status::OK();
 }
 
-Status DBImpl::MakeRoom(std::size_t need, std::size_t pools, bool force_rotate,
+Status DBImpl::MakeRoom(std::size_t need, std::size_t pools, std::size_t bytes, bool force_rotate,
                         WriteQueue::Writer* leader) {
   const std::size_t max_imm = static_cast<std::size_t>(options_.max_write_buffer_number) - 1;
   std::optional<std::chrono::steady_clock::time_point> budget_stuck_since;
@@ -410,7 +410,7 @@ Status DBImpl::MakeRoom(std::size_t need, std::size_t pools, bool force_rotate,
             ARENAKV_LOG(info_log_, "Delaying writes: %d level-0 files, %llu bytes/s", l0_files,
                         static_cast<unsigned long long>(write_delay_.rate()));
           }
-          delayed_until = now + write_delay_.Charge(need, now);
+          delayed_until = now + write_delay_.Charge(bytes, now);
           if (*delayed_until > now) ++stats_.l0_slowdowns;
         }
         if (now < *delayed_until) {
@@ -597,14 +597,16 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
     }
     std::size_t need = 0;
     std::size_t group_pools = 0;  // each member inserts from its own thread's pools
+    std::size_t group_bytes = 0;  // what the group writes: the delayed write rate's measure
     if (batch != nullptr) {
       for (const WriteQueue::Writer* m : own.members) {
         need += MemoryNeed(*m->batch);
         group_pools += m->pools;
+        group_bytes += m->batch->ApproximateSize();
       }
     }
     own.need = need;
-    Status s = MakeRoom(need, group_pools, force_rotate, &w);
+    Status s = MakeRoom(need, group_pools, group_bytes, force_rotate, &w);
     if (s.ok() && batch != nullptr) {
       SequenceNumber next = last_allocated_ + 1;
       bool sync = false;

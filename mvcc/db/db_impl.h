@@ -203,7 +203,9 @@ class DBImpl final : public DB {
   // `pools` pools (MemTable::InsertPools), and (with a memory budget)
   // reserves what their inserts may commit. Anything that changes the
   // memtable first waits for the groups still inserting (`leader` waits).
-  Status MakeRoom(std::size_t need, std::size_t pools, bool force_rotate,
+  // At the level-0 slowdown trigger the group's `bytes` (its batches) are
+  // charged to the delayed write rate.
+  Status MakeRoom(std::size_t need, std::size_t pools, std::size_t bytes, bool force_rotate,
                   WriteQueue::Writer* leader) ARENAKV_REQUIRES(mu_);
   // The budget refused `bound` bytes for the next group's inserts (`need`
   // bytes of data): frees what this DB can, one step per call (evict from

@@ -183,8 +183,8 @@ std::string DBImpl::StatsString(const Version& version) const {
   auto line = [&](const char* key, std::uint64_t n) {
     out += std::string(key) + ": " + std::to_string(n) + "\n";
   };
-  // The rate writes are held to at the slowdown trigger (the option's when
-  // level 0 is below it).
+  // The rate writes are held to at the slowdown trigger: the last delayed
+  // group's, until a write finds level 0 below the trigger again.
   line("delayed_write_rate", write_delay_.rate());
   line("immutable_memtables", imm_.size());
   line("last_sequence", last_sequence_.load());

@@ -45,18 +45,22 @@ class WriteDelay {
     return rate_ != before;
   }
 
-  // Level 0 is below the trigger: the next slowdown starts at the full rate.
+  // Level 0 is below the trigger: the next slowdown starts at the full rate,
+  // owing nothing (a group let through early leaves its debt unpaid).
   void Reset() {
     rate_ = max_rate_;
     last_l0_files_ = 0;
+    next_free_ = Clock::time_point{};
   }
 
   // Charges a group of `bytes` written at `now`; returns how long it waits
   // first (zero: it goes ahead).
   std::chrono::microseconds Charge(std::uint64_t bytes, Clock::time_point now) {
     next_free_ = std::max(next_free_, now);
-    const double micros = static_cast<double>(bytes) * 1e6 / static_cast<double>(rate_);
-    next_free_ += std::chrono::microseconds(static_cast<std::int64_t>(micros));
+    // In the clock's own unit (nanoseconds), so small writes are not free.
+    const std::chrono::duration<double> cost(static_cast<double>(bytes) /
+                                             static_cast<double>(rate_));
+    next_free_ += std::chrono::duration_cast<Clock::duration>(cost);
     const auto debt = std::chrono::duration_cast<std::chrono::microseconds>(next_free_ - now);
     return debt >= kMinDelay ? debt : std::chrono::microseconds(0);
   }

@@ -56,6 +56,24 @@ TEST(WriteDelayTest, TheRateFallsWhileLevelZeroGrowsAndRisesWhileItShrinks) {
   EXPECT_EQ(delay.rate(), kRate);
 }
 
+TEST(WriteDelayTest, ResetForgivesTheDebt) {
+  WriteDelay delay(kRate);
+  const auto t0 = WriteDelay::Clock::now();
+  EXPECT_GT(delay.Charge(10 << 20, t0), std::chrono::seconds(9));
+  // Level 0 went back under the trigger before the group's turn: it went
+  // ahead, and the next slowdown owes nothing for it.
+  delay.Reset();
+  EXPECT_EQ(delay.Charge(100, t0), microseconds(0));
+}
+
+TEST(WriteDelayTest, WritesSmallerThanAMicrosecondOfTheRateStillCount) {
+  WriteDelay delay(16 << 20);  // 16 bytes take under a microsecond
+  const auto t0 = WriteDelay::Clock::now();
+  int waits = 0;
+  for (int i = 0; i < 2000; ++i) waits += delay.Charge(16, t0) > microseconds(0) ? 1 : 0;
+  EXPECT_GT(waits, 0) << "32,000 bytes at 16 MiB/s: 1.9 ms";
+}
+
 TEST(WriteDelayTest, TheRateHasAFloorAndResetRestoresIt) {
   WriteDelay delay(kRate);
   for (int files = 20; files < 100; ++files) delay.Observe(files);
