@@ -74,8 +74,8 @@ Status ReadLargeEntryValue(const RandomAccessFile& file, const BlockHandle& hand
   return Status::OK();
 }
 
-LargeEntryIterator::LargeEntryIterator(std::string key, BlockReader read_block)
-    : key_(std::move(key)), read_block_(std::move(read_block)) {}
+LargeEntryIterator::LargeEntryIterator(std::string key, BlockReader read_block, bool checked_reads)
+    : key_(std::move(key)), read_block_(std::move(read_block)), checked_reads_(checked_reads) {}
 
 void LargeEntryIterator::Position(bool positioned) {
   // Leaving the entry: the block is checked once, value read or not, then

@@ -70,7 +70,10 @@ Status ReadLargeEntryValue(const RandomAccessFile& file, const BlockHandle& hand
 class LargeEntryIterator final : public InternalIterator {
  public:
   using BlockReader = std::function<Status(BlockContents*)>;
-  LargeEntryIterator(std::string key, BlockReader read_block);
+  // checked_reads: read_block checks the block's checksum (else a seek
+  // passing over the entry would read it only to compare its key with a
+  // peek of the same bytes, and does not).
+  LargeEntryIterator(std::string key, BlockReader read_block, bool checked_reads = true);
 
   bool Valid() const override { return positioned_ && status_.ok(); }
   void SeekToFirst() override { Position(true); }
@@ -80,12 +83,12 @@ class LargeEntryIterator final : public InternalIterator {
   // elsewhere (a Get would answer from the next block).
   void Seek(std::string_view target) override {
     const bool on_entry = InternalKeyCompareTotal(key_, target) >= 0;
-    if (!on_entry) Load();
+    if (!on_entry && checked_reads_) Load();
     Position(on_entry);
   }
   void SeekForPrev(std::string_view target) override {
     const bool on_entry = InternalKeyCompareTotal(key_, target) <= 0;
-    if (!on_entry) Load();
+    if (!on_entry && checked_reads_) Load();
     Position(on_entry);
   }
   // The block's only entry: the next and previous ones are in other blocks.
@@ -106,6 +109,7 @@ class LargeEntryIterator final : public InternalIterator {
 
   const std::string key_;
   const BlockReader read_block_;
+  const bool checked_reads_;
   bool positioned_ = false;
   mutable bool loaded_ = false;
   mutable BlockContents block_;

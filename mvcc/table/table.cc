@@ -99,13 +99,28 @@ class TableIterator final : public InternalIterator {
   // The key of a large entry was peeked, not checked: before Table::Get
   // trusts it for anything but a value ReadValueInto reads (and checks),
   // the block is read and checked as a whole-block read would be.
+  // Without checksums the block's key would only be compared with a peek of
+  // the same bytes: skipped.
   Status CheckPeekedBlock() const {
-    if (large_ == nullptr || large_->loaded()) return Status::OK();
+    ARENAKV_DCHECK(Valid());
+    if (large_ == nullptr || large_->loaded() || !ChecksReads()) return Status::OK();
     (void)large_->value();
     return large_->status();
   }
 
  private:
+  // Whether ReadDataBlock checks the checksums of what it reads: when asked,
+  // and for blocks headed for the cache.
+  bool ChecksReads() const {
+    return verify_checksums_ || (fill_cache_ && table_->cache_ != nullptr);
+  }
+
+  // Drops data_ (and large_, which points into it).
+  void ResetData() {
+    large_ = nullptr;
+    data_.reset();
+  }
+
   bool Healthy() const {
     return status_.ok() && index_.status().ok() && (data_ == nullptr || data_->status().ok());
   }
@@ -114,7 +129,7 @@ class TableIterator final : public InternalIterator {
   // if the index is exhausted or the block cannot be read (status_ set).
   bool LoadDataBlock() {
     if (!index_.Valid() || !status_.ok()) {
-      data_.reset();
+      ResetData();
       return false;
     }
     BlockHandle handle;
@@ -124,11 +139,10 @@ class TableIterator final : public InternalIterator {
     // A key-first block found damaged when its value was read: sticky.
     if (data_ != nullptr && !data_->status().ok()) {
       status_ = data_->status();
-      data_.reset();
+      ResetData();
       return false;
     }
-    data_.reset();  // before the next block is read: one block in memory, not two
-    large_ = nullptr;
+    ResetData();  // before the next block is read: one block in memory, not two
     std::string large_key;
     bool large = false;
     bool cached = false;
@@ -140,7 +154,10 @@ class TableIterator final : public InternalIterator {
       if (s.ok() && !cached) s = PeekLargeEntry(*table_->file_, handle, &large_key, &large);
     }
     if (s.ok() && !large && !cached) {
-      s = table_->ReadDataBlock(handle, verify_checksums_, fill_cache_, &contents);
+      // A large block was looked up in the cache already.
+      s = table_->ReadDataBlock(
+          handle, verify_checksums_, fill_cache_, &contents,
+          /*look_in_cache=*/!key_first_ || handle.size < kLargeEntryBlockBytes);
     }
     if (!s.ok()) {
       status_ = s;
@@ -150,7 +167,8 @@ class TableIterator final : public InternalIterator {
       auto iter = std::make_unique<LargeEntryIterator>(
           std::move(large_key),
           [table = table_, handle, verify = verify_checksums_, fill = fill_cache_](
-              BlockContents* block) { return table->ReadDataBlock(handle, verify, fill, block); });
+              BlockContents* block) { return table->ReadDataBlock(handle, verify, fill, block); },
+          ChecksReads());
       large_ = iter.get();
       data_ = std::move(iter);
     } else {
@@ -179,7 +197,7 @@ class TableIterator final : public InternalIterator {
   void SkipEmptyForward() {
     while (Healthy() && (data_ == nullptr || !data_->Valid())) {
       if (!index_.Valid()) {
-        data_.reset();
+        ResetData();
         return;
       }
       index_.Next();
@@ -191,7 +209,7 @@ class TableIterator final : public InternalIterator {
   void SkipEmptyBackward() {
     while (Healthy() && (data_ == nullptr || !data_->Valid())) {
       if (!index_.Valid()) {
-        data_.reset();
+        ResetData();
         return;
       }
       index_.Prev();
@@ -333,12 +351,10 @@ bool Table::LookupCachedBlock(const BlockHandle& handle, BlockContents* contents
 }
 
 Status Table::ReadDataBlock(const BlockHandle& handle, bool verify_checksums, bool fill_cache,
-                            BlockContents* contents) const {
+                            BlockContents* contents, bool look_in_cache) const {
   Status s = CheckDataHandle(handle);
   if (!s.ok()) return s;
-  if (cache_ != nullptr) {
-    if (LookupCachedBlock(handle, contents)) return Status::OK();
-  }
+  if (look_in_cache && LookupCachedBlock(handle, contents)) return Status::OK();
   std::string block;
   // A block headed for the cache is verified whatever the caller asked: other
   // readers will trust it. The cache holds (and is charged for) the

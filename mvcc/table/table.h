@@ -70,10 +70,11 @@ class Table {
   // before they were cached). With fill_cache false, blocks read from the
   // file are not added to the block cache (compactions: one pass over data
   // no reader asked for would only evict what readers use).
-  // With key_first (compactions), a block holding one large entry is read
-  // key first, its value only when asked for (mvcc/table/large_entry.h):
-  // its checksum is then checked when value() is called or the iterator
-  // moves off it with Next/Prev, not when the key is first seen.
+  // With key_first (compactions; Get uses it too), a block holding one large
+  // entry is read key first, its value only when asked for
+  // (mvcc/table/large_entry.h): its checksum is then checked when value() is
+  // called, the iterator moves off it with Next/Prev or a seek passes over
+  // it, not when the key is first seen. A cached block is used whole.
   std::unique_ptr<InternalIterator> NewIterator(bool verify_checksums, bool fill_cache = true,
                                                 bool key_first = false) const;
   // The same, for a shared table: the iterator holds `table` (keeps it open)
@@ -90,7 +91,8 @@ class Table {
   // file's error if a block cannot be read; *result is then kNotPresent. The
   // value of an entry in a block of its own (a large one, large_entry.h), if
   // the block is not cached, is read from the file straight into *value,
-  // always checksummed, and not added to the cache.
+  // always checksummed, and not added to the cache (a hot large value is
+  // read from the file each time). On an error *value may have been cleared.
   Status Get(std::string_view user_key, SequenceNumber snapshot, bool verify_checksums,
              GetResult* result, std::string* value) const;
 
@@ -116,11 +118,11 @@ class Table {
 
   Table() = default;
 
-  // The data block at `handle`, through the cache when there is one (added
-  // to it only if fill_cache). Corruption if the handle lies outside the
-  // data region.
+  // The data block at `handle`, through the cache when there is one (looked
+  // up unless the caller just did, added to it only if fill_cache).
+  // Corruption if the handle lies outside the data region.
   Status ReadDataBlock(const BlockHandle& handle, bool verify_checksums, bool fill_cache,
-                       BlockContents* contents) const;
+                       BlockContents* contents, bool look_in_cache = true) const;
   // True, with *contents pinning it, if the block at `handle` is cached.
   bool LookupCachedBlock(const BlockHandle& handle, BlockContents* contents) const;
   Status CheckDataHandle(const BlockHandle& handle) const;

@@ -320,6 +320,33 @@ TEST_F(LargeEntryTest, AGetOfADamagedLargeValueIsCorruption) {
   }
 }
 
+// A Get that lands on a large entry of another key (a bloom false positive;
+// here no filter) reads the entry's block only when the read is
+// checksummed: otherwise it would compare the key with a peek of the same
+// bytes.
+TEST_F(LargeEntryTest, AGetLandingOnAnotherKeyReadsTheBlockOnlyToCheckIt) {
+  const std::vector<Entry> entries = MixedEntries(9);
+  TableOptions options;
+  options.bloom_bits_per_key = 0;
+  Build(entries, options);
+  std::atomic<std::uint64_t> bytes{0};
+  std::unique_ptr<Table> table = OpenCounting(options, kPath, &bytes);
+  ASSERT_NE(table, nullptr);
+  for (const bool verify : {false, true}) {
+    SCOPED_TRACE(verify ? "checksums on" : "checksums off");
+    const std::uint64_t before = bytes.load();
+    std::string value;
+    Table::GetResult result;
+    ASSERT_TRUE(table->Get("key0~", 9, verify, &result, &value).ok());  // lands on key1
+    EXPECT_EQ(result, Table::GetResult::kNotPresent);
+    if (verify) {
+      EXPECT_GE(bytes.load() - before, kBig) << "the block is read and checked";
+    } else {
+      EXPECT_LT(bytes.load() - before, kMaxPeekedKey + 1024) << "only the peek";
+    }
+  }
+}
+
 // A seek that passes over a peeked entry reads its block: the key was not
 // checked, and a Get would otherwise answer from the next block. One that
 // lands on the entry reads nothing yet.
