@@ -155,6 +155,21 @@ class DbCompactionTest : public ::testing::Test {
 
   Status CompactAll() { return db_->CompactRange(std::nullopt, std::nullopt); }
 
+  // Opens the DB with level 0 at the slowdown trigger (3 files) and held
+  // there (new tables wait at the gate), writes held to `rate` bytes/s.
+  void OpenAtTheSlowdownTrigger(std::uint64_t rate) {
+    options_.disable_auto_compactions = true;
+    options_.level0_file_num_compaction_trigger = 2;
+    options_.level0_slowdown_writes_trigger = 3;
+    options_.level0_stop_writes_trigger = 10;
+    Open();
+    FlushOverlappingFiles(3);
+    options_.disable_auto_compactions = false;
+    options_.delayed_write_rate = rate;
+    gate_.CloseGate();
+    Open();
+  }
+
   static constexpr const char* kPath = "/db";
   GatedFileSystem gate_;
   MemFileSystem& fs_ = *gate_.base();
@@ -601,16 +616,7 @@ TEST_F(DbCompactionTest, WritesWaitAtTheStopTriggerUntilACompactionDrainsLevel0)
 }
 
 TEST_F(DbCompactionTest, WritesSlowDownAtTheSlowdownTrigger) {
-  options_.disable_auto_compactions = true;
-  options_.level0_file_num_compaction_trigger = 2;
-  options_.level0_slowdown_writes_trigger = 3;
-  options_.level0_stop_writes_trigger = 10;
-  Open();
-  FlushOverlappingFiles(3);
-  options_.disable_auto_compactions = false;
-  options_.delayed_write_rate = 64 << 10;  // a 200-byte write costs 3 ms
-  gate_.CloseGate();                       // level 0 stays at 3 files
-  Open();
+  OpenAtTheSlowdownTrigger(64 << 10);  // a 200-byte write costs 3 ms
   EXPECT_EQ(Stat("delayed_write_rate"), 64u << 10);
   ASSERT_TRUE(db_->Put({}, "slow", std::string(200, '1')).ok());
   ASSERT_TRUE(db_->Put({}, "slower", std::string(200, '2')).ok());
@@ -623,16 +629,7 @@ TEST_F(DbCompactionTest, WritesSlowDownAtTheSlowdownTrigger) {
 }
 
 TEST_F(DbCompactionTest, SmallWritesAtTheSlowdownTriggerShareOneDelay) {
-  options_.disable_auto_compactions = true;
-  options_.level0_file_num_compaction_trigger = 2;
-  options_.level0_slowdown_writes_trigger = 3;
-  options_.level0_stop_writes_trigger = 10;
-  Open();
-  FlushOverlappingFiles(3);
-  options_.disable_auto_compactions = false;
-  options_.delayed_write_rate = 1 << 20;  // a write of an 80-byte value costs about 100 us
-  gate_.CloseGate();
-  Open();
+  OpenAtTheSlowdownTrigger(1 << 20);  // a write of an 80-byte value costs about 100 us
   for (int i = 0; i < 100; ++i) ASSERT_TRUE(db_->Put({}, KeyFor(i), std::string(80, 'v')).ok());
   // Until 2026-12-07 every write group slept 1 ms here (100 delays):
   // writes now pay for their bytes and only one that brings the debt to 1 ms
@@ -647,16 +644,7 @@ TEST_F(DbCompactionTest, SmallWritesAtTheSlowdownTriggerShareOneDelay) {
 }
 
 TEST_F(DbCompactionTest, ADelayedWriteGoesAheadOnceLevel0IsBackUnderTheTrigger) {
-  options_.disable_auto_compactions = true;
-  options_.level0_file_num_compaction_trigger = 2;
-  options_.level0_slowdown_writes_trigger = 3;
-  options_.level0_stop_writes_trigger = 10;
-  Open();
-  FlushOverlappingFiles(3);
-  options_.disable_auto_compactions = false;
-  options_.delayed_write_rate = 16 << 10;  // 8 MiB would take 512 s: past the test's timeout
-  gate_.CloseGate();
-  Open();
+  OpenAtTheSlowdownTrigger(16 << 10);  // 8 MiB would take 512 s: past the test's timeout
   std::atomic<bool> done{false};
   Status put_status;
   const std::string value(8 << 20, 'x');
