@@ -147,17 +147,18 @@ class TableIterator final : public InternalIterator {
     bool large = false;
     bool cached = false;
     BlockContents contents;
-    if (s.ok() && key_first_ && handle.size >= kLargeEntryBlockBytes) {
+    // A block that may hold one large entry: looked up in the cache, else
+    // peeked.
+    const bool peekable = key_first_ && handle.size >= kLargeEntryBlockBytes;
+    if (s.ok() && peekable) {
       s = table_->CheckDataHandle(handle);
       // A cached block costs no read: it is used whole, not peeked.
       if (s.ok()) cached = table_->LookupCachedBlock(handle, &contents);
       if (s.ok() && !cached) s = PeekLargeEntry(*table_->file_, handle, &large_key, &large);
     }
     if (s.ok() && !large && !cached) {
-      // A large block was looked up in the cache already.
-      s = table_->ReadDataBlock(
-          handle, verify_checksums_, fill_cache_, &contents,
-          /*look_in_cache=*/!key_first_ || handle.size < kLargeEntryBlockBytes);
+      s = table_->ReadDataBlock(handle, verify_checksums_, fill_cache_, &contents,
+                                /*look_in_cache=*/!peekable);
     }
     if (!s.ok()) {
       status_ = s;
