@@ -247,27 +247,44 @@ BlockCache::~BlockCache() {
 
 BlockCache::Handle* BlockCache::Insert(std::uint64_t cache_id, std::uint64_t offset,
                                        std::string_view contents) {
-  const std::uint64_t hash = HashKey(cache_id, offset);
-  const std::uint32_t index = impl_->ShardIndex(hash);
-  Impl::Shard& shard = impl_->shards[index];
-  if (shard.capacity == 0 || contents.size() > shard.capacity) return nullptr;
+  Handle* e = Reserve(cache_id, offset, contents.size());
+  if (e == nullptr) return nullptr;
+  if (!contents.empty()) std::memcpy(e->data(), contents.data(), contents.size());
+  return Commit(e, contents.size());
+}
 
-  // Allocate and fill outside the lock: the entry is private until linked.
-  void* chunk = impl_->Allocate(sizeof(Handle) + contents.size(), index);
+BlockCache::Handle* BlockCache::Reserve(std::uint64_t cache_id, std::uint64_t offset,
+                                        std::size_t size) {
+  const std::uint32_t index = impl_->ShardIndex(HashKey(cache_id, offset));
+  const Impl::Shard& shard = impl_->shards[index];
+  if (shard.capacity == 0 || size > shard.capacity) return nullptr;
+
+  // Allocated and filled outside the lock: the entry is private until linked.
+  void* chunk = impl_->Allocate(sizeof(Handle) + size, index);
   if (chunk == nullptr) return nullptr;
   auto* e = new (chunk) Handle{};
   e->cache_id = cache_id;
   e->offset = offset;
-  e->size = contents.size();
+  e->size = size;
   e->pins = 1;
   e->shard = index;
-  e->in_cache = true;
-  if (!contents.empty()) std::memcpy(e->data(), contents.data(), contents.size());
+  return e;
+}
 
+char* BlockCache::Buffer(Handle* reserved) {
+  ARENAKV_DCHECK(reserved != nullptr && !reserved->in_cache);
+  return reserved->data();
+}
+
+BlockCache::Handle* BlockCache::Commit(Handle* e, std::size_t used) {
+  ARENAKV_DCHECK(e != nullptr && !e->in_cache && e->pins == 1 && used <= e->size);
+  e->size = used;
+  e->in_cache = true;
+  Impl::Shard& shard = impl_->shards[e->shard];
   Handle* garbage = nullptr;
   {
     MutexLock lock(&shard.mu);
-    auto [it, inserted] = shard.table.try_emplace(CacheKey{cache_id, offset}, e);
+    auto [it, inserted] = shard.table.try_emplace(CacheKey{e->cache_id, e->offset}, e);
     if (!inserted) {
       shard.Detach(it->second, &garbage);
       it->second = e;
@@ -277,6 +294,11 @@ BlockCache::Handle* BlockCache::Insert(std::uint64_t cache_id, std::uint64_t off
   }
   impl_->FreeAll(garbage);
   return e;
+}
+
+void BlockCache::Abandon(Handle* reserved) {
+  ARENAKV_DCHECK(reserved != nullptr && !reserved->in_cache && reserved->pins == 1);
+  impl_->Free(reserved);
 }
 
 BlockCache::Handle* BlockCache::Lookup(std::uint64_t cache_id, std::uint64_t offset) {

@@ -44,7 +44,8 @@
 // pinned entries too, so while many blocks are pinned usage may exceed
 // capacity, and the excess is evicted as they are released.
 //
-// Cost: Insert is one arena allocation and a copy outside the lock, then O(1)
+// Cost: Insert is one arena allocation and a copy outside the lock (none for
+// Reserve and Commit: the caller writes the bytes in place), then O(1)
 // work under the shard mutex plus one unlink per evicted entry; Lookup and
 // Release are O(1) under the shard mutex; chunks are freed after unlocking.
 #ifndef ARENAKV_MVCC_TABLE_BLOCK_CACHE_H_
@@ -82,6 +83,17 @@ class BlockCache {
   // block does not fit (larger than a shard's capacity, or the arena is
   // exhausted); the caller then keeps using its own copy.
   Handle* Insert(std::uint64_t cache_id, std::uint64_t offset, std::string_view contents);
+  // Insert in two steps, for a block read straight into the cache's memory:
+  // Reserve takes an entry of `size` bytes for the key that no Lookup sees
+  // yet, or nullptr where Insert would return nullptr; the caller writes the
+  // contents at Buffer(entry), then either Commit(entry, used) (used <= size:
+  // the first `used` bytes are cached as Insert caches them, and the entry
+  // is returned pinned) or Abandon(entry) (its memory is freed). Each
+  // reserved entry is committed or abandoned exactly once, by one thread.
+  Handle* Reserve(std::uint64_t cache_id, std::uint64_t offset, std::size_t size);
+  static char* Buffer(Handle* reserved);
+  Handle* Commit(Handle* reserved, std::size_t used);
+  void Abandon(Handle* reserved);
   // A pinned handle, or nullptr on a miss (counted in hits()/misses()).
   Handle* Lookup(std::uint64_t cache_id, std::uint64_t offset);
   // Unpins a handle from Insert or Lookup; each handle is released exactly

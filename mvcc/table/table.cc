@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "arenakv/base/check.h"
+#include "mvcc/table/block_compression.h"
 #include "mvcc/table/bloom.h"
 #include "mvcc/table/large_entry.h"
 
@@ -356,11 +357,33 @@ Status Table::ReadDataBlock(const BlockHandle& handle, bool verify_checksums, bo
   Status s = CheckDataHandle(handle);
   if (!s.ok()) return s;
   if (look_in_cache && LookupCachedBlock(handle, contents)) return Status::OK();
-  std::string block;
   // A block headed for the cache is verified whatever the caller asked: other
   // readers will trust it. The cache holds (and is charged for) the
   // uncompressed contents, so a hit costs no decompression.
-  s = ReadBlock(*file_, handle, verify_checksums || (cache_ != nullptr && fill_cache), &block);
+  std::string block;
+  if (cache_ != nullptr && fill_cache) {
+    // Read into a cache entry: no copy for a block stored uncompressed.
+    const std::size_t stored = static_cast<std::size_t>(handle.size) + kBlockTrailerSize;
+    BlockCache::Handle* entry = cache_->Reserve(cache_id_, handle.offset, stored);
+    if (entry == nullptr) {
+      s = ReadBlock(*file_, handle, /*verify_checksum=*/true, &block);
+    } else {
+      CompressionType type = CompressionType::kNone;
+      s = ReadRawBlock(*file_, handle, /*verify_checksum=*/true, BlockCache::Buffer(entry), &type);
+      if (s.ok() && type == CompressionType::kNone) {
+        const std::size_t size = static_cast<std::size_t>(handle.size);
+        *contents = BlockContents::Pinned(cache_, cache_->Commit(entry, size));
+        return Status::OK();
+      }
+      if (s.ok()) {
+        const std::string_view payload(BlockCache::Buffer(entry), handle.size);
+        s = UncompressBlock(type, payload, &block);
+      }
+      cache_->Abandon(entry);
+    }
+  } else {
+    s = ReadBlock(*file_, handle, verify_checksums, &block);
+  }
   if (!s.ok()) return s;
   if (cache_ != nullptr && fill_cache) {
     if (BlockCache::Handle* inserted = cache_->Insert(cache_id_, handle.offset, block);

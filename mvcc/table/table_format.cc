@@ -60,26 +60,35 @@ void AppendBlockTrailer(std::string_view contents, CompressionType type, std::st
   PutFixed32(dst, Checksum32(contents, std::string_view(&type_byte, 1)));
 }
 
-Status ReadBlock(const RandomAccessFile& file, const BlockHandle& handle, bool verify_checksum,
-                 std::string* contents) {
+Status ReadRawBlock(const RandomAccessFile& file, const BlockHandle& handle, bool verify_checksum,
+                    char* buffer, CompressionType* type) {
   if (handle.size > SIZE_MAX - kBlockTrailerSize) return Status::Corruption("sst: block too large");
   const std::size_t n = static_cast<std::size_t>(handle.size) + kBlockTrailerSize;
-  std::string buffer(n, '\0');
   std::string_view result;
-  Status s = file.Read(handle.offset, n, &result, buffer.data());
+  Status s = file.Read(handle.offset, n, &result, buffer);
   if (!s.ok()) return s;
   if (result.size() != n) return Status::Corruption("sst: block read past the end of the file");
-  if (result.data() != buffer.data()) std::copy(result.begin(), result.end(), buffer.begin());
+  if (result.data() != buffer) std::copy(result.begin(), result.end(), buffer);
 
-  const std::string_view block(buffer.data(), static_cast<std::size_t>(handle.size));
-  const std::string_view type_byte(buffer.data() + handle.size, 1);
+  const std::string_view block(buffer, static_cast<std::size_t>(handle.size));
+  const std::string_view type_byte(buffer + handle.size, 1);
   if (verify_checksum) {
-    const std::uint32_t expected = DecodeFixed32(buffer.data() + handle.size + 1);
+    const std::uint32_t expected = DecodeFixed32(buffer + handle.size + 1);
     if (Checksum32(block, type_byte) != expected) {
       return Status::Corruption("sst: block checksum mismatch");
     }
   }
-  const auto type = static_cast<CompressionType>(static_cast<std::uint8_t>(type_byte[0]));
+  *type = static_cast<CompressionType>(static_cast<std::uint8_t>(type_byte[0]));
+  return Status::OK();
+}
+
+Status ReadBlock(const RandomAccessFile& file, const BlockHandle& handle, bool verify_checksum,
+                 std::string* contents) {
+  if (handle.size > SIZE_MAX - kBlockTrailerSize) return Status::Corruption("sst: block too large");
+  std::string buffer(static_cast<std::size_t>(handle.size) + kBlockTrailerSize, '\0');
+  CompressionType type = CompressionType::kNone;
+  Status s = ReadRawBlock(file, handle, verify_checksum, buffer.data(), &type);
+  if (!s.ok()) return s;
   if (type == CompressionType::kNone) {
     buffer.resize(static_cast<std::size_t>(handle.size));
     *contents = std::move(buffer);
@@ -87,7 +96,8 @@ Status ReadBlock(const RandomAccessFile& file, const BlockHandle& handle, bool v
   }
   // UncompressBlock reports an unknown type as Corruption.
   std::string uncompressed;
-  s = UncompressBlock(type, block, &uncompressed);
+  s = UncompressBlock(type, std::string_view(buffer.data(), static_cast<std::size_t>(handle.size)),
+                      &uncompressed);
   if (!s.ok()) return s;
   *contents = std::move(uncompressed);
   return Status::OK();

@@ -106,6 +106,15 @@ constexpr std::size_t kBlockTrailerSize = 5;
 // fixed32 Checksum32(contents + type byte).
 void AppendBlockTrailer(std::string_view contents, CompressionType type, std::string* dst);
 
+// Reads the block at `handle` as stored, with its trailer, into `buffer`
+// (handle.size + kBlockTrailerSize bytes), checks the checksum if
+// verify_checksum, and sets *type to the trailer's compression byte, which
+// is not checked: UncompressBlock reports an unknown one. Corruption on a
+// short read or a bad checksum; the file's error on a failed read. For a
+// caller that reads into memory of its own (the block cache's).
+Status ReadRawBlock(const RandomAccessFile& file, const BlockHandle& handle, bool verify_checksum,
+                    char* buffer, CompressionType* type);
+
 // Reads the block at `handle` (stored bytes and trailer) from `file`, checks
 // the checksum (of the stored bytes) if verify_checksum and the compression
 // type always, and leaves the uncompressed contents in *contents: their size

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <set>
 #include <string>
@@ -198,6 +199,64 @@ TEST(BlockCacheTest, NewIdNeverRepeats) {
   BlockCache cache(100);
   std::set<std::uint64_t> ids;
   for (int i = 0; i < 1000; ++i) EXPECT_TRUE(ids.insert(cache.NewId()).second);
+}
+
+// ---- Reserve, Commit, Abandon -------------------------------------------------
+
+// A reserved entry is invisible until committed; committed, it holds the
+// first `used` bytes written at its buffer and behaves as an inserted one.
+TEST(BlockCacheTest, ReservedEntryIsHiddenUntilCommittedWithItsUsedBytes) {
+  BlockCache cache(1 << 20, 0);
+  Handle* h = cache.Reserve(3, 64, 16);
+  ASSERT_NE(h, nullptr);
+  std::memcpy(BlockCache::Buffer(h), "contents+trailer", 16);
+  EXPECT_EQ(Get(cache, 3, 64), "<miss>");
+  EXPECT_EQ(cache.usage(), 0u);
+
+  EXPECT_EQ(cache.Commit(h, 8), h);
+  EXPECT_EQ(BlockCache::Value(h), "contents");
+  EXPECT_EQ(cache.usage(), 8u);
+  cache.Release(h);
+  EXPECT_EQ(Get(cache, 3, 64), "contents");
+  EXPECT_EQ(cache.arena_stats().live_chunks, 1u);
+}
+
+// Abandoning frees the entry and its charge, and leaves an entry already
+// cached under the same key in place; committing replaces it.
+TEST(BlockCacheTest, AbandonedEntryFreesItsChunkAndChargeAndKeepsTheCachedOne) {
+  MemoryBudget budget(std::size_t{1} << 20);
+  {
+    BlockCache cache(1 << 20, 0, budget.Account(MemoryBudget::Consumer::kBlockCache));
+    ASSERT_TRUE(Put(cache, 1, 0, "old"));
+    const std::size_t charged = budget.charged();
+
+    Handle* h = cache.Reserve(1, 0, 1000);
+    ASSERT_NE(h, nullptr);
+    EXPECT_GT(budget.charged(), charged);
+    EXPECT_EQ(cache.arena_stats().live_chunks, 2u);
+    cache.Abandon(h);
+    EXPECT_EQ(budget.charged(), charged);
+    EXPECT_EQ(cache.arena_stats().live_chunks, 1u);
+    EXPECT_EQ(Get(cache, 1, 0), "old");
+
+    h = cache.Reserve(1, 0, 3);
+    ASSERT_NE(h, nullptr);
+    std::memcpy(BlockCache::Buffer(h), "new", 3);
+    cache.Release(cache.Commit(h, 3));
+    EXPECT_EQ(Get(cache, 1, 0), "new");
+    EXPECT_EQ(cache.arena_stats().live_chunks, 1u);
+    EXPECT_EQ(cache.usage(), 3u);
+  }
+  EXPECT_EQ(budget.charged(), 0u);
+}
+
+TEST(BlockCacheTest, ReservingMoreThanAShardHoldsIsRefused) {
+  BlockCache cache(100, 0);
+  EXPECT_EQ(cache.Reserve(1, 0, 101), nullptr);
+  Handle* h = cache.Reserve(1, 0, 100);
+  ASSERT_NE(h, nullptr);
+  cache.Abandon(h);
+  EXPECT_EQ(cache.arena_stats().live_chunks, 0u);
 }
 
 // ---- Memory budget -----------------------------------------------------------

@@ -405,6 +405,7 @@ TEST_F(TableTest, BlockCacheServesRepeatedReads) {
   EXPECT_FALSE(iter->Valid());
   EXPECT_TRUE(iter->status().IsCorruption());
   EXPECT_EQ(fresh.usage(), 0u);
+  EXPECT_EQ(fresh.arena_stats().live_chunks, 0u);  // the entry it was read into is freed
 }
 
 // An iterator with fill_cache false (a compaction's) reads through the
