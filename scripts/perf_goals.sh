@@ -15,8 +15,10 @@
 #     buffers (no flush), 1 and 2 threads
 #   engine: fillrandom 1M, WAL on, 64 MiB write buffers (throughput, p99.9,
 #     worst write); then, on a DB filled through 8 MiB write buffers (the
-#     data in SSTs), readrandom, readwhilewriting and seekrandom (10 nexts)
-#     with an 8 MiB block cache
+#     data in SSTs), readrandom, readwhilewriting and, once flushes and
+#     compactions are done (waitforcompaction: seekrandom's one iterator
+#     keeps the files it opened on), seekrandom (10 nexts), with an 8 MiB
+#     block cache
 #   sustained: fillrandom 4M x 1000 B values, 64 MiB write buffers
 #     (compaction-bound)
 #   memtable bytes per entry: memtable_bench insert, 1 thread
@@ -59,8 +61,8 @@ memtable_only=(--disable-wal --write-buffer-size 1073741824 --num 1000000 --read
 kvbench_rows memtable_t1 --benchmarks fillrandom,readrandom "${memtable_only[@]}" --threads 1
 kvbench_rows memtable_t2 --benchmarks fillrandom,readrandom "${memtable_only[@]}" --threads 2
 kvbench_rows fill --benchmarks fillrandom --num 1000000
-kvbench_rows ssts --benchmarks fillrandom,readrandom,readwhilewriting,seekrandom --num 1000000 \
-  --reads 200000 --write-buffer-size 8388608 --cache-size 8388608
+kvbench_rows ssts --benchmarks fillrandom,readrandom,readwhilewriting,waitforcompaction,seekrandom \
+  --num 1000000 --reads 200000 --write-buffer-size 8388608 --cache-size 8388608
 if ((sustained)); then
   kvbench_rows sustained --benchmarks fillrandom --num 4000000 --value-size 1000
 fi

@@ -575,6 +575,37 @@ TEST(KvbenchEngine, WaitForBackgroundWorkReturnsAfterFlushes) {
   }
 }
 
+// The waitforcompaction workload does no operation and returns only once
+// the engine is idle: a wait with no time left then finds nothing to wait for.
+TEST(KvbenchRunner, WaitForCompactionLeavesTheEngineIdle) {
+  for (const char* name : {"arenakv", "rocksdb"}) {
+    if (!EngineBuiltIn(name)) continue;
+    const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                      (std::string("kvbench_waitfor_test_") + name + "_" +
+                                       std::to_string(reinterpret_cast<std::uintptr_t>(&dir)));
+    BenchOptions o;
+    o.num = 20000;
+    o.write_buffer_size = 64 << 10;
+    o.level0_file_num_compaction_trigger = 2;
+    {
+      std::unique_ptr<Engine> engine;
+      ASSERT_TRUE(OpenEngine(name, o, dir.string(), &engine).ok()) << name;
+      WorkloadRunner runner(o, engine.get(), nullptr);
+      WorkloadResult fill;
+      ASSERT_TRUE(runner.Run("fillrandom", &fill).ok()) << name;
+      WorkloadResult wait;
+      const Status s = runner.Run("waitforcompaction", &wait);
+      ASSERT_TRUE(s.ok()) << name << ": " << s.ToString();
+      EXPECT_EQ(wait.ops, 0u);
+      EXPECT_EQ(wait.latency.count(), 0u);
+      EXPECT_GT(wait.seconds, 0.0);
+      EXPECT_TRUE(engine->WaitForBackgroundWork(std::chrono::milliseconds(0)).ok()) << name;
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+}
+
 TEST(KvbenchEngine, RocksdbIsAnErrorWhenNotBuiltIn) {
   if (EngineBuiltIn("rocksdb")) GTEST_SKIP() << "built with RocksDB";
   BenchOptions o;

@@ -9,9 +9,10 @@ namespace arenakv::kvbench {
 
 const std::vector<std::string>& KnownBenchmarks() {
   static const std::vector<std::string> kNames = {
-      "fillseq", "fillrandom",  "overwrite",  "fillsync",         "readrandom",   "readmissing",
-      "readseq", "readreverse", "seekrandom", "readwhilewriting", "deleterandom", "ycsb-a",
-      "ycsb-b",  "ycsb-c",      "ycsb-d",     "ycsb-e",           "ycsb-f",       "txn-transfer"};
+      "fillseq",      "fillrandom", "overwrite",    "fillsync",         "readrandom",
+      "readmissing",  "readseq",    "readreverse",  "seekrandom",       "readwhilewriting",
+      "deleterandom", "ycsb-a",     "ycsb-b",       "ycsb-c",           "ycsb-d",
+      "ycsb-e",       "ycsb-f",     "txn-transfer", "waitforcompaction"};
   return kNames;
 }
 

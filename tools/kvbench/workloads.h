@@ -11,7 +11,8 @@
 //   readmissing   reads gets of keys that were never written
 //   readseq       up to reads entries of a forward scan from the first key
 //   readreverse   the same backwards from the last key
-//   seekrandom    reads seeks by --distribution, each followed by --seek-nexts Next()
+//   seekrandom    reads seeks by --distribution, each followed by --seek-nexts Next(),
+//                 all on one iterator per thread (it keeps the files it opened on)
 //   readwhilewriting  readrandom, while one extra thread puts until the readers end
 //                 (only the readers are measured)
 //   deleterandom  num deletes, keys by --distribution
@@ -24,6 +25,8 @@
 //                 commit, retried until it commits; an operation is one committed
 //                 transfer, retries included. Reports the aborts (commits that
 //                 found a conflict), and fails if the balances' sum changed.
+//   waitforcompaction  no operations: returns once the engine's flushes and
+//                 compactions are done (at most 10 minutes, then Busy)
 // With --duration > 0 every workload runs for that long instead of by count.
 //
 // Thread safety: Run is called by one thread at a time; it starts and joins
