@@ -500,6 +500,7 @@ void DBImpl::InstallView() {
   {
     MutexLock lock(&view_mu_);
     old.swap(view_);
+    view_generation_.fetch_add(1, std::memory_order_relaxed);
   }
   // The old view goes here, without view_mu_: it may be the last holder of a
   // memtable (its arena is unmapped) or of obsolete files (deleted), and
@@ -508,6 +509,12 @@ void DBImpl::InstallView() {
 
 std::shared_ptr<const ReadView> DBImpl::view() const {
   MutexLock lock(&view_mu_);
+  return view_;
+}
+
+std::shared_ptr<const ReadView> DBImpl::CurrentView(std::uint64_t* generation) const {
+  MutexLock lock(&view_mu_);
+  *generation = view_generation_.load(std::memory_order_relaxed);
   return view_;
 }
 

@@ -26,7 +26,14 @@
 //       sequence at least as new as the one that job collected garbage
 //       against: no version such a reader needs was dropped (KeyHistoryGc).
 //   Iterators keep their view (and so its memtables' arenas and its files)
-//   alive.
+//   alive. One with ReadOptions::auto_refresh_iterator (the default) moves
+//   to the newest view at its next Seek*/SeekTo* once a newer one is
+//   installed, at its own older sequence: it pins that sequence as a
+//   snapshot first (PinSequence, under pins_mu_, which LiveSequences also
+//   takes), so every job that starts later keeps what it sees, and every
+//   job that started earlier collected garbage against a newest sequence no
+//   newer than it, which keeps the newest version of each key
+//   (db_impl_read.cc, RefreshingIterator).
 //
 // Background work (mvcc/db/db_impl_background.cc)
 //   max_background_jobs threads: the first flushes the oldest immutable
@@ -50,7 +57,8 @@
 // bg_error_, snapshots_, the picker and the statistics; it is never held
 // during I/O or memtable inserts (except a rotation's WAL creation, and in
 // the strict recovery modes the old WAL's sync).
-// view_mu_ guards only the view pointer. Lock order: mu_ before view_mu_.
+// view_mu_ guards only the view pointer, pins_mu_ only the refreshing
+// iterators' sequences. Lock order: mu_ before view_mu_, mu_ before pins_mu_.
 // The fields say which mutex guards them (ARENAKV_GUARDED_BY) and clang's
 // -Wthread-safety checks it (scripts/test.sh, stage thread-safety).
 //
@@ -164,6 +172,23 @@ class DBImpl final : public DB {
   std::unique_ptr<InternalIterator> NewInternalIterator(const ReadOptions& options,
                                                         SequenceNumber* sequence,
                                                         std::shared_ptr<const ReadView>* view);
+  // The same over a given view.
+  static std::unique_ptr<InternalIterator> NewInternalIteratorOver(const ReadView& view,
+                                                                   bool verify_checksums);
+
+  // For an iterator that refreshes its view (ReadOptions::auto_refresh_iterator):
+  // PinSequence registers the read's sequence as a snapshot and returns it,
+  // so no flush or compaction from now on drops a version it sees (those
+  // already running collect garbage against an older newest sequence, which
+  // keeps the newest version of every key); UnpinSequence takes it back.
+  SequenceNumber PinSequence(const ReadOptions& options) ARENAKV_EXCLUDES(pins_mu_);
+  void UnpinSequence(SequenceNumber sequence) ARENAKV_EXCLUDES(pins_mu_);
+  // The current view and its generation, taken together; the generation
+  // grows by one each time a view is installed.
+  std::shared_ptr<const ReadView> CurrentView(std::uint64_t* generation) const
+      ARENAKV_EXCLUDES(view_mu_);
+  std::uint64_t view_generation() const { return view_generation_.load(std::memory_order_relaxed); }
+  void CountIteratorRefresh() { iterator_refreshes_.fetch_add(1, std::memory_order_relaxed); }
   // Write(), with a check run first by the write leader alone, without mu_,
   // once every earlier write is in the memtable (NewInternalIterator sees
   // it) and before anything of this one is logged; no other write can come
@@ -272,7 +297,8 @@ class DBImpl final : public DB {
   // mu_ held on entry and return: destroys *c without mu_. Its Version may
   // be the last to hold the inputs, whose files are then deleted.
   void DropOutsideLock(std::optional<Compaction>* c) ARENAKV_REQUIRES(mu_);
-  // The live snapshots and the newest sequence.
+  // The live snapshots, the refreshing iterators' sequences and the newest
+  // sequence.
   std::vector<SequenceNumber> LiveSequences() const ARENAKV_REQUIRES(mu_);
   TableOptions TableOptionsForLevel(int level) const;
   int MaxCompactions() const { return std::max(1, options_.max_background_jobs - 1); }
@@ -392,8 +418,19 @@ class DBImpl final : public DB {
   // logs a marker (an empty batch) so that replay can check continuity.
   SequenceNumber wal_last_sequence_ ARENAKV_GUARDED_BY(mu_) = 0;
 
+  // The sequences refreshing iterators read at (PinSequence): snapshots of
+  // their own, in LiveSequences beside snapshots_. Their own mutex, so that
+  // creating an iterator never waits for mu_ (held through a rotation's WAL
+  // creation).
+  mutable Mutex pins_mu_ ARENAKV_ACQUIRED_AFTER(mu_);
+  std::multiset<SequenceNumber> iterator_pins_ ARENAKV_GUARDED_BY(pins_mu_);
+  std::atomic<std::uint64_t> iterator_refreshes_{0};
+
   mutable Mutex view_mu_;
   std::shared_ptr<const ReadView> view_ ARENAKV_GUARDED_BY(view_mu_);
+  // Bumped under view_mu_ with each new view; read without it (relaxed) by
+  // iterators as a hint that a newer view exists.
+  std::atomic<std::uint64_t> view_generation_{0};
 
   std::vector<std::thread> bg_threads_;
 };

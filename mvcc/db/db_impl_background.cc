@@ -159,6 +159,7 @@ Status DBImpl::RunCompaction(const Compaction& c) {
   if (!s.ok()) {
     job.Abandon();
   } else {
+    ARENAKV_SYNC_POINT("DBImpl::RunCompaction:BeforeInstall");
     // If this fails the manifest may still hold the edit (written, then a
     // failed sync): the outputs must stay. An edit that did not persist
     // leaves them unreferenced, and the next Open deletes them.
@@ -225,6 +226,11 @@ void DBImpl::DropOutsideLock(std::optional<Compaction>* c) {
 
 std::vector<SequenceNumber> DBImpl::LiveSequences() const {
   std::vector<SequenceNumber> sequences(snapshots_.begin(), snapshots_.end());
+  // The newest sequence is read under pins_mu_: an iterator pinning later
+  // (PinSequence) reads one at least as new, so this job keeps the versions
+  // it sees whether or not its pin is in the list.
+  MutexLock lock(&pins_mu_);
+  sequences.insert(sequences.end(), iterator_pins_.begin(), iterator_pins_.end());
   sequences.push_back(last_sequence_.load(std::memory_order_acquire));
   return sequences;
 }

@@ -189,6 +189,13 @@ std::string DBImpl::StatsString(const Version& version) const {
   line("immutable_memtables", imm_.size());
   line("last_sequence", last_sequence_.load());
   line("live_snapshots", snapshots_.size());
+  // Iterators holding their sequence (ReadOptions::auto_refresh_iterator),
+  // and how often one moved to a newer view.
+  {
+    MutexLock lock(&pins_mu_);
+    line("refreshing_iterators", iterator_pins_.size());
+  }
+  line("iterator_refreshes", iterator_refreshes_.load(std::memory_order_relaxed));
   if (cache_ != nullptr) {
     line("block_cache_usage", cache_->usage());
     line("block_cache_hits", cache_->hits());

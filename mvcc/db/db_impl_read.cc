@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // DBImpl's read path: Get, NewIterator and snapshots. The class comment is
 // in mvcc/db/db_impl.h.
+#include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "arenakv/base/check.h"
 #include "mvcc/db/db_impl.h"
 #include "mvcc/env/filename.h"
 #include "mvcc/iter/db_iter.h"
@@ -39,6 +43,85 @@ class ViewIterator final : public Iterator {
 
  private:
   std::shared_ptr<const ReadView> view_;  // declared first: outlives inner_
+  std::unique_ptr<Iterator> inner_;
+};
+
+// A DB iterator that moves to the newest view at its next repositioning
+// call once a newer one was installed (ReadOptions::auto_refresh_iterator),
+// always reading at the sequence it pinned when it was created. A newer view
+// holds every write that sequence covers (a flush's memtable leaves a view
+// only with the version that holds its output), and no job that started
+// after the pin dropped a version the sequence sees (DBImpl::PinSequence).
+// Refreshing only before a Seek*/SeekTo* keeps Next and Prev on one view.
+class RefreshingIterator final : public Iterator {
+ public:
+  RefreshingIterator(DBImpl* db, const ReadOptions& options)
+      : pin_(db, options),
+        verify_checksums_(options.verify_checksums),
+        lower_bound_(options.lower_bound),
+        upper_bound_(options.upper_bound) {
+    Rebuild();
+  }
+  // Members go in reverse order: inner_, then view_ (which may free
+  // memtables and delete files, under no lock), then the pin.
+  ~RefreshingIterator() override = default;
+  RefreshingIterator(const RefreshingIterator&) = delete;
+  RefreshingIterator& operator=(const RefreshingIterator&) = delete;
+
+  bool Valid() const override { return inner_->Valid(); }
+  void SeekToFirst() override {
+    MaybeRefresh();
+    inner_->SeekToFirst();
+  }
+  void SeekToLast() override {
+    MaybeRefresh();
+    inner_->SeekToLast();
+  }
+  void Seek(std::string_view target) override {
+    MaybeRefresh();
+    inner_->Seek(target);
+  }
+  void SeekForPrev(std::string_view target) override {
+    MaybeRefresh();
+    inner_->SeekForPrev(target);
+  }
+  void Next() override { inner_->Next(); }
+  void Prev() override { inner_->Prev(); }
+  std::string_view key() const override { return inner_->key(); }
+  std::string_view value() const override { return inner_->value(); }
+  Status status() const override { return inner_->status(); }
+
+ private:
+  // The read's sequence, pinned for the iterator's life (also when the
+  // constructor throws after pinning).
+  struct SequencePin {
+    SequencePin(DBImpl* db, const ReadOptions& options)
+        : db(db), sequence(db->PinSequence(options)) {}
+    ~SequencePin() { db->UnpinSequence(sequence); }
+    SequencePin(const SequencePin&) = delete;
+    SequencePin& operator=(const SequencePin&) = delete;
+    DBImpl* const db;
+    const SequenceNumber sequence;
+  };
+
+  void MaybeRefresh() {
+    if (pin_.db->view_generation() == generation_) return;
+    Rebuild();
+    pin_.db->CountIteratorRefresh();
+  }
+  void Rebuild() {
+    inner_.reset();  // before the view it reads
+    view_ = pin_.db->CurrentView(&generation_);
+    inner_ = NewDBIterator(DBImpl::NewInternalIteratorOver(*view_, verify_checksums_),
+                           pin_.sequence, lower_bound_, upper_bound_);
+  }
+
+  const SequencePin pin_;  // first: outlives the view and the iterator
+  const bool verify_checksums_;
+  const std::optional<std::string> lower_bound_;
+  const std::optional<std::string> upper_bound_;
+  std::uint64_t generation_ = 0;          // view_'s
+  std::shared_ptr<const ReadView> view_;  // keeps what inner_ reads alive
   std::unique_ptr<Iterator> inner_;
 };
 
@@ -91,6 +174,7 @@ Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string
 }
 
 std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
+  if (options.auto_refresh_iterator) return std::make_unique<RefreshingIterator>(this, options);
   SequenceNumber sequence = 0;
   std::shared_ptr<const ReadView> v;
   std::unique_ptr<InternalIterator> source = NewInternalIterator(options, &sequence, &v);
@@ -101,17 +185,23 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
 std::unique_ptr<InternalIterator> DBImpl::NewInternalIterator(
     const ReadOptions& options, SequenceNumber* sequence, std::shared_ptr<const ReadView>* view) {
   std::shared_ptr<const ReadView> v = ViewAt(options, sequence);
+  std::unique_ptr<InternalIterator> merged = NewInternalIteratorOver(*v, options.verify_checksums);
+  *view = std::move(v);
+  return merged;
+}
+
+std::unique_ptr<InternalIterator> DBImpl::NewInternalIteratorOver(const ReadView& view,
+                                                                  bool verify_checksums) {
   std::vector<std::unique_ptr<InternalIterator>> children;
-  children.push_back(NewMemTableIterator(v->mem));
-  for (const MemTableRef& mem : v->imm) children.push_back(NewMemTableIterator(mem));
-  for (const TableFileRef& f : v->version->levels[0]) {
-    children.push_back(f->NewIterator(options.verify_checksums));
+  children.push_back(NewMemTableIterator(view.mem));
+  for (const MemTableRef& mem : view.imm) children.push_back(NewMemTableIterator(mem));
+  for (const TableFileRef& f : view.version->levels[0]) {
+    children.push_back(f->NewIterator(verify_checksums));
   }
   for (int level = 1; level < kNumLevels; ++level) {
-    if (v->version->levels[level].empty()) continue;
-    children.push_back(NewLevelIterator(v->version->levels[level], options.verify_checksums));
+    if (view.version->levels[level].empty()) continue;
+    children.push_back(NewLevelIterator(view.version->levels[level], verify_checksums));
   }
-  *view = std::move(v);
   return NewMergingIterator(std::move(children));
 }
 
@@ -132,6 +222,22 @@ Status DBImpl::VerifyChecksum() {
     }
   }
   return Status::OK();
+}
+
+SequenceNumber DBImpl::PinSequence(const ReadOptions& options) {
+  MutexLock lock(&pins_mu_);
+  const SequenceNumber sequence = options.snapshot != nullptr
+                                      ? options.snapshot->sequence()
+                                      : last_sequence_.load(std::memory_order_acquire);
+  iterator_pins_.insert(sequence);
+  return sequence;
+}
+
+void DBImpl::UnpinSequence(SequenceNumber sequence) {
+  MutexLock lock(&pins_mu_);
+  auto it = iterator_pins_.find(sequence);
+  ARENAKV_DCHECK(it != iterator_pins_.end());
+  if (it != iterator_pins_.end()) iterator_pins_.erase(it);
 }
 
 const Snapshot* DBImpl::GetSnapshot() {

@@ -4,11 +4,13 @@
 // an iterator keeps while the DB is written and flushed. Each behaviour runs
 // with the data in the memtable only, in SSTs only, and spread over both.
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -460,8 +462,13 @@ INSTANTIATE_TEST_SUITE_P(Layouts, DbIteratorTest,
                          ::testing::Values(Layout::kMemtable, Layout::kSst, Layout::kMixed),
                          LayoutName);
 
-// Several iterators open at once, each at its own point in time, across flushes.
-TEST(DbIteratorLifetimeTest, IteratorsOutliveFlushesOfTheirMemtables) {
+// Several iterators open at once, each at its own point in time, across
+// flushes; refreshing ones and ones that keep their view.
+class DbIteratorLifetimeTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(DbIteratorLifetimeTest, IteratorsOutliveFlushesOfTheirMemtables) {
+  ReadOptions ro;
+  ro.auto_refresh_iterator = GetParam();
   MemFileSystem fs;
   Options options;
   options.file_system = &fs;
@@ -476,7 +483,7 @@ TEST(DbIteratorLifetimeTest, IteratorsOutliveFlushesOfTheirMemtables) {
       ASSERT_TRUE(db->Put({}, KeyFor(i * 7 % 200), value).ok());
       model.Put(KeyFor(i * 7 % 200), value);
     }
-    held.emplace_back(db->NewIterator({}), model.Entries());
+    held.emplace_back(db->NewIterator(ro), model.Entries());
     if (round % 2 == 0) {
       ASSERT_TRUE(db->Flush().ok());
     }
@@ -490,6 +497,145 @@ TEST(DbIteratorLifetimeTest, IteratorsOutliveFlushesOfTheirMemtables) {
   }
   held.clear();  // iterators first, then the DB
   db.reset();
+}
+
+INSTANTIATE_TEST_SUITE_P(Refresh, DbIteratorLifetimeTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Refreshing" : "KeepingItsView";
+                         });
+
+// ---- ReadOptions::auto_refresh_iterator -------------------------------------
+
+using test::ScanIterator;
+
+class DbIteratorRefreshTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    options_.file_system = &fs_;
+    ASSERT_TRUE(DB::Open(options_, "/db", &db_).ok());
+  }
+  // Keys 0..99 = "v1", flushed into one table.
+  void LoadOneTable() {
+    for (int i = 0; i < 100; ++i) {
+      ASSERT_TRUE(db_->Put({}, KeyFor(i), "v1").ok());
+      model_.Put(KeyFor(i), "v1");
+    }
+    ASSERT_TRUE(db_->Flush().ok());
+  }
+  // Overwrites half the keys, deletes a third, flushes and compacts it all
+  // into new tables (the bottom level: versions nobody needs are dropped).
+  void RewriteAndCompact() {
+    for (int i = 0; i < 100; i += 2) ASSERT_TRUE(db_->Put({}, KeyFor(i), "v2").ok());
+    for (int i = 0; i < 100; i += 3) ASSERT_TRUE(db_->Delete({}, KeyFor(i)).ok());
+    ASSERT_TRUE(db_->Flush().ok());
+    ASSERT_TRUE(db_->CompactRange(std::nullopt, std::nullopt).ok());
+  }
+  MemFileSystem fs_;
+  Options options_;
+  std::unique_ptr<DB> db_;
+  Model model_;
+};
+
+// At its next seek a refreshing iterator lets go of the table a compaction
+// replaced (the file is deleted then), and still reads what it read before;
+// one that does not refresh keeps the table until it is destroyed.
+TEST_F(DbIteratorRefreshTest, AnIteratorLetsGoOfCompactedTablesAtItsNextSeek) {
+  LoadOneTable();
+  const std::vector<std::string> first = test::FilesWithSuffix(&fs_, "/db", ".sst");
+  ASSERT_EQ(first.size(), 1u);
+  ReadOptions pinning;
+  pinning.auto_refresh_iterator = false;
+  std::unique_ptr<Iterator> refreshing = db_->NewIterator({});
+  std::unique_ptr<Iterator> pinned = db_->NewIterator(pinning);
+  EXPECT_EQ(test::StatsLine(db_.get(), "refreshing_iterators"), 1u);
+  const Entries then = model_.Entries();
+  RewriteAndCompact();
+  EXPECT_TRUE(fs_.FileExists(first[0]));  // both iterators read it
+
+  EXPECT_EQ(ScanIterator(refreshing.get()), then);
+  EXPECT_EQ(test::StatsLine(db_.get(), "iterator_refreshes"), 1u);
+  EXPECT_TRUE(fs_.FileExists(first[0]));  // the pinned iterator still reads it
+  EXPECT_EQ(ScanIterator(pinned.get()), then);
+  pinned.reset();
+  EXPECT_FALSE(fs_.FileExists(first[0]));
+  EXPECT_EQ(ScanIterator(refreshing.get()), then);
+  EXPECT_EQ(test::StatsLine(db_.get(), "iterator_refreshes"), 1u);  // nothing new since
+  refreshing.reset();
+  EXPECT_EQ(test::StatsLine(db_.get(), "refreshing_iterators"), 0u);
+  EXPECT_EQ(test::StatsLine(db_.get(), "live_snapshots"), 0u);
+}
+
+// The iterator's sequence is held as a snapshot: the compaction keeps the
+// versions it sees (the overwritten "v1"s, the deleted keys), which a
+// refreshed view must still hold. Also at an explicit snapshot released
+// before the iterator moves.
+TEST_F(DbIteratorRefreshTest, ARefreshedIteratorSeesWhatTheCompactionWouldHaveDropped) {
+  LoadOneTable();
+  const Entries then = model_.Entries();
+  std::unique_ptr<Iterator> it = db_->NewIterator({});
+  const Snapshot* snapshot = db_->GetSnapshot();
+  ReadOptions at_snapshot;
+  at_snapshot.snapshot = snapshot;
+  std::unique_ptr<Iterator> snapshot_it = db_->NewIterator(at_snapshot);
+  db_->ReleaseSnapshot(snapshot);
+  RewriteAndCompact();
+  it->Seek(KeyFor(0));  // overwritten, then deleted
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(it->key(), KeyFor(0));
+  EXPECT_EQ(it->value(), "v1");
+  it->SeekForPrev(KeyFor(2));  // overwritten
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(it->value(), "v1");
+  EXPECT_EQ(ScanIterator(it.get()), then);
+  EXPECT_EQ(ScanIterator(snapshot_it.get()), then);
+  EXPECT_EQ(test::StatsLine(db_.get(), "iterator_refreshes"), 2u);
+  // What the DB holds now, for a new iterator.
+  it.reset();
+  snapshot_it.reset();
+  Model now;
+  for (int i = 0; i < 100; ++i) {
+    if (i % 3 != 0) now.Put(KeyFor(i), i % 2 == 0 ? "v2" : "v1");
+  }
+  EXPECT_EQ(ScanForward(db_.get()), now.Entries());
+}
+
+// One thread writes and flushes while another keeps one iterator and scans
+// it again and again: every scan, on whatever view it refreshed to, yields
+// exactly the first scan.
+TEST(DbIteratorRefreshStressTest, ScansOfOneIteratorStayTheSameWhileTheDbChanges) {
+  MemFileSystem fs;
+  Options options = test::TinyShapeOptions();
+  options.file_system = &fs;
+  std::unique_ptr<DB> db;
+  ASSERT_TRUE(DB::Open(options, "/db", &db).ok());
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(db->Put({}, KeyFor(i), "start").ok());
+  std::unique_ptr<Iterator> it = db->NewIterator({});
+  const Entries first = ScanIterator(it.get());
+  ASSERT_EQ(first.size(), 300u);
+
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int round = 0; round < 20 / test::kScale + 2; ++round) {
+      for (int i = 0; i < 300; ++i) {
+        const Status s = (i + round) % 4 == 0 ? db->Delete({}, KeyFor(i))
+                                              : db->Put({}, KeyFor(i), "r" + std::to_string(round));
+        EXPECT_TRUE(s.ok()) << s.ToString();
+      }
+      EXPECT_TRUE(db->Flush().ok());
+    }
+    done.store(true);
+  });
+  int scans = 0;
+  bool same = true;
+  while (!done.load() && same) {
+    same = ScanIterator(it.get()) == first;
+    EXPECT_TRUE(same) << "scan " << scans;
+    ++scans;
+  }
+  writer.join();
+  EXPECT_EQ(ScanIterator(it.get()), first);
+  EXPECT_GT(test::StatsLine(db.get(), "iterator_refreshes"), 0u);
+  it.reset();
 }
 
 }  // namespace

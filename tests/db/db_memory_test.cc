@@ -116,8 +116,9 @@ TEST(DbMemoryTest, MemtableArenasStayBoundedAndAreReleased) {
   EXPECT_LE(stats["reserved_bytes"], kWriteBufferSize + kSlackPerMemtable);
 }
 
-// An iterator pins the memtables it reads: their arenas stay (and stay
-// readable) while it lives, and are released when it goes.
+// An iterator that does not refresh pins the memtables it reads: their
+// arenas stay (and stay readable) while it lives, and are released when it
+// goes.
 TEST(DbMemoryTest, IteratorPinsItsMemtablesUntilItGoes) {
   test::TempDir dir;
   Options options;
@@ -127,7 +128,9 @@ TEST(DbMemoryTest, IteratorPinsItsMemtablesUntilItGoes) {
   ASSERT_TRUE(DB::Open(options, dir.Sub("db"), &db).ok());
   const std::string value(kValueSize, 'p');
   for (int k = 0; k < 100; ++k) ASSERT_TRUE(db->Put({}, test::KeyFor(k), value).ok());
-  std::unique_ptr<Iterator> it = db->NewIterator({});
+  ReadOptions pinning;
+  pinning.auto_refresh_iterator = false;
+  std::unique_ptr<Iterator> it = db->NewIterator(pinning);
   auto before = ArenaStats(db.get());
   ASSERT_TRUE(db->Flush().ok());
   for (int k = 100; k < 200; ++k) ASSERT_TRUE(db->Put({}, test::KeyFor(k), value).ok());
@@ -147,6 +150,38 @@ TEST(DbMemoryTest, IteratorPinsItsMemtablesUntilItGoes) {
   auto after = ArenaStats(db.get());
   EXPECT_EQ(after["released_arenas"], pinned["released_arenas"] + 1);
   EXPECT_EQ(after["live_memtables"], 1u);
+}
+
+// A refreshing iterator (the default) keeps its flushed memtable only until
+// its next seek, which moves it to the flush's table: the arena is released
+// there, and the iterator reads the same entries.
+TEST(DbMemoryTest, ARefreshingIteratorLetsGoOfItsFlushedMemtableAtItsNextSeek) {
+  test::TempDir dir;
+  Options options;
+  options.write_buffer_size = kWriteBufferSize;
+  options.max_write_buffer_number = kMaxWriteBufferNumber;
+  std::unique_ptr<DB> db;
+  ASSERT_TRUE(DB::Open(options, dir.Sub("db"), &db).ok());
+  const std::string value(kValueSize, 'r');
+  for (int k = 0; k < 100; ++k) ASSERT_TRUE(db->Put({}, test::KeyFor(k), value).ok());
+  std::unique_ptr<Iterator> it = db->NewIterator({});
+  auto before = ArenaStats(db.get());
+  ASSERT_TRUE(db->Flush().ok());
+  auto pinned = ArenaStats(db.get());
+  EXPECT_EQ(pinned["released_arenas"], before["released_arenas"])
+      << "the iterator still holds the flushed memtable";
+  it->SeekToFirst();
+  auto moved = ArenaStats(db.get());
+  EXPECT_EQ(moved["released_arenas"], pinned["released_arenas"] + 1);
+  EXPECT_EQ(moved["live_memtables"], 1u);
+  int seen = 0;
+  for (; it->Valid(); it->Next()) {
+    ASSERT_EQ(it->key(), test::KeyFor(seen));
+    ASSERT_EQ(it->value(), value);
+    ++seen;
+  }
+  EXPECT_TRUE(it->status().ok());
+  EXPECT_EQ(seen, 100);
 }
 
 // With recycle_memtables and no memory budget, a flushed memtable is made

@@ -301,6 +301,65 @@ TEST_F(DbSyncPointTest, BackgroundWorkIsPendingUntilTheInputsAreDropped) {
   EXPECT_EQ(Get("a"), "1");
 }
 
+// An iterator created while a flush is between its garbage collection and
+// its install refreshes onto the flush's output at its next seek, and reads
+// what it read before: the flush collected against a sequence no newer than
+// the iterator's (ReadOptions::auto_refresh_iterator).
+TEST_F(DbSyncPointTest, AnIteratorCreatedDuringAFlushRefreshesOntoItsOutput) {
+  Open();
+  ASSERT_TRUE(db_->Put({}, "a", "1").ok());
+  ASSERT_TRUE(db_->Put({}, "b", "1").ok());
+  ASSERT_TRUE(db_->Put({}, "a", "2").ok());  // the flush drops a=1
+  HeldFlush flush(db_.get());
+  ASSERT_TRUE(flush.Held());
+  std::unique_ptr<Iterator> it = db_->NewIterator({});
+  ASSERT_TRUE(db_->Put({}, "a", "3").ok());  // newer than the iterator
+  ASSERT_TRUE(db_->Delete({}, "b").ok());
+  ASSERT_TRUE(flush.Release().ok());
+  EXPECT_FALSE(flush.timed_out());
+  const std::vector<std::pair<std::string, std::string>> then = {{"a", "2"}, {"b", "1"}};
+  EXPECT_EQ(test::ScanIterator(it.get()), then);
+  EXPECT_EQ(test::StatsLine(db_.get(), "iterator_refreshes"), 1u);
+  it.reset();
+  EXPECT_EQ(Get("a"), "3");
+  EXPECT_EQ(Get("b"), "NOT_FOUND");
+}
+
+// The same with a compaction into the bottom level (which drops shadowed
+// versions and zeroes sequences) held just before its install.
+TEST_F(DbSyncPointTest, AnIteratorCreatedDuringACompactionRefreshesOntoItsOutput) {
+  options_.level0_file_num_compaction_trigger = 2;
+  Open();
+  SyncPoint* sp = SyncPoint::Get();
+  std::atomic<bool> held{false}, release{false}, timed_out{false};
+  sp->SetCallBack("DBImpl::RunCompaction:BeforeInstall", [&](void*) {
+    if (held.exchange(true)) return;
+    if (!WaitFor([&] { return release.load(); })) timed_out = true;
+  });
+  sp->EnableProcessing();
+  ASSERT_TRUE(db_->Put({}, "a", "1").ok());
+  ASSERT_TRUE(db_->Put({}, "b", "1").ok());
+  ASSERT_TRUE(db_->Flush().ok());
+  ASSERT_TRUE(db_->Put({}, "a", "2").ok());
+  ASSERT_TRUE(db_->Delete({}, "b").ok());
+  ASSERT_TRUE(db_->Flush().ok());  // level 0 at the trigger: a compaction
+  ASSERT_TRUE(WaitFor([&] { return held.load(); }));
+  std::unique_ptr<Iterator> it = db_->NewIterator({});
+  ASSERT_TRUE(db_->Put({}, "a", "3").ok());
+  ASSERT_TRUE(db_->Put({}, "b", "3").ok());
+  release = true;
+  test::WaitForBackgroundWork(db_.get());
+  sp->DisableProcessing();
+  EXPECT_FALSE(timed_out.load());
+  EXPECT_EQ(test::StatsLine(db_.get(), "compactions"), 1u);
+  const std::vector<std::pair<std::string, std::string>> then = {{"a", "2"}};
+  EXPECT_EQ(test::ScanIterator(it.get()), then);
+  EXPECT_EQ(test::StatsLine(db_.get(), "iterator_refreshes"), 1u);
+  it.reset();
+  EXPECT_EQ(Get("a"), "3");
+  EXPECT_EQ(Get("b"), "3");
+}
+
 // A transaction's commit checks for conflicts only once every earlier group
 // has inserted: a plain write logged before the commit but still inserting
 // is seen by the check (Busy), never missed.

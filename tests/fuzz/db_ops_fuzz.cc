@@ -8,9 +8,11 @@
 // 1-4 operations, a bulk load of up to 64 puts of 1 KiB values to keys
 // spread over the alphabet (fills
 // memtables, so they rotate and background flushes and compactions run),
-// GetSnapshot / ReleaseSnapshot (at most 4 live), Get at the latest state or
+// GetSnapshot / ReleaseSnapshot (at most 4 live; each snapshot comes with an
+// iterator created beside it and held as long), Get at the latest state or
 // a snapshot, a full scan forward or backward with optional bounds, a walk
-// (Seek or SeekForPrev, then up to 8 Next/Prev), Flush, CompactRange with
+// (Seek or SeekForPrev, then up to 8 Next/Prev; at a snapshot, of a new
+// iterator or of the held one, which refreshes onto newer files), Flush, CompactRange with
 // optional ends, and a clean Close and reopen. Writes use the WAL, sync it, or
 // skip it. Keys are 0-3 characters from "abc" (40 keys, so operations
 // collide), the empty key included. The DB lives on a MemFileSystem with a
@@ -80,7 +82,10 @@ class DbOpsFuzzer {
   }
 
   ~DbOpsFuzzer() {
-    for (const SnapshotModel& snap : snapshots_) db_->ReleaseSnapshot(snap.snapshot);
+    for (SnapshotModel& snap : snapshots_) {
+      snap.held.reset();
+      db_->ReleaseSnapshot(snap.snapshot);
+    }
     if (db_ != nullptr) Check(db_->Close(), "Close");
   }
 
@@ -120,7 +125,12 @@ class DbOpsFuzzer {
         }
         case kGetSnapshot:
           if (snapshots_.size() == kMaxSnapshots) ReleaseSnapshot(0);
-          snapshots_.push_back({db_->GetSnapshot(), model_});
+          snapshots_.push_back({db_->GetSnapshot(), model_, nullptr});
+          // Not under the budget: iterators that never move would pin its
+          // memtables, and writes would wait for room that never comes.
+          if (options_.memory_budget == nullptr) {
+            snapshots_.back().held = db_->NewIterator(ReadOptions());
+          }
           break;
         case kReleaseSnapshot:
           if (!snapshots_.empty()) ReleaseSnapshot(in_->Byte() % snapshots_.size());
@@ -171,6 +181,11 @@ class DbOpsFuzzer {
   struct SnapshotModel {
     const Snapshot* snapshot;
     KvMap model;  // what the DB held when the snapshot was taken
+    // An iterator created with it, at the latest state (no snapshot): it
+    // reads at the same sequence and moves to newer views as flushes and
+    // compactions replace its own (ReadOptions::auto_refresh_iterator).
+    // None under a memory budget.
+    std::unique_ptr<Iterator> held;
   };
 
   void Check(const Status& s, std::string_view what) {
@@ -217,6 +232,7 @@ class DbOpsFuzzer {
   }
 
   void ReleaseSnapshot(std::size_t i) {
+    snapshots_[i].held.reset();
     db_->ReleaseSnapshot(snapshots_[i].snapshot);
     snapshots_.erase(snapshots_.begin() + static_cast<std::ptrdiff_t>(i));
   }
@@ -326,13 +342,21 @@ class DbOpsFuzzer {
   }
 
   // A seek, then up to 8 steps in either direction, each position checked.
+  // At a snapshot, bit 7 of the second byte walks the iterator held since
+  // the snapshot was taken instead of a new one (and ignores the bounds).
   void WalkOp() {
     auto [ro, model] = NextRead();
     NextBounds(&ro);
+    const std::uint8_t how = in_->Byte();
+    Iterator* held = nullptr;
+    for (SnapshotModel& snap : snapshots_) {
+      if ((how & 0x80) != 0 && snap.snapshot == ro.snapshot) held = snap.held.get();
+    }
+    if (held != nullptr) ro.lower_bound = ro.upper_bound = std::nullopt;
     const auto expected = InBounds(*model, ro);
     const auto n = static_cast<std::ptrdiff_t>(expected.size());
-    std::unique_ptr<Iterator> iter = db_->NewIterator(ro);
-    const std::uint8_t how = in_->Byte();
+    std::unique_ptr<Iterator> fresh = held == nullptr ? db_->NewIterator(ro) : nullptr;
+    Iterator* iter = held != nullptr ? held : fresh.get();
     std::ptrdiff_t pos = 0;  // in expected; valid iff 0 <= pos < n
     std::string desc;
     switch (how & 3) {
@@ -369,7 +393,9 @@ class DbOpsFuzzer {
     const std::uint8_t directions = in_->Byte();
     for (int step = 0;; ++step) {
       const std::string where = "op " + std::to_string(op_index_) + " walk " + desc +
-                                (ro.snapshot != nullptr ? " at a snapshot" : "") +
+                                (held != nullptr          ? " of a held iterator"
+                                 : ro.snapshot != nullptr ? " at a snapshot"
+                                                          : "") +
                                 (ro.lower_bound ? " from " + Printable(*ro.lower_bound) : "") +
                                 (ro.upper_bound ? " to " + Printable(*ro.upper_bound) : "") +
                                 ", step " + std::to_string(step) + ": ";

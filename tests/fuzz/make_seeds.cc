@@ -270,6 +270,24 @@ void DbOpsSeeds() {
       .Op(kScanBackward, {0, 2, P::Key("c")});
   WriteSeed("db_ops_fuzz", "bulk", bulk.bytes());
 
+  // A snapshot's held iterator walked across a flush, bulk loads and a
+  // compaction: it refreshes onto newer files and still reads the snapshot.
+  Program held(0);
+  held.Op(kPut, {0, P::Key("a"), 5})
+      .Op(kPut, {0, P::Key("b"), 3})
+      .Op(kGetSnapshot, {})
+      .Op(kPut, {0, P::Key("a"), 7})
+      .Op(kDelete, {0, P::Key("b")})
+      .Op(kFlush, {})
+      .Op(kWalk, {0, 0, 0x80 | 0 | 3 << 2, 0xff})
+      .Op(kBulkLoad, {63, P::Key("a")})
+      .Op(kBulkLoad, {63, P::Key("c")})
+      .Op(kCompactRange, {0})
+      .Op(kWalk, {0, 0, 0x80 | 2 | 2 << 2, P::Key("b"), 0x01})
+      .Op(kWalk, {0, 0, 0x80 | 3 | 1 << 2, P::Key("c"), 0x00})
+      .Op(kScanForward, {0, 0});
+  WriteSeed("db_ops_fuzz", "held_iterator", held.bytes());
+
   // A few random programs.
   std::mt19937 rng(20261207);
   for (int i = 0; i < 3; ++i) {

@@ -6,6 +6,7 @@
 //   KeyFor, RandomBytes  key and value generators (binary bytes, NULs included)
 //   Model                a std::map of what the DB should hold, with ExpectMatches
 //   ScanForward/Backward everything an iterator yields, in each direction
+//   ScanIterator         the same forward, of an iterator the caller holds
 //   WriteChain, ExpectChainPrefix   writes whose every prefix is recognisable
 //   ReadFile, WriteFile, FilesWithSuffix   raw access to a DB directory's files
 //   ParseProperty        "name: value" lines of a DB property, as numbers
@@ -120,15 +121,21 @@ class Model {
 
 // Everything an iterator yields from SeekToFirst with Next; fails the test
 // (and stops) if its status is not OK at the end.
-inline std::vector<std::pair<std::string, std::string>> ScanForward(DB* db,
-                                                                    const ReadOptions& ro = {}) {
+// Everything `it` yields from SeekToFirst on (a status that is not OK fails
+// the test).
+inline std::vector<std::pair<std::string, std::string>> ScanIterator(Iterator* it) {
   std::vector<std::pair<std::string, std::string>> out;
-  std::unique_ptr<Iterator> it = db->NewIterator(ro);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     out.emplace_back(std::string(it->key()), std::string(it->value()));
   }
   EXPECT_TRUE(it->status().ok()) << it->status().ToString();
   return out;
+}
+
+inline std::vector<std::pair<std::string, std::string>> ScanForward(DB* db,
+                                                                    const ReadOptions& ro = {}) {
+  std::unique_ptr<Iterator> it = db->NewIterator(ro);
+  return ScanIterator(it.get());
 }
 
 // The same from SeekToLast with Prev, returned in ascending order.

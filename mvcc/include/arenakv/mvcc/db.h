@@ -102,7 +102,8 @@ struct Options {
   // files being written), each opened on first use and closed when evicted;
   // Open reads no table then (open time does not grow with the data) and
   // checks each one at its first use. A live iterator keeps the readers it
-  // uses open past the limit until it is destroyed. DB::OpenForReadOnly
+  // uses open past the limit until it is destroyed or moves to a newer view
+  // (ReadOptions::auto_refresh_iterator). DB::OpenForReadOnly
   // ignores it and opens every reader at Open, so that tables a writer
   // process deletes afterwards stay readable.
   int max_open_files = -1;
@@ -207,6 +208,16 @@ struct ReadOptions {
   bool verify_checksums = true;
   std::optional<std::string> lower_bound;  // iterator bounds: inclusive
   std::optional<std::string> upper_bound;  // exclusive
+  // An iterator moves to the DB's newest memtables and files at its next
+  // Seek, SeekForPrev, SeekToFirst or SeekToLast once a flush or compaction
+  // has replaced them, still reading at its own sequence, which it holds
+  // as a snapshot for its life: the same keys and values, but it no longer
+  // keeps flushed memtables and compacted files alive, nor reads level-0
+  // files that were merged since it was created (compactions keep the
+  // versions it sees, as for any snapshot). false: it reads the
+  // memtables and files it was created on for its whole life (RocksDB's
+  // behaviour). Get ignores it; transactions' iterators do not refresh.
+  bool auto_refresh_iterator = true;
 };
 
 // A point in the DB's history: reads through it see exactly the writes with
