@@ -44,6 +44,8 @@ def load(path):
             fail("%s: a result lacks workload, engine or ops_per_sec" % path)
     if not isinstance(report.get("options"), dict):
         fail("%s has no options" % path)
+    # waitforcompaction does no operations: nothing to plot.
+    report["results"] = [r for r in results if r["workload"] != "waitforcompaction"]
     return report
 
 

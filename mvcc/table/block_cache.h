@@ -88,7 +88,8 @@ class BlockCache {
   // yet, or nullptr where Insert would return nullptr; the caller writes the
   // contents at Buffer(entry), then either Commit(entry, used) (used <= size:
   // the first `used` bytes are cached as Insert caches them, and the entry
-  // is returned pinned) or Abandon(entry) (its memory is freed). Each
+  // is returned pinned; its chunk, charged from Reserve on, keeps the size
+  // reserved) or Abandon(entry) (its memory and charge are given back). Each
   // reserved entry is committed or abandoned exactly once, by one thread.
   Handle* Reserve(std::uint64_t cache_id, std::uint64_t offset, std::size_t size);
   static char* Buffer(Handle* reserved);

@@ -361,28 +361,35 @@ Status Table::ReadDataBlock(const BlockHandle& handle, bool verify_checksums, bo
   // readers will trust it. The cache holds (and is charged for) the
   // uncompressed contents, so a hit costs no decompression.
   std::string block;
-  if (cache_ != nullptr && fill_cache) {
+  if (cache_ != nullptr && fill_cache && !compressed_blocks_seen_.load(std::memory_order_relaxed)) {
     // Read into a cache entry: no copy for a block stored uncompressed.
     const std::size_t stored = static_cast<std::size_t>(handle.size) + kBlockTrailerSize;
-    BlockCache::Handle* entry = cache_->Reserve(cache_id_, handle.offset, stored);
-    if (entry == nullptr) {
+    // Abandons the entry unless it is committed, also when decompressing throws.
+    struct Reservation {
+      BlockCache* cache;
+      BlockCache::Handle* entry;
+      ~Reservation() {
+        if (entry != nullptr) cache->Abandon(entry);
+      }
+    } reserved{cache_, cache_->Reserve(cache_id_, handle.offset, stored)};
+    if (reserved.entry == nullptr) {
       s = ReadBlock(*file_, handle, /*verify_checksum=*/true, &block);
     } else {
       CompressionType type = CompressionType::kNone;
-      s = ReadRawBlock(*file_, handle, /*verify_checksum=*/true, BlockCache::Buffer(entry), &type);
+      char* buffer = BlockCache::Buffer(reserved.entry);
+      s = ReadRawBlock(*file_, handle, /*verify_checksum=*/true, buffer, &type);
       if (s.ok() && type == CompressionType::kNone) {
-        const std::size_t size = static_cast<std::size_t>(handle.size);
-        *contents = BlockContents::Pinned(cache_, cache_->Commit(entry, size));
+        BlockCache::Handle* entry = std::exchange(reserved.entry, nullptr);
+        *contents = BlockContents::Pinned(cache_, cache_->Commit(entry, handle.size));
         return Status::OK();
       }
       if (s.ok()) {
-        const std::string_view payload(BlockCache::Buffer(entry), handle.size);
-        s = UncompressBlock(type, payload, &block);
+        compressed_blocks_seen_.store(true, std::memory_order_relaxed);
+        s = UncompressBlock(type, std::string_view(buffer, handle.size), &block);
       }
-      cache_->Abandon(entry);
     }
   } else {
-    s = ReadBlock(*file_, handle, verify_checksums, &block);
+    s = ReadBlock(*file_, handle, verify_checksums || (cache_ != nullptr && fill_cache), &block);
   }
   if (!s.ok()) return s;
   if (cache_ != nullptr && fill_cache) {

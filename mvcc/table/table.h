@@ -20,7 +20,8 @@
 //   - A data block inserted into the cache is always verified first, so a
 //     cached block is trusted whatever verify_checksums says.
 //
-// Thread safety and ownership: after Open a Table is immutable and every
+// Thread safety and ownership: after Open a Table is immutable (but for a
+// read-path hint, compressed_blocks_seen_, an atomic) and every
 // const method may be called from any number of threads at once (the file's
 // Read and the cache are thread-safe). The Table owns its file. The cache (if
 // any) must outlive the Table; a Table must outlive its iterators. Iterators
@@ -32,6 +33,7 @@
 #include <arenakv/mvcc/file_system.h>
 #include <arenakv/mvcc/status.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -141,6 +143,11 @@ class Table {
   bool has_filter_ = false;
   std::string filter_block_;
   TableProperties properties_;
+  // Set once a data block read into a reserved cache entry turned out
+  // compressed: later misses read into a buffer of their own, not into a
+  // cache chunk that would only hold the compressed bytes for a moment.
+  // Relaxed: a hint, read and set by any reader.
+  mutable std::atomic<bool> compressed_blocks_seen_{false};
 };
 
 }  // namespace arenakv

@@ -597,6 +597,7 @@ TEST(KvbenchRunner, WaitForCompactionLeavesTheEngineIdle) {
       const Status s = runner.Run("waitforcompaction", &wait);
       ASSERT_TRUE(s.ok()) << name << ": " << s.ToString();
       EXPECT_EQ(wait.ops, 0u);
+      EXPECT_TRUE(wait.settled);
       EXPECT_EQ(wait.latency.count(), 0u);
       EXPECT_GT(wait.seconds, 0.0);
       EXPECT_TRUE(engine->WaitForBackgroundWork(std::chrono::milliseconds(0)).ok()) << name;

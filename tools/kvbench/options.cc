@@ -121,8 +121,8 @@ std::optional<int> ParseOptions(int argc, char** argv, BenchOptions* options) {
       ->check(CLI::Range(0, 1 << 20))
       ->capture_default_str();
   app.add_option("--hold-iterators", o.hold_iterators,
-                 "Iterators each workload opens first (each on its own key) and holds until it "
-                 "ends, pinning what they read")
+                 "Iterators each workload (but waitforcompaction) opens first (each on its own "
+                 "key) and holds until it ends, pinning what they read")
       ->check(CLI::Range(0, 4096))
       ->capture_default_str();
   app.add_flag("--sync", o.sync, "fdatasync every write (fillsync always syncs)");

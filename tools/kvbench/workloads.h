@@ -26,8 +26,11 @@
 //                 transfer, retries included. Reports the aborts (commits that
 //                 found a conflict), and fails if the balances' sum changed.
 //   waitforcompaction  no operations: returns once the engine's flushes and
-//                 compactions are done (at most 10 minutes, then Busy)
-// With --duration > 0 every workload runs for that long instead of by count.
+//                 compactions are done; after 10 minutes it warns, sets
+//                 `settled` false and lets the next workload run. It ignores
+//                 --duration and --hold-iterators.
+// With --duration > 0 every other workload runs for that long instead of by
+// count.
 //
 // Thread safety: Run is called by one thread at a time; it starts and joins
 // its client threads itself. The runner borrows the engine and the optional
@@ -65,6 +68,7 @@ struct WorkloadResult {
   double seconds = 0;                     // wall time from start to the last thread's end
   Histogram latency;                      // nanoseconds per operation, merged
   std::vector<IntervalSample> intervals;  // --report-interval's time series
+  bool settled = true;                    // waitforcompaction: the engine went idle in time
   // Highest resident bytes of the process during the workload, and resident
   // bytes when it started (process_memory.h); nullopt when not measurable.
   std::optional<std::uint64_t> peak_rss_bytes;
