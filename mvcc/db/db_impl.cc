@@ -167,6 +167,12 @@ Status DBImpl::Close() {
   bg_cv_.SignalAll();
   for (std::thread& t : bg_threads_) t.join();
   bg_threads_.clear();
+  std::vector<std::shared_ptr<const ReadView>> retired;
+  {
+    MutexLock lock(&mu_);
+    retired.swap(retired_views_);
+  }
+  retired.clear();  // views refreshing iterators let go of, not yet dropped
   MutexLock lock(&mu_);
   for (OldLog& old : old_logs_) (void)old.file->Close();  // unsynced, like the current log
   old_logs_.clear();
@@ -510,6 +516,19 @@ void DBImpl::InstallView() {
 std::shared_ptr<const ReadView> DBImpl::view() const {
   MutexLock lock(&view_mu_);
   return view_;
+}
+
+void DBImpl::RetireView(std::shared_ptr<const ReadView> view) {
+  if (view == nullptr || view.use_count() > 1) return;  // not the last holder: dropped cheaply
+  {
+    MutexLock lock(&mu_);
+    if (!shutting_down_ && !read_only_) {
+      retired_views_.push_back(std::move(view));
+      bg_cv_.SignalAll();
+      return;
+    }
+  }
+  view.reset();  // no background thread would take it
 }
 
 std::shared_ptr<const ReadView> DBImpl::CurrentView(std::uint64_t* generation) const {

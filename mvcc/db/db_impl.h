@@ -189,6 +189,11 @@ class DBImpl final : public DB {
       ARENAKV_EXCLUDES(view_mu_);
   std::uint64_t view_generation() const { return view_generation_.load(std::memory_order_relaxed); }
   void CountIteratorRefresh() { iterator_refreshes_.fetch_add(1, std::memory_order_relaxed); }
+  // Takes a view a refreshing iterator let go of. If that was its last
+  // reference, a background thread drops it (deleting compacted files and
+  // releasing flushed memtables there, not in the reader's Seek); else, or
+  // once the DB shuts down, it is dropped here.
+  void RetireView(std::shared_ptr<const ReadView> view) ARENAKV_EXCLUDES(mu_);
   // Write(), with a check run first by the write leader alone, without mu_,
   // once every earlier write is in the memtable (NewInternalIterator sees
   // it) and before anything of this one is logged; no other write can come
@@ -302,7 +307,8 @@ class DBImpl final : public DB {
   std::vector<SequenceNumber> LiveSequences() const ARENAKV_REQUIRES(mu_);
   TableOptions TableOptionsForLevel(int level) const;
   int MaxCompactions() const { return std::max(1, options_.max_background_jobs - 1); }
-  // True while a flush or compaction is queued or running.
+  // True while a flush or compaction is queued or running, or retired views
+  // wait to be dropped.
   bool BackgroundWorkPending() const ARENAKV_REQUIRES(mu_);
   // The text of "arenakv.stats" for `version`.
   std::string StatsString(const Version& version) const ARENAKV_REQUIRES(mu_);
@@ -398,13 +404,16 @@ class DBImpl final : public DB {
   std::uint64_t resumes_ ARENAKV_GUARDED_BY(mu_) = 0;  // errors cleared, by Resume or automatically
   std::vector<FlushWaiter*> flush_waiters_ ARENAKV_GUARDED_BY(mu_);  // see FlushWaiter
   bool flush_running_ ARENAKV_GUARDED_BY(mu_) = false;
-  int inputs_dropping_ ARENAKV_GUARDED_BY(mu_) = 0;  // compactions in DropOutsideLock
+  // Compactions in DropOutsideLock, and background threads dropping retired views.
+  int inputs_dropping_ ARENAKV_GUARDED_BY(mu_) = 0;
   bool shutting_down_ ARENAKV_GUARDED_BY(mu_) = false;
   bool closed_ ARENAKV_GUARDED_BY(mu_) = false;  // Close() ran: writes are refused
   // A write skipped the WAL since Open: Close() flushes the memtables.
   bool unlogged_writes_ ARENAKV_GUARDED_BY(mu_) = false;
   std::atomic<bool> stop_jobs_{false};  // set with shutting_down_; polled by running jobs
   std::multiset<SequenceNumber> snapshots_ ARENAKV_GUARDED_BY(mu_);
+  // Views for a background thread to drop (RetireView); Close drops what is left.
+  std::vector<std::shared_ptr<const ReadView>> retired_views_ ARENAKV_GUARDED_BY(mu_);
   std::unique_ptr<CompactionPicker> picker_ ARENAKV_PT_GUARDED_BY(mu_);
   int manual_compactions_ ARENAKV_GUARDED_BY(mu_) = 0;  // CompactRange calls in progress
   DBStats stats_ ARENAKV_GUARDED_BY(mu_);               // shown by "arenakv.stats"

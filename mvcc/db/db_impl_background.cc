@@ -120,6 +120,16 @@ void DBImpl::BackgroundLoop(BackgroundRole role) {
   MutexLock lock(&mu_);
   for (;;) {
     if (shutting_down_) return;  // unflushed memtables stay in their WALs
+    if (!retired_views_.empty()) {
+      std::vector<std::shared_ptr<const ReadView>> views;
+      views.swap(retired_views_);
+      ++inputs_dropping_;  // pending background work until they are gone
+      mu_.Unlock();
+      views.clear();  // may delete files and release memtables: without mu_
+      mu_.Lock();
+      --inputs_dropping_;
+      continue;
+    }
     if (!bg_error_.ok()) {
       (void)AutoResumeOrWait();  // waits unless an automatic resume is due
       continue;
@@ -245,7 +255,8 @@ TableOptions DBImpl::TableOptionsForLevel(int level) const {
 }
 
 bool DBImpl::BackgroundWorkPending() const {
-  if (flush_running_ || picker_->running() > 0 || manual_compactions_ > 0 || inputs_dropping_ > 0) {
+  if (flush_running_ || picker_->running() > 0 || manual_compactions_ > 0 || inputs_dropping_ > 0 ||
+      !retired_views_.empty()) {
     return true;
   }
   if (!bg_error_.ok()) return false;  // nothing more will start

@@ -62,9 +62,12 @@ class RefreshingIterator final : public Iterator {
         upper_bound_(options.upper_bound) {
     Rebuild();
   }
-  // Members go in reverse order: inner_, then view_ (which may free
-  // memtables and delete files, under no lock), then the pin.
-  ~RefreshingIterator() override = default;
+  // The view goes to the DB to drop (it may be the last holder of flushed
+  // memtables and compacted files); the pin goes last (a member).
+  ~RefreshingIterator() override {
+    inner_.reset();
+    pin_.db->RetireView(std::move(view_));
+  }
   RefreshingIterator(const RefreshingIterator&) = delete;
   RefreshingIterator& operator=(const RefreshingIterator&) = delete;
 
@@ -111,6 +114,7 @@ class RefreshingIterator final : public Iterator {
   }
   void Rebuild() {
     inner_.reset();  // before the view it reads
+    pin_.db->RetireView(std::exchange(view_, nullptr));
     view_ = pin_.db->CurrentView(&generation_);
     inner_ = NewDBIterator(DBImpl::NewInternalIteratorOver(*view_, verify_checksums_),
                            pin_.sequence, lower_bound_, upper_bound_);

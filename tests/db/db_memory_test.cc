@@ -171,6 +171,8 @@ TEST(DbMemoryTest, ARefreshingIteratorLetsGoOfItsFlushedMemtableAtItsNextSeek) {
   EXPECT_EQ(pinned["released_arenas"], before["released_arenas"])
       << "the iterator still holds the flushed memtable";
   it->SeekToFirst();
+  // The old view goes to a background thread to drop.
+  ASSERT_NO_FATAL_FAILURE(test::WaitForBackgroundWork(db.get()));
   auto moved = ArenaStats(db.get());
   EXPECT_EQ(moved["released_arenas"], pinned["released_arenas"] + 1);
   EXPECT_EQ(moved["live_memtables"], 1u);
