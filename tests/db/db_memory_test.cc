@@ -116,18 +116,40 @@ TEST(DbMemoryTest, MemtableArenasStayBoundedAndAreReleased) {
   EXPECT_LE(stats["reserved_bytes"], kWriteBufferSize + kSlackPerMemtable);
 }
 
+// A DB with kWriteBufferSize memtables in `dir`, holding keys 0..99 = `value`
+// in its memtable.
+std::unique_ptr<DB> OpenWithHundredValues(const test::TempDir& dir, const std::string& value) {
+  Options options;
+  options.write_buffer_size = kWriteBufferSize;
+  options.max_write_buffer_number = kMaxWriteBufferNumber;
+  std::unique_ptr<DB> db;
+  EXPECT_TRUE(DB::Open(options, dir.Sub("db"), &db).ok());
+  for (int k = 0; db != nullptr && k < 100; ++k) {
+    EXPECT_TRUE(db->Put({}, test::KeyFor(k), value).ok());
+  }
+  return db;
+}
+
+// Expects keys 0..99 = `value` from `it`'s position on, and an OK status.
+void ExpectHundredValues(Iterator* it, const std::string& value) {
+  int seen = 0;
+  for (; it->Valid(); it->Next()) {
+    ASSERT_EQ(it->key(), test::KeyFor(seen));
+    ASSERT_EQ(it->value(), value);
+    ++seen;
+  }
+  EXPECT_TRUE(it->status().ok());
+  EXPECT_EQ(seen, 100);
+}
+
 // An iterator that does not refresh pins the memtables it reads: their
 // arenas stay (and stay readable) while it lives, and are released when it
 // goes.
 TEST(DbMemoryTest, IteratorPinsItsMemtablesUntilItGoes) {
   test::TempDir dir;
-  Options options;
-  options.write_buffer_size = kWriteBufferSize;
-  options.max_write_buffer_number = kMaxWriteBufferNumber;
-  std::unique_ptr<DB> db;
-  ASSERT_TRUE(DB::Open(options, dir.Sub("db"), &db).ok());
   const std::string value(kValueSize, 'p');
-  for (int k = 0; k < 100; ++k) ASSERT_TRUE(db->Put({}, test::KeyFor(k), value).ok());
+  std::unique_ptr<DB> db = OpenWithHundredValues(dir, value);
+  ASSERT_NE(db, nullptr);
   ReadOptions pinning;
   pinning.auto_refresh_iterator = false;
   std::unique_ptr<Iterator> it = db->NewIterator(pinning);
@@ -139,13 +161,8 @@ TEST(DbMemoryTest, IteratorPinsItsMemtablesUntilItGoes) {
   EXPECT_EQ(pinned["released_arenas"], before["released_arenas"] + 1)
       << "the iterator's memtable must not be released while it lives";
   EXPECT_EQ(pinned["live_memtables"], 2u);  // the pinned one and the active one
-  int seen = 0;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    ASSERT_EQ(it->key(), test::KeyFor(seen));
-    ASSERT_EQ(it->value(), value);
-    ++seen;
-  }
-  EXPECT_EQ(seen, 100);
+  it->SeekToFirst();
+  ASSERT_NO_FATAL_FAILURE(ExpectHundredValues(it.get(), value));
   it.reset();
   auto after = ArenaStats(db.get());
   EXPECT_EQ(after["released_arenas"], pinned["released_arenas"] + 1);
@@ -157,13 +174,9 @@ TEST(DbMemoryTest, IteratorPinsItsMemtablesUntilItGoes) {
 // there, and the iterator reads the same entries.
 TEST(DbMemoryTest, ARefreshingIteratorLetsGoOfItsFlushedMemtableAtItsNextSeek) {
   test::TempDir dir;
-  Options options;
-  options.write_buffer_size = kWriteBufferSize;
-  options.max_write_buffer_number = kMaxWriteBufferNumber;
-  std::unique_ptr<DB> db;
-  ASSERT_TRUE(DB::Open(options, dir.Sub("db"), &db).ok());
   const std::string value(kValueSize, 'r');
-  for (int k = 0; k < 100; ++k) ASSERT_TRUE(db->Put({}, test::KeyFor(k), value).ok());
+  std::unique_ptr<DB> db = OpenWithHundredValues(dir, value);
+  ASSERT_NE(db, nullptr);
   std::unique_ptr<Iterator> it = db->NewIterator({});
   auto before = ArenaStats(db.get());
   ASSERT_TRUE(db->Flush().ok());
@@ -176,14 +189,7 @@ TEST(DbMemoryTest, ARefreshingIteratorLetsGoOfItsFlushedMemtableAtItsNextSeek) {
   auto moved = ArenaStats(db.get());
   EXPECT_EQ(moved["released_arenas"], pinned["released_arenas"] + 1);
   EXPECT_EQ(moved["live_memtables"], 1u);
-  int seen = 0;
-  for (; it->Valid(); it->Next()) {
-    ASSERT_EQ(it->key(), test::KeyFor(seen));
-    ASSERT_EQ(it->value(), value);
-    ++seen;
-  }
-  EXPECT_TRUE(it->status().ok());
-  EXPECT_EQ(seen, 100);
+  ASSERT_NO_FATAL_FAILURE(ExpectHundredValues(it.get(), value));
 }
 
 // With recycle_memtables and no memory budget, a flushed memtable is made

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
@@ -549,14 +550,17 @@ TEST(KvbenchEngine, ParseBalanceAcceptsOnlyWholeNumbers) {
   }
 }
 
-// A small write buffer makes the fill hand memtables to background flushes;
-// the wait returns once they are written, for every engine built in.
-TEST(KvbenchEngine, WaitForBackgroundWorkReturnsAfterFlushes) {
+// For every engine built in: a fillrandom whose small write buffer hands
+// memtables to background flushes (and level-0 files to compactions), then
+// `check` on the engine and its runner while they still have work.
+void AfterAFillThatLeavesBackgroundWork(
+    const std::string& dir_prefix,
+    const std::function<void(const char* name, Engine* engine, WorkloadRunner* runner)>& check) {
   for (const char* name : {"arenakv", "rocksdb"}) {
     if (!EngineBuiltIn(name)) continue;
-    const std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                      (std::string("kvbench_settle_test_") + name + "_" +
-                                       std::to_string(reinterpret_cast<std::uintptr_t>(&dir)));
+    const std::filesystem::path dir =
+        std::filesystem::temp_directory_path() /
+        (dir_prefix + name + "_" + std::to_string(reinterpret_cast<std::uintptr_t>(&dir)));
     BenchOptions o;
     o.num = 20000;
     o.write_buffer_size = 64 << 10;
@@ -567,44 +571,36 @@ TEST(KvbenchEngine, WaitForBackgroundWorkReturnsAfterFlushes) {
       WorkloadRunner runner(o, engine.get(), nullptr);
       WorkloadResult fill;
       ASSERT_TRUE(runner.Run("fillrandom", &fill).ok()) << name;
-      const Status s = engine->WaitForBackgroundWork(std::chrono::minutes(2));
-      EXPECT_TRUE(s.ok()) << name << ": " << s.ToString();
+      check(name, engine.get(), &runner);
     }
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
   }
 }
 
+// The wait returns once the flushes are written, for every engine built in.
+TEST(KvbenchEngine, WaitForBackgroundWorkReturnsAfterFlushes) {
+  AfterAFillThatLeavesBackgroundWork(
+      "kvbench_settle_test_", [](const char* name, Engine* engine, WorkloadRunner*) {
+        const Status s = engine->WaitForBackgroundWork(std::chrono::minutes(2));
+        EXPECT_TRUE(s.ok()) << name << ": " << s.ToString();
+      });
+}
+
 // The waitforcompaction workload does no operation and returns only once
 // the engine is idle: a wait with no time left then finds nothing to wait for.
 TEST(KvbenchRunner, WaitForCompactionLeavesTheEngineIdle) {
-  for (const char* name : {"arenakv", "rocksdb"}) {
-    if (!EngineBuiltIn(name)) continue;
-    const std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                      (std::string("kvbench_waitfor_test_") + name + "_" +
-                                       std::to_string(reinterpret_cast<std::uintptr_t>(&dir)));
-    BenchOptions o;
-    o.num = 20000;
-    o.write_buffer_size = 64 << 10;
-    o.level0_file_num_compaction_trigger = 2;
-    {
-      std::unique_ptr<Engine> engine;
-      ASSERT_TRUE(OpenEngine(name, o, dir.string(), &engine).ok()) << name;
-      WorkloadRunner runner(o, engine.get(), nullptr);
-      WorkloadResult fill;
-      ASSERT_TRUE(runner.Run("fillrandom", &fill).ok()) << name;
-      WorkloadResult wait;
-      const Status s = runner.Run("waitforcompaction", &wait);
-      ASSERT_TRUE(s.ok()) << name << ": " << s.ToString();
-      EXPECT_EQ(wait.ops, 0u);
-      EXPECT_TRUE(wait.settled);
-      EXPECT_EQ(wait.latency.count(), 0u);
-      EXPECT_GT(wait.seconds, 0.0);
-      EXPECT_TRUE(engine->WaitForBackgroundWork(std::chrono::milliseconds(0)).ok()) << name;
-    }
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
+  AfterAFillThatLeavesBackgroundWork(
+      "kvbench_waitfor_test_", [](const char* name, Engine* engine, WorkloadRunner* runner) {
+        WorkloadResult wait;
+        const Status s = runner->Run("waitforcompaction", &wait);
+        ASSERT_TRUE(s.ok()) << name << ": " << s.ToString();
+        EXPECT_EQ(wait.ops, 0u);
+        EXPECT_TRUE(wait.settled);
+        EXPECT_EQ(wait.latency.count(), 0u);
+        EXPECT_GT(wait.seconds, 0.0);
+        EXPECT_TRUE(engine->WaitForBackgroundWork(std::chrono::milliseconds(0)).ok()) << name;
+      });
 }
 
 TEST(KvbenchEngine, RocksdbIsAnErrorWhenNotBuiltIn) {
