@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "mvcc/db/memtable_inserter.h"
+#include "mvcc/db/outside_value.h"
 #include "mvcc/env/filename.h"
 #include "mvcc/util/sync_point.h"
 
@@ -24,11 +25,14 @@ constexpr std::size_t kMaxGroupBytes = std::size_t{1} << 20;
 constexpr std::chrono::milliseconds kDelaySlice{10};
 
 // Checks every key and value of a batch against the size limits.
+// With `outside_value`, the batch is one Put whose value that is.
 class SizeChecker final : public WriteBatch::Handler {
  public:
-  SizeChecker(std::size_t max_key, std::size_t max_value)
-      : max_key_(max_key), max_value_(max_value) {}
+  SizeChecker(std::size_t max_key, std::size_t max_value,
+              std::optional<std::string_view> outside_value)
+      : max_key_(max_key), max_value_(max_value), outside_value_(outside_value) {}
   void Put(std::string_view key, std::string_view value) override {
+    value = outside_value_.value_or(value);
     CheckKey(key);
     if (status_.ok() && value.size() > max_value_) {
       status_ =
@@ -53,6 +57,7 @@ class SizeChecker final : public WriteBatch::Handler {
     }
   }
   const std::size_t max_key_, max_value_;
+  const std::optional<std::string_view> outside_value_;
   Status status_;
   MemTable::InsertPools pools_;
 };
@@ -228,11 +233,11 @@ Status DBImpl::OpenImpl() {
 
 // ---------------------------------------------------------------- memtables
 
-std::size_t DBImpl::MemoryNeed(const WriteBatch& batch) {
+std::size_t DBImpl::MemoryNeed(const WriteBatch& batch, std::size_t outside_bytes) {
   // Per operation: a node (links, payload, varints; at most ~100 bytes) or a
   // version chunk, rounded up to its slab (< 12.5 %): twice the encoded size
   // plus 128 bytes per operation covers it.
-  return 2 * batch.ApproximateSize() + 128 * batch.Count();
+  return 2 * (batch.ApproximateSize() + outside_bytes) + 128 * batch.Count();
 }
 
 // The arena's hard limit: room for a full buffer plus the batch that crosses
@@ -549,8 +554,14 @@ std::shared_ptr<const ReadView> DBImpl::ViewAt(const ReadOptions& options,
 
 Status DBImpl::Put(const WriteOptions& options, std::string_view key, std::string_view value) {
   WriteBatch batch;
-  batch.Put(key, value);
-  return Write(options, &batch);
+  if (value.size() < kOutsideValueBytes) {
+    batch.Put(key, value);
+    return Write(options, &batch);
+  }
+  // A large value is logged and inserted from the caller's buffer, not
+  // copied into the batch first (mvcc/db/outside_value.h).
+  batch.Put(key, {});
+  return WriteValidated(options, &batch, nullptr, value);
 }
 
 Status DBImpl::Delete(const WriteOptions& options, std::string_view key) {
@@ -564,26 +575,29 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* batch) {
 }
 
 Status DBImpl::WriteValidated(const WriteOptions& options, WriteBatch* batch,
-                              const std::function<Status()>& validate) {
+                              const std::function<Status()>& validate,
+                              std::optional<std::string_view> outside_value) {
   if (batch == nullptr) return Status::InvalidArgument("null batch");
   if (options.sync && options.disable_wal) {
     return Status::InvalidArgument("sync and disable_wal together: nothing to sync");
   }
-  SizeChecker checker(options_.max_key_size, options_.max_value_size);
+  SizeChecker checker(options_.max_key_size, options_.max_value_size, outside_value);
   Status s = batch->Iterate(checker);
   if (s.ok()) s = checker.status();
   if (!s.ok()) return s;
-  if (4 * MemoryNeed(*batch) > kMaxMemTableCapacity) {
+  if (4 * MemoryNeed(*batch, outside_value ? outside_value->size() : 0) > kMaxMemTableCapacity) {
     return Status::MemoryLimit("batch too large for one memtable");
   }
   return WriteImpl(options, batch, /*force_rotate=*/false, checker.pools(),
-                   validate ? &validate : nullptr);
+                   validate ? &validate : nullptr, outside_value);
 }
 
 Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool force_rotate,
-                         std::size_t pools, const std::function<Status()>* validate) {
+                         std::size_t pools, const std::function<Status()>* validate,
+                         std::optional<std::string_view> outside_value) {
   WriteQueue::Writer w(&mu_);
   w.batch = batch;
+  w.outside_value = outside_value;
   w.pools = pools;
   w.sync = options.sync;
   w.disable_wal = options.disable_wal;
@@ -626,9 +640,9 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
     std::size_t group_bytes = 0;  // what the group writes: the delayed write rate's measure
     if (batch != nullptr) {
       for (const WriteQueue::Writer* m : own.members) {
-        need += MemoryNeed(*m->batch);
+        need += MemoryNeed(*m->batch, m->outside_value ? m->outside_value->size() : 0);
         group_pools += m->pools;
-        group_bytes += m->batch->ApproximateSize();
+        group_bytes += m->Bytes();
       }
     }
     own.need = need;
@@ -662,7 +676,11 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
         }
         const std::uint64_t wal_before = file->Size();
         for (const WriteQueue::Writer* m : own.members) {
-          if (s.ok()) s = log->AddRecord(m->batch->Contents());
+          if (!s.ok()) break;
+          s = m->outside_value
+                  ? log->AddRecord(OutsideValueHead(*m->batch, m->outside_value->size()),
+                                   *m->outside_value)
+                  : log->AddRecord(m->batch->Contents());
         }
         if (s.ok()) s = sync ? file->Sync() : file->Flush();
         // Strict recovery modes: every kWalWritebackBytes, the OS starts
@@ -700,7 +718,7 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
   // Every member inserts its own batch, concurrently with the others.
   lock.Unlock();
   ARENAKV_SYNC_POINT_CALLBACK("DBImpl::WriteImpl:BeforeInsert", w.batch);  // arg: WriteBatch*
-  Status s = InsertBatch(group->mem.get(), *w.batch);
+  Status s = InsertBatch(group->mem.get(), *w.batch, w.outside_value);
   ARENAKV_SYNC_POINT_CALLBACK("DBImpl::WriteImpl:AfterInsert", &s);  // arg: Status*
   lock.Lock();
   w.status = s;

@@ -198,9 +198,11 @@ class DBImpl final : public DB {
   // once every earlier write is in the memtable (NewInternalIterator sees
   // it) and before anything of this one is logged; no other write can come
   // between the check and this write. A non-OK check writes nothing and is
-  // returned.
+  // returned. With `outside_value`, the batch is one Put whose value that
+  // is (mvcc/db/outside_value.h).
   Status WriteValidated(const WriteOptions& options, WriteBatch* batch,
-                        const std::function<Status()>& validate);
+                        const std::function<Status()>& validate,
+                        std::optional<std::string_view> outside_value = std::nullopt);
 
  private:
   // A thread waiting in Flush, Resume or Close until stats_.flushes reaches
@@ -225,9 +227,10 @@ class DBImpl final : public DB {
 
   Status CheckBatch(const WriteBatch& batch) const;
   // pools: MemTable::InsertPools of the batch (0 without one).
-  // validate: see WriteValidated.
+  // validate, outside_value: see WriteValidated.
   Status WriteImpl(const WriteOptions& options, WriteBatch* batch, bool force_rotate,
-                   std::size_t pools = 0, const std::function<Status()>* validate = nullptr)
+                   std::size_t pools = 0, const std::function<Status()>* validate = nullptr,
+                   std::optional<std::string_view> outside_value = std::nullopt)
       ARENAKV_EXCLUDES(mu_);
   // Leader only: ensures the memtable can take `need` bytes allocated from
   // `pools` pools (MemTable::InsertPools), and (with a memory budget)
@@ -252,7 +255,9 @@ class DBImpl final : public DB {
   static bool HasSpace(const MemTable& mem, std::size_t need);
   // write_buffer_size reached, or (with a memory budget) its share of it.
   bool MemTableFull(const MemTable& mem) const;
-  static std::size_t MemoryNeed(const WriteBatch& batch);
+  // The memtable bytes inserting `batch` may take; `outside_bytes`: its
+  // outside value's size.
+  static std::size_t MemoryNeed(const WriteBatch& batch, std::size_t outside_bytes = 0);
   // At Open (alone) or under mu_ (rotation): the WAL handles are mu_'s.
   // Under point-in-time (and skip-any) recovery the old log is not synced
   // here: it joins old_logs_, and the new log starts with a predecessor

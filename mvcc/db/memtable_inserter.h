@@ -9,14 +9,20 @@
 #include <arenakv/mvcc/status.h>
 #include <arenakv/mvcc/write_batch.h>
 
+#include <optional>
+#include <string_view>
+
 #include "mvcc/memtable/memtable.h"
 
 namespace arenakv {
 
 // The first error of the memtable (MemoryLimit when its arena is full, or
 // InvalidArgument for a key it cannot hold) or of the batch's encoding.
-// Operations after a failed one are not applied.
-Status InsertBatch(MemTable* mem, const WriteBatch& batch);
+// Operations after a failed one are not applied. With `outside_value`, the
+// batch is one Put whose value that is (mvcc/db/outside_value.h), not the
+// empty one it holds.
+Status InsertBatch(MemTable* mem, const WriteBatch& batch,
+                   std::optional<std::string_view> outside_value = std::nullopt);
 
 // The memtable pools one thread inserting `batch` may allocate from
 // (MemTable::InsertPools), for MemTable::InsertBound.

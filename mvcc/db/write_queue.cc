@@ -23,14 +23,14 @@ void WriteQueue::Join(Writer* w, Mutex* mu) {
 void WriteQueue::FormGroup(Writer* leader, std::size_t max_bytes, Group* group) {
   group->members.push_back(leader);
   if (leader->batch == nullptr || leader->validate != nullptr) return;
-  std::size_t bytes = leader->batch->ApproximateSize();
+  std::size_t bytes = leader->Bytes();
   for (auto it = writers_.begin() + 1; it != writers_.end(); ++it) {
     Writer* m = *it;
     if (m->batch == nullptr || m->validate != nullptr || m->disable_wal != leader->disable_wal ||
-        bytes + m->batch->ApproximateSize() > std::max(max_bytes, bytes)) {
+        bytes + m->Bytes() > std::max(max_bytes, bytes)) {
       break;
     }
-    bytes += m->batch->ApproximateSize();
+    bytes += m->Bytes();
     group->members.push_back(m);
   }
 }

@@ -43,6 +43,7 @@
 #include <deque>
 #include <functional>
 #include <optional>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -58,7 +59,12 @@ class WriteQueue {
 
   struct Writer {
     WriteBatch* batch = nullptr;  // nullptr: a rotation request from Flush()
-    std::size_t pools = 0;        // MemTable::InsertPools of the batch
+    // DB::Put of a large value: the batch holds the one Put with an empty
+    // value, and this is its real value, which the WAL record and the insert
+    // take from the caller's buffer (EncodeOutsideValueHead). Lives until the
+    // writer is done.
+    std::optional<std::string_view> outside_value;
+    std::size_t pools = 0;  // MemTable::InsertPools of the batch
     bool sync = false;
     bool disable_wal = false;
     bool force_rotate = false;
@@ -66,6 +72,10 @@ class WriteQueue {
     // leads a group of its own, and runs the check once no earlier group is
     // in flight.
     const std::function<Status()>* validate = nullptr;
+    // The bytes the writer logs: its batch's encoding, and its outside value.
+    std::size_t Bytes() const {
+      return batch->ApproximateSize() + (outside_value ? outside_value->size() : 0);
+    }
     bool insert = false;  // the leader has written the WAL; insert now
     bool done = false;
     Status status;

@@ -34,10 +34,15 @@ class LogWriter {
   // Appends `record` (any size, empty allowed). Returns the file's error if an
   // Append fails; the log may then end in a torn record, and this writer must
   // not be used again.
-  Status AddRecord(std::string_view record);
+  Status AddRecord(std::string_view record) { return AddRecord(record, {}); }
+  // Appends one record whose bytes are head + tail, written from where both
+  // lie (a large value is not copied into one buffer with its header first).
+  // The log holds the same bytes as AddRecord(head + tail).
+  Status AddRecord(std::string_view head, std::string_view tail);
 
  private:
-  Status EmitFragment(LogRecordType type, std::string_view payload);
+  // One fragment whose payload is a + b.
+  Status EmitFragment(LogRecordType type, std::string_view a, std::string_view b);
 
   WritableFile* const file_;
   // Bytes written into the current block; in [0, kLogBlockSize].

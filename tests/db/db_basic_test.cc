@@ -191,6 +191,20 @@ TEST_F(DbBasicTest, OversizedValueIsInvalidArgumentAndWritesNothing) {
   EXPECT_EQ(Get("other"), "NOT_FOUND");
 }
 
+// The same for a value large enough to be written from the caller's buffer
+// (mvcc/db/outside_value.h): its size is checked although its batch holds
+// none of it.
+TEST_F(DbBasicTest, OversizedLargeValueIsInvalidArgumentAndWritesNothing) {
+  options_.max_value_size = 200 << 10;
+  Open();
+  ASSERT_TRUE(Put("k", std::string(200 << 10, 'v')).ok());
+  const Status s = Put("k", std::string((200 << 10) + 1, 'w'));
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_EQ(Get("k"), std::string(200 << 10, 'v'));
+  Reopen();
+  EXPECT_EQ(Get("k"), std::string(200 << 10, 'v'));
+}
+
 TEST_F(DbBasicTest, BatchWithOneOversizedEntryWritesNone) {
   options_.max_key_size = 8;
   options_.max_value_size = 8;

@@ -81,6 +81,30 @@ std::string MakeRecord(std::size_t size, std::uint64_t seed) {
   return record;
 }
 
+// AddRecord(head, tail) writes the bytes AddRecord(head + tail) writes,
+// wherever the parts' boundary falls against fragment and block boundaries.
+TEST(LogWriterTest, ARecordInTwoPartsIsWrittenAsInOne) {
+  const std::size_t kMaxFragment = kLogBlockSize - kLogHeaderSize;
+  for (const std::size_t before : {std::size_t{0}, kMaxFragment - 3, kMaxFragment - 100}) {
+    for (const std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{100}, kMaxFragment,
+                                   kMaxFragment + 1, 3 * kLogBlockSize + 17}) {
+      const std::string record = MakeRecord(size, size + before);
+      for (const std::size_t split : {std::size_t{0}, std::min(size, std::size_t{1}), size / 2,
+                                      size - std::min(size, std::size_t{1}), size}) {
+        StringSink one, two;
+        LogWriter one_writer(&one), two_writer(&two);
+        for (LogWriter* w : {&one_writer, &two_writer}) {
+          ASSERT_TRUE(w->AddRecord(MakeRecord(before, 7)).ok());
+        }
+        ASSERT_TRUE(one_writer.AddRecord(record).ok());
+        const std::string_view view = record;
+        ASSERT_TRUE(two_writer.AddRecord(view.substr(0, split), view.substr(split)).ok());
+        ASSERT_EQ(one.contents, two.contents) << before << " " << size << " " << split;
+      }
+    }
+  }
+}
+
 // Appends one hand-made fragment (checksummed like LogWriter's).
 void AppendFragment(std::string* log, LogRecordType type, std::string_view payload) {
   const char type_byte = static_cast<char>(type);
