@@ -5,9 +5,35 @@
 
 namespace arenakv {
 
+namespace {
+
+TableCache* ChargerOf(VersionSet* versions) {
+  TableCache* cache = versions->table_cache();
+  return cache != nullptr && cache->budget() != nullptr ? cache : nullptr;
+}
+
+}  // namespace
+
+TableOutput::TableOutput(VersionSet* versions, const TableOptions& options)
+    : versions_(versions), options_(options), charger_(ChargerOf(versions)) {}
+
 TableOutput::~TableOutput() {
   if (builder_ != nullptr) builder_->Abandon();
   if (file_ != nullptr) (void)file_->Close();
+  Uncover();
+}
+
+void TableOutput::Cover() {
+  const std::size_t used = builder_->MemoryUsage();
+  const std::size_t step = (used - covered_ + kChargeStep - 1) / kChargeStep * kChargeStep;
+  if (charger_->ChargeJob(step)) charged_ += step;
+  covered_ += step;
+}
+
+void TableOutput::Uncover() {
+  if (charger_ != nullptr) charger_->ReleaseJob(charged_);
+  charged_ = 0;
+  covered_ = 0;
 }
 
 Status TableOutput::Add(std::string_view internal_key, std::string_view value) {
@@ -19,6 +45,7 @@ Status TableOutput::Add(std::string_view internal_key, std::string_view value) {
     builder_ = std::make_unique<TableBuilder>(options_, file_.get());
   }
   builder_->Add(internal_key, value);
+  if (charger_ != nullptr && builder_->MemoryUsage() > covered_) Cover();
   return builder_->status();
 }
 
@@ -30,6 +57,7 @@ Status TableOutput::FinishFile() {
   file_.reset();
   if (!s.ok()) {
     builder_.reset();
+    Uncover();
     return s;
   }
   const TableProperties& props = builder_->properties();
@@ -41,6 +69,7 @@ Status TableOutput::FinishFile() {
   meta.smallest_sequence = props.smallest_sequence;
   meta.largest_sequence = props.largest_sequence;
   builder_.reset();
+  Uncover();
   TableFileRef table;
   s = versions_->OpenTable(meta, /*paranoid=*/false, &table);
   if (!s.ok()) return s;
@@ -58,6 +87,7 @@ Status TableOutput::Finish() {
 void TableOutput::Abandon() {
   if (builder_ != nullptr) builder_->Abandon();
   builder_.reset();
+  Uncover();
   if (file_ != nullptr) (void)file_->Close();
   file_.reset();
   files_.clear();  // the TableFiles are not obsolete-marked: the files go below

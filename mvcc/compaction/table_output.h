@@ -16,6 +16,14 @@
 // finished; the directory once, at Finish, before the caller names the files
 // in the manifest.
 //
+// Memory budget: what the open file's builder holds (its blocks on their way
+// out, the index block and the filter's key hashes, TableBuilder::
+// MemoryUsage) is charged to the DB's budget as the job's
+// (TableCache::ChargeJob), in kChargeStep steps as it grows, and given back
+// when the file is finished. A step the budget has no room for, even after
+// idle readers and cached blocks are let go, is held uncharged: the job
+// never fails for lack of memory.
+//
 // Not thread-safe: one job drives a TableOutput. VersionSet must outlive it.
 #ifndef ARENAKV_MVCC_COMPACTION_TABLE_OUTPUT_H_
 #define ARENAKV_MVCC_COMPACTION_TABLE_OUTPUT_H_
@@ -23,6 +31,7 @@
 #include <arenakv/mvcc/file_system.h>
 #include <arenakv/mvcc/status.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -36,8 +45,10 @@ namespace arenakv {
 
 class TableOutput {
  public:
-  TableOutput(VersionSet* versions, const TableOptions& options)
-      : versions_(versions), options_(options) {}
+  // Builder memory is charged in steps of this many bytes.
+  static constexpr std::size_t kChargeStep = 256 << 10;
+
+  TableOutput(VersionSet* versions, const TableOptions& options);
   ~TableOutput();
   TableOutput(const TableOutput&) = delete;
   TableOutput& operator=(const TableOutput&) = delete;
@@ -57,8 +68,17 @@ class TableOutput {
   const std::vector<std::pair<FileMetaData, TableFileRef>>& files() const { return files_; }
 
  private:
+  // Charges (or holds uncharged) the builder's growth past covered_.
+  void Cover();
+  // Gives back the open file's charge.
+  void Uncover();
+
   VersionSet* const versions_;
   const TableOptions options_;
+  // The table cache whose ChargeJob charges the builder; null without a budget.
+  TableCache* const charger_;
+  std::size_t covered_ = 0;   // builder bytes charged or held uncharged
+  std::size_t charged_ = 0;   // of those, charged
   std::uint64_t number_ = 0;  // of the open file
   std::unique_ptr<WritableFile> file_;
   std::unique_ptr<TableBuilder> builder_;

@@ -170,6 +170,9 @@ std::string DBImpl::MemoryString() {
   line("db_table_reader_bytes", readers != nullptr ? readers->bytes() : 0);
   line("db_table_reader_closes", readers != nullptr ? readers->budget_closes() : 0);
   line("db_table_reader_uncharged_opens", readers != nullptr ? readers->uncharged_opens() : 0);
+  // Flush and compaction builders' bytes the budget had no room for
+  // (TableOutput), in all.
+  line("db_job_uncharged_bytes", readers != nullptr ? readers->uncharged_job_bytes() : 0);
   MutexLock lock(&mu_);
   line("db_early_flushes", stats_.budget_flushes);
   line("db_budget_stalls", stats_.budget_stalls);

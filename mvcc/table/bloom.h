@@ -35,6 +35,9 @@ class BloomFilterBuilder {
   // user key) only costs memory; the filter treats it as one key.
   void AddKey(std::string_view user_key);
   std::size_t NumKeys() const { return hashes_.size(); }
+  // Heap bytes the builder holds: 8 per key added (rounded up to the
+  // vector's capacity).
+  std::size_t MemoryUsage() const { return hashes_.capacity() * sizeof(std::uint64_t); }
 
   // The filter block contents for every key added so far (at least 64 bits,
   // so an empty filter is 9 bytes that match nothing).

@@ -71,6 +71,13 @@ class TableBuilder {
   // about two blocks, or BlockBuilder::kKeptCapacity each after a block
   // larger than that.
   std::size_t BufferBytes() const { return data_block_.MemoryUsage() + compressed_.capacity(); }
+  // Heap bytes the builder holds: BufferBytes, plus the index block and the
+  // filter's key hashes, which grow with the table (8 bytes per key, and one
+  // index entry per data block).
+  std::size_t MemoryUsage() const {
+    return BufferBytes() + index_block_.MemoryUsage() +
+           (filter_ != nullptr ? filter_->MemoryUsage() : 0);
+  }
 
  private:
   // Writes the pending data block, if any, and remembers its handle for the

@@ -100,19 +100,10 @@ Status TableCache::Find(const FileMetaData& meta, std::uint64_t block_cache_id,
   const std::size_t bytes = opened->MemoryUsage();
   std::shared_ptr<const Table> fresh;
   std::vector<std::shared_ptr<const Table>> evicted;  // closed after unlocking
-  // Make room while that frees something: idle readers first, then the
-  // block cache (bounded: other threads may take what was freed).
+  // Make room while that frees something (bounded: other threads may take
+  // what was freed).
   for (int attempt = 0; !ShareChargedTable(&opened, budget_, &fresh); ++attempt) {
-    std::size_t freed = 0;
-    if (attempt < kReliefAttempts) {
-      {
-        MutexLock lock(&mu_);
-        freed = CloseIdleLocked(bytes, &evicted);
-      }
-      evicted.clear();
-      if (freed == 0 && block_cache_ != nullptr) freed = block_cache_->Shed(bytes);
-    }
-    if (freed > 0) continue;
+    if (attempt < kReliefAttempts && Relieve(bytes) > 0) continue;
     if (use == ReaderUse::kBrief) {
       MutexLock lock(&mu_);
       ++opens_;
@@ -149,6 +140,27 @@ Status TableCache::Find(const FileMetaData& meta, std::uint64_t block_cache_id,
   }
   *table = std::move(fresh);
   return Status::OK();
+}
+
+std::size_t TableCache::Relieve(std::size_t bytes) {
+  std::size_t freed = CloseIdle(bytes);  // idle readers first, then the block cache
+  if (freed == 0 && block_cache_ != nullptr) freed = block_cache_->Shed(bytes);
+  return freed;
+}
+
+bool TableCache::ChargeJob(std::size_t bytes) {
+  if (budget_ == nullptr) return false;
+  for (int attempt = 0; !budget_->TryCharge(MemoryBudget::Consumer::kCompaction, bytes);
+       ++attempt) {
+    if (attempt < kReliefAttempts && Relieve(bytes) > 0) continue;
+    uncharged_job_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+    return false;
+  }
+  return true;
+}
+
+void TableCache::ReleaseJob(std::size_t bytes) {
+  if (bytes > 0) budget_->Release(MemoryBudget::Consumer::kCompaction, bytes);
 }
 
 std::size_t TableCache::CloseIdle(std::size_t bytes) {

@@ -43,6 +43,7 @@
 #include <arenakv/mvcc/memory_budget.h>
 #include <arenakv/mvcc/status.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <list>
@@ -109,10 +110,20 @@ class TableCache {
   // `bytes` of their memory is released or none is left; returns the bytes
   // released.
   std::size_t CloseIdle(std::size_t bytes) ARENAKV_EXCLUDES(mu_);
+  // With a memory budget: charges `bytes` of a flush's or compaction's
+  // buffers (MemoryBudget::Consumer::kCompaction), closing idle readers and
+  // shedding the block cache for room as Find does. False, charging nothing,
+  // without a budget or if there is still no room: the job goes on
+  // uncharged (it gives memory back, so it never fails for lack of it), and
+  // the bytes are counted in uncharged_job_bytes().
+  bool ChargeJob(std::size_t bytes);
+  // Gives back `bytes` ChargeJob charged.
+  void ReleaseJob(std::size_t bytes);
   // Drops file `number`'s reader, if cached (its file is being deleted).
   void Erase(std::uint64_t number) ARENAKV_EXCLUDES(mu_);
 
   std::size_t capacity() const { return capacity_; }
+  MemoryBudget* budget() const { return budget_; }
   std::size_t size() const ARENAKV_EXCLUDES(mu_);
   // Memory of the cached readers (Table::MemoryUsage, what the budget is
   // charged for them; readers evicted but still in use are not counted).
@@ -123,6 +134,10 @@ class TableCache {
   std::uint64_t budget_closes() const ARENAKV_EXCLUDES(mu_);
   // kBrief readers opened uncharged because the budget had no room.
   std::uint64_t uncharged_opens() const ARENAKV_EXCLUDES(mu_);
+  // Bytes ChargeJob could not charge, in all.
+  std::uint64_t uncharged_job_bytes() const {
+    return uncharged_job_bytes_.load(std::memory_order_relaxed);
+  }
 
  private:
   // Rounds of closing idle readers / shedding the block cache before Find
@@ -135,6 +150,9 @@ class TableCache {
     std::size_t bytes;  // table->MemoryUsage()
   };
 
+  // One round of relief for `bytes` that the budget refused: closes idle
+  // readers, or else sheds the block cache; returns the bytes freed.
+  std::size_t Relieve(std::size_t bytes) ARENAKV_EXCLUDES(mu_);
   // Closes idle readers (as CloseIdle) into *closed, for the caller to drop
   // after unlocking.
   std::size_t CloseIdleLocked(std::size_t bytes, std::vector<std::shared_ptr<const Table>>* closed)
@@ -156,6 +174,7 @@ class TableCache {
   std::size_t bytes_ ARENAKV_GUARDED_BY(mu_) = 0;
   std::uint64_t budget_closes_ ARENAKV_GUARDED_BY(mu_) = 0;
   std::uint64_t uncharged_opens_ ARENAKV_GUARDED_BY(mu_) = 0;
+  std::atomic<std::uint64_t> uncharged_job_bytes_{0};
 };
 
 }  // namespace arenakv

@@ -6,6 +6,7 @@
 // a new manifest. Runs on the crash-modelling MemFileSystem.
 #include "mvcc/version/version_set.h"
 
+#include <arenakv/mvcc/memory_budget.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -18,13 +19,16 @@
 #include "mvcc/env/filename.h"
 #include "mvcc/log/log_writer.h"
 #include "mvcc/util/dbformat.h"
+#include "mvcc/version/table_cache.h"
 #include "mvcc/version/version_edit.h"
+#include "tests/support/db_test_util.h"
 #include "tests/support/mem_file_system.h"
 
 namespace arenakv {
 namespace {
 
 constexpr const char* kDir = "/db";
+using test::KeyFor;
 
 // The file numbers of each level of `version`, in level order.
 std::vector<std::vector<std::uint64_t>> FileNumbers(const Version& version) {
@@ -506,6 +510,51 @@ TEST_F(VersionSetTest, ATableCacheKeepsAtMostItsCapacityOpenAndEveryFileReads) {
   Table::GetResult result;
   ASSERT_TRUE(held->Get("k0", kMaxSequenceNumber, true, &result, nullptr).ok());
   EXPECT_EQ(result, Table::GetResult::kFound);
+}
+
+// A flush's or compaction's output charges what its builder holds (the
+// filter's key hashes and the index grow with the file) to the DB's budget
+// until the file is finished; before, nothing of it was charged.
+TEST_F(VersionSetTest, ATableOutputChargesItsBuilderToTheBudgetUntilTheFileIsDone) {
+  MemoryBudget budget(64 << 20);
+  auto versions = std::make_unique<VersionSet>(kDir, &fs_, TableOptions{}, nullptr, 1 << 30,
+                                               TableCache::kUnlimited, true, &budget);
+  ASSERT_TRUE(versions->CreateNew().ok());
+  TableOutput out(versions.get(), versions->table_options());
+  constexpr int kKeys = 100000;  // 800 KB of filter hashes alone
+  for (int i = 0; i < kKeys; ++i) {
+    ASSERT_TRUE(out.Add(InternalKey(KeyFor(i), 1, EntryKind::kPut), "v").ok());
+  }
+  const std::size_t charged = budget.charged(MemoryBudget::Consumer::kCompaction);
+  EXPECT_GE(charged, std::size_t{kKeys} * 8);
+  EXPECT_EQ(charged % TableOutput::kChargeStep, 0u);
+  EXPECT_LE(charged, std::size_t{4} << 20);
+  ASSERT_TRUE(out.Finish().ok());
+  EXPECT_EQ(budget.charged(MemoryBudget::Consumer::kCompaction), 0u);
+  EXPECT_EQ(versions->table_cache()->uncharged_job_bytes(), 0u);
+  ASSERT_EQ(out.files().size(), 1u);
+  EXPECT_EQ(out.files().front().first.number, out.files().front().second->meta().number);
+}
+
+// With the budget full (and nothing to free), the output goes on uncharged:
+// a flush or compaction gives memory back, so it never fails for lack of it.
+TEST_F(VersionSetTest, ATableOutputTheBudgetHasNoRoomForGoesOnUncharged) {
+  MemoryBudget budget(1 << 20);
+  ASSERT_TRUE(budget.TryCharge(MemoryBudget::Consumer::kOther, 1 << 20));
+  {
+    auto versions = std::make_unique<VersionSet>(kDir, &fs_, TableOptions{}, nullptr, 1 << 30,
+                                                 TableCache::kUnlimited, true, &budget);
+    ASSERT_TRUE(versions->CreateNew().ok());
+    TableOutput out(versions.get(), versions->table_options());
+    for (int i = 0; i < 100000; ++i) {
+      ASSERT_TRUE(out.Add(InternalKey(KeyFor(i), 1, EntryKind::kPut), "v").ok());
+    }
+    EXPECT_EQ(budget.charged(MemoryBudget::Consumer::kCompaction), 0u);
+    EXPECT_GE(versions->table_cache()->uncharged_job_bytes(), std::uint64_t{800000});
+    ASSERT_TRUE(out.Finish().ok());
+    EXPECT_EQ(out.files().size(), 1u);
+  }
+  budget.Release(MemoryBudget::Consumer::kOther, 1 << 20);
 }
 
 TEST_F(VersionSetTest, WithATableCacheRecoverOpensNoTableAndEachIsCheckedAtFirstUse) {
