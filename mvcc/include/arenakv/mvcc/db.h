@@ -108,9 +108,10 @@ struct Options {
   // process deletes afterwards stay readable.
   int max_open_files = -1;
   // One hard limit on the memory this DB (and any other DB given the same
-  // budget) holds for data: memtable arenas, block cache entries and open
-  // table readers (index, filter and properties blocks) are charged to it and
-  // never pass it (<arenakv/mvcc/memory_budget.h>). Under a budget, readers
+  // budget) holds for data: memtable arenas, block cache entries, open
+  // table readers (index, filter and properties blocks) and the table
+  // builders of running flushes and compactions are charged to it and never
+  // pass it (<arenakv/mvcc/memory_budget.h>). Under a budget, readers
   // are kept in the LRU table cache even with max_open_files -1, opened on
   // first use. When a write does not fit, the DB evicts from its block
   // cache, closes idle table readers, flushes its memtable early, then waits
@@ -119,7 +120,11 @@ struct Options {
   // does an iterator that needs a reader when nothing is left to free (a Get
   // then opens the reader uncharged, for that call only).
   // Null (the default): no budget. Not charged yet: blocks an iterator reads
-  // past a full cache, flush and compaction buffers.
+  // past a full cache, the blocks a compaction reads (one per input file),
+  // and a builder's growth the budget has no room for (a flush or compaction
+  // never fails for lack of memory; arenakv.memory counts those bytes). A
+  // Put of a large value is logged and inserted from the caller's buffer, so
+  // it holds no second copy.
   std::shared_ptr<MemoryBudget> memory_budget;
   // Larger keys or values (Delete included) -> InvalidArgument, nothing written.
   std::size_t max_key_size = 64 << 10;

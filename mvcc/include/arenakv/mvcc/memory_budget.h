@@ -4,9 +4,11 @@
 //
 // What is charged (docs/API.md, "Memory"): memtable arenas (their committed
 // pages, plus a reservation the write leader takes before a group's WAL
-// record so that no insert is ever refused), the block cache's entries, and
-// open table readers' index, filter and properties blocks, and the writes
-// open transactions buffer.
+// record so that no insert is ever refused), the block cache's entries, open
+// table readers' index, filter and properties blocks, the table builders of
+// running flushes and compactions (kCompaction; one the budget has no room
+// for runs uncharged rather than fail), and the writes open transactions
+// buffer.
 // Charges are refused, never allowed past the limit: TryCharge adds to the
 // total with a compare-and-swap that keeps it <= limit(), so the sum of
 // charged bytes never exceeds the budget, whatever the threads do. Release
