@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mvcc/compaction/table_output.h"
 
+#include <algorithm>
+
 #include "mvcc/env/filename.h"
 
 namespace arenakv {
@@ -23,11 +25,19 @@ TableOutput::~TableOutput() {
   Uncover();
 }
 
-void TableOutput::Cover() {
-  const std::size_t used = builder_->MemoryUsage();
-  const std::size_t step = (used - covered_ + kChargeStep - 1) / kChargeStep * kChargeStep;
-  if (charger_->ChargeJob(step)) charged_ += step;
-  covered_ += step;
+void TableOutput::Cover(std::size_t used) {
+  if (used > covered_) {
+    const std::size_t step = (used - covered_ + kChargeStep - 1) / kChargeStep * kChargeStep;
+    if (charger_->ChargeJob(step)) charged_ += step;
+    covered_ += step;
+    return;
+  }
+  // Shrunk by whole steps (a large block went out): the charge goes first.
+  const std::size_t drop = (covered_ - used) / kChargeStep * kChargeStep;
+  const std::size_t released = std::min(drop, charged_);
+  charger_->ReleaseJob(released);
+  charged_ -= released;
+  covered_ -= drop;
 }
 
 void TableOutput::Uncover() {
@@ -45,7 +55,10 @@ Status TableOutput::Add(std::string_view internal_key, std::string_view value) {
     builder_ = std::make_unique<TableBuilder>(options_, file_.get());
   }
   builder_->Add(internal_key, value);
-  if (charger_ != nullptr && builder_->MemoryUsage() > covered_) Cover();
+  if (charger_ != nullptr) {
+    const std::size_t used = builder_->MemoryUsage();
+    if (used > covered_ || used + kChargeStep <= covered_) Cover(used);
+  }
   return builder_->status();
 }
 

@@ -19,10 +19,12 @@
 // Memory budget: what the open file's builder holds (its blocks on their way
 // out, the index block and the filter's key hashes, TableBuilder::
 // MemoryUsage) is charged to the DB's budget as the job's
-// (TableCache::ChargeJob), in kChargeStep steps as it grows, and given back
-// when the file is finished. A step the budget has no room for, even after
-// idle readers and cached blocks are let go, is held uncharged: the job
-// never fails for lack of memory.
+// (TableCache::ChargeJob), in kChargeStep steps as it grows or shrinks, and
+// given back when the file is finished. A step the budget has no room for,
+// even after cached blocks or idle readers are let go, is held uncharged:
+// the job never fails for lack of memory. Not charged: what Finish adds at
+// the end (the filter's bit array, about 1.25 bytes a key, while the 8-byte
+// hashes are still held), and the file's write buffer.
 //
 // Not thread-safe: one job drives a TableOutput. VersionSet must outlive it.
 #ifndef ARENAKV_MVCC_COMPACTION_TABLE_OUTPUT_H_
@@ -68,8 +70,9 @@ class TableOutput {
   const std::vector<std::pair<FileMetaData, TableFileRef>>& files() const { return files_; }
 
  private:
-  // Charges (or holds uncharged) the builder's growth past covered_.
-  void Cover();
+  // Brings covered_ to the builder's `used` bytes in whole steps: charges
+  // (or holds uncharged) growth, gives back shrinkage.
+  void Cover(std::size_t used);
   // Gives back the open file's charge.
   void Uncover();
 

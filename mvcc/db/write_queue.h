@@ -61,7 +61,7 @@ class WriteQueue {
     WriteBatch* batch = nullptr;  // nullptr: a rotation request from Flush()
     // DB::Put of a large value: the batch holds the one Put with an empty
     // value, and this is its real value, which the WAL record and the insert
-    // take from the caller's buffer (EncodeOutsideValueHead). Lives until the
+    // take from the caller's buffer (OutsideValueHead). Lives until the
     // writer is done.
     std::optional<std::string_view> outside_value;
     std::size_t pools = 0;  // MemTable::InsertPools of the batch

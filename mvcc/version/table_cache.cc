@@ -143,20 +143,24 @@ Status TableCache::Find(const FileMetaData& meta, std::uint64_t block_cache_id,
 }
 
 std::size_t TableCache::Relieve(std::size_t bytes) {
-  std::size_t freed = CloseIdle(bytes);  // idle readers first, then the block cache
-  if (freed == 0 && block_cache_ != nullptr) freed = block_cache_->Shed(bytes);
+  // Cached blocks first, then idle readers: a reader serves every read of its
+  // file, a block only reads of its keys. Closing readers first made reads
+  // over more files than the budget holds readers for reopen a table per Get.
+  std::size_t freed = block_cache_ != nullptr ? block_cache_->Shed(bytes) : 0;
+  if (freed == 0) freed = CloseIdle(bytes);
   return freed;
 }
 
 bool TableCache::ChargeJob(std::size_t bytes) {
   if (budget_ == nullptr) return false;
-  for (int attempt = 0; !budget_->TryCharge(MemoryBudget::Consumer::kCompaction, bytes);
-       ++attempt) {
-    if (attempt < kReliefAttempts && Relieve(bytes) > 0) continue;
-    uncharged_job_bytes_.fetch_add(bytes, std::memory_order_relaxed);
-    return false;
+  // One round of relief per step: a flush usually starts because the budget
+  // is full, and must not empty the cache and close every reader on the way.
+  if (budget_->TryCharge(MemoryBudget::Consumer::kCompaction, bytes) ||
+      (Relieve(bytes) > 0 && budget_->TryCharge(MemoryBudget::Consumer::kCompaction, bytes))) {
+    return true;
   }
-  return true;
+  uncharged_job_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  return false;
 }
 
 void TableCache::ReleaseJob(std::size_t bytes) {

@@ -13,8 +13,8 @@
 // Memory budget: each open reader's memory (Table::MemoryUsage) is charged
 // to the budget (MemoryBudget::Consumer::kTableReaders) from its open until
 // its last reference is dropped. When the budget refuses a reader, Find
-// closes idle readers (held by the cache alone), least recently used first,
-// and sheds the block cache, as long as that frees something. If there is
+// sheds the block cache and then closes idle readers (held by the cache
+// alone), least recently used first, as long as that frees something. If there is
 // still no room (memtables, other DBs sharing the budget or live iterators
 // hold it), what happens depends on how long the caller holds the reader
 // (ReaderUse): an iterator gets MemoryLimit; a Get, a verification, a flush
@@ -111,8 +111,8 @@ class TableCache {
   // released.
   std::size_t CloseIdle(std::size_t bytes) ARENAKV_EXCLUDES(mu_);
   // With a memory budget: charges `bytes` of a flush's or compaction's
-  // buffers (MemoryBudget::Consumer::kCompaction), closing idle readers and
-  // shedding the block cache for room as Find does. False, charging nothing,
+  // buffers (MemoryBudget::Consumer::kCompaction), after one round of relief
+  // (Relieve) if the budget refuses them. False, charging nothing,
   // without a budget or if there is still no room: the job goes on
   // uncharged (it gives memory back, so it never fails for lack of it), and
   // the bytes are counted in uncharged_job_bytes().
@@ -150,8 +150,8 @@ class TableCache {
     std::size_t bytes;  // table->MemoryUsage()
   };
 
-  // One round of relief for `bytes` that the budget refused: closes idle
-  // readers, or else sheds the block cache; returns the bytes freed.
+  // One round of relief for `bytes` that the budget refused: sheds the block
+  // cache, or else closes idle readers; returns the bytes freed.
   std::size_t Relieve(std::size_t bytes) ARENAKV_EXCLUDES(mu_);
   // Closes idle readers (as CloseIdle) into *closed, for the caller to drop
   // after unlocking.

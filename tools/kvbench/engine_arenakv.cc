@@ -96,6 +96,18 @@ class ArenakvEngine final : public Engine {
         out.emplace_back(field, value.substr(begin, value.find('\n', begin) - begin));
       }
     }
+    if (db_->GetProperty("arenakv.memory", &value) && !value.starts_with("limit: none")) {
+      // Under a budget, where its bytes are ("name: value" lines).
+      for (std::size_t begin = 0, end; begin < value.size(); begin = end + 1) {
+        end = value.find('\n', begin);
+        if (end == std::string::npos) end = value.size();
+        const std::string_view line = std::string_view(value).substr(begin, end - begin);
+        const std::size_t colon = line.find(": ");
+        if (colon == std::string_view::npos) continue;
+        out.emplace_back("memory " + std::string(line.substr(0, colon)),
+                         std::string(line.substr(colon + 2)));
+      }
+    }
     std::string levels;
     for (int level = 0;; ++level) {
       if (!db_->GetProperty("arenakv.num-files-at-level" + std::to_string(level), &value)) break;
