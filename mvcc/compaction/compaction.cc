@@ -33,10 +33,22 @@ bool Compaction::IsBottommostForKey(std::string_view user_key) const {
   return true;
 }
 
-CompactionPicker::CompactionPicker(const Options& options)
+namespace {
+
+double LevelBase(const Options& options, std::size_t flush_bytes) {
+  const double base = static_cast<double>(options.max_bytes_for_level_base);
+  if (flush_bytes >= options.write_buffer_size) return base;
+  const double scaled =
+      base * static_cast<double>(flush_bytes) / static_cast<double>(options.write_buffer_size);
+  return std::min(base, std::max(scaled, static_cast<double>(options.target_file_size_base)));
+}
+
+}  // namespace
+
+CompactionPicker::CompactionPicker(const Options& options, std::size_t flush_bytes)
     : level0_trigger_(options.level0_file_num_compaction_trigger),
       target_file_size_(options.target_file_size_base),
-      level_base_(static_cast<double>(options.max_bytes_for_level_base)),
+      level_base_(LevelBase(options, flush_bytes)),
       level_multiplier_(options.max_bytes_for_level_multiplier) {}
 
 double CompactionPicker::MaxBytesForLevel(int level) const {

@@ -118,7 +118,7 @@ DBImpl::DBImpl(const Options& options, std::string path, bool read_only)
   versions_ = std::make_unique<VersionSet>(path_, fs_, table_options, cache_.get(),
                                            options_.max_manifest_file_size, table_cache_capacity,
                                            options_.paranoid_checks, options_.memory_budget.get());
-  picker_ = std::make_unique<CompactionPicker>(options_);
+  picker_ = std::make_unique<CompactionPicker>(options_, BudgetFlushBytes());
 }
 
 DBImpl::~DBImpl() {
@@ -259,11 +259,14 @@ bool DBImpl::MemTableFull(const MemTable& mem) const {
   // With a budget, as WriteBufferManager does: a memtable is full at 7/8 of
   // the budget's share of one write buffer, so that the next one fills while
   // it is flushed instead of waiting for the flush to give the memory back.
+  return mem.ApproximateMemoryUsage() >= BudgetFlushBytes();
+}
+
+std::size_t DBImpl::BudgetFlushBytes() const {
   const MemoryBudget* budget = options_.memory_budget.get();
-  return budget != nullptr &&
-         mem.ApproximateMemoryUsage() >=
-             budget->limit() / 8 * 7 /
-                 static_cast<std::size_t>(std::max(options_.max_write_buffer_number, 2));
+  if (budget == nullptr) return SIZE_MAX;
+  return budget->limit() / 8 * 7 /
+         static_cast<std::size_t>(std::max(options_.max_write_buffer_number, 2));
 }
 
 Status DBImpl::NewMemTable(std::size_t need, MemTableRef* mem) {
@@ -366,8 +369,11 @@ Status DBImpl::RelieveBudget(std::size_t bound, std::size_t need,
     // The new memtable's first pages did not fit either: wait below.
     if (!s.IsMemoryLimit()) return s;
   }
-  // 4. Wait: for this DB's flushes, or for other holders of the budget.
-  if (imm_.empty()) {
+  // 4. Wait: for this DB's flushes and compactions (a job gives back what
+  // its table builders hold when each file is done), or for other holders
+  // of the budget.
+  if (imm_.empty() &&
+      !(picker_->running() > 0 && budget.charged(MemoryBudget::Consumer::kCompaction) > 0)) {
     // Nothing this DB holds can be freed: other DBs sharing the budget, or
     // iterators still holding memtables, may free something.
     if (start - **stuck_since > kBudgetWaitLimit) {
@@ -376,7 +382,7 @@ Status DBImpl::RelieveBudget(std::size_t bound, std::size_t need,
                                  " bytes, and nothing this DB holds could be freed");
     }
   } else {
-    *stuck_since = std::nullopt;  // a flush is under way: it will free memory
+    *stuck_since = std::nullopt;  // a flush or compaction is under way: it will free memory
   }
   ++stats_.budget_stalls;
   bg_cv_.WaitFor(std::chrono::milliseconds(10));
@@ -717,7 +723,9 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
 
   // Every member inserts its own batch, concurrently with the others.
   lock.Unlock();
-  ARENAKV_SYNC_POINT_CALLBACK("DBImpl::WriteImpl:BeforeInsert", w.batch);  // arg: WriteBatch*
+  ARENAKV_SYNC_POINT_CALLBACK(
+      "DBImpl::WriteImpl:BeforeInsert",
+      w.batch);  // arg: WriteBatch* (a large Put's holds an empty value: Writer::outside_value)
   Status s = InsertBatch(group->mem.get(), *w.batch, w.outside_value);
   ARENAKV_SYNC_POINT_CALLBACK("DBImpl::WriteImpl:AfterInsert", &s);  // arg: Status*
   lock.Lock();

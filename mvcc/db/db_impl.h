@@ -255,6 +255,9 @@ class DBImpl final : public DB {
   static bool HasSpace(const MemTable& mem, std::size_t need);
   // write_buffer_size reached, or (with a memory budget) its share of it.
   bool MemTableFull(const MemTable& mem) const;
+  // With a memory budget, the memtable usage at which MemTableFull says
+  // full (7/8 of the budget's share of one write buffer); SIZE_MAX without.
+  std::size_t BudgetFlushBytes() const;
   // The memtable bytes inserting `batch` may take; `outside_bytes`: its
   // outside value's size.
   static std::size_t MemoryNeed(const WriteBatch& batch, std::size_t outside_bytes = 0);

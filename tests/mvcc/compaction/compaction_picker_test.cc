@@ -64,6 +64,20 @@ TEST_F(CompactionPickerTest, LevelTargetsGrowByTheMultiplier) {
   EXPECT_EQ(picker_.MaxGrandparentOverlapBytes(), 1000u);
 }
 
+// Memtables a memory budget flushes smaller than write_buffer_size shrink
+// level 1's target in proportion, to at least one output file; the levels
+// below keep the multiplier.
+TEST(CompactionPickerLevelBaseTest, SmallerFlushesShrinkLevelOneToAtLeastOneFile) {
+  Options options = SmallOptions();
+  options.write_buffer_size = 64 << 20;
+  EXPECT_DOUBLE_EQ(CompactionPicker(options, 64 << 20).MaxBytesForLevel(1), 1000);
+  EXPECT_DOUBLE_EQ(CompactionPicker(options, 128 << 20).MaxBytesForLevel(1), 1000);
+  const CompactionPicker quarter(options, 16 << 20);
+  EXPECT_DOUBLE_EQ(quarter.MaxBytesForLevel(1), 250);
+  EXPECT_DOUBLE_EQ(quarter.MaxBytesForLevel(2), 2500);
+  EXPECT_DOUBLE_EQ(CompactionPicker(options, 1 << 20).MaxBytesForLevel(1), 100);  // one file
+}
+
 TEST_F(CompactionPickerTest, Level0ScoreIsFilesOverTrigger) {
   for (std::uint64_t n = 6; n >= 1; --n) Add(0, File(n, "a", "z", 1 << 20));
 
