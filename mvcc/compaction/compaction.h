@@ -6,7 +6,8 @@
 //     level0_file_num_compaction_trigger files, all of them are merged with
 //     the level-1 files they overlap into new level-1 files.
 //   - Level n >= 1 is a sorted run with a size target:
-//     max_bytes_for_level_base * multiplier^(n-1). A level over its target
+//     max_bytes_for_level_base * multiplier^(n-1) (the base scaled down
+//     under a memory budget; see the constructor). A level over its target
 //     has one file merged with the files it overlaps in level n+1; the file
 //     is picked round-robin by key (compact_pointer_), so every part of the
 //     key space gets its turn.
@@ -74,12 +75,13 @@ class CompactionPicker {
   // flush_bytes: how large a memtable gets before it is flushed, when that
   // is less than options.write_buffer_size (a memory budget's share). Level
   // 1's size target then shrinks in proportion, to at least one output file
-  // (target_file_size_base): level-0 compactions, which merge with all of
-  // level 1, stay as cheap against what they bring in as the options make
-  // them (with RocksDB's defaults, level 1 holds the four write buffers the
-  // trigger collects). Under a 16 MiB budget with the defaults, a fill of
-  // 50x the budget ran 58,845 ops/s with level 1 at 256 MiB and 85,157 at
-  // 64 MiB (medians of 3; README "Memory").
+  // (target_file_size_base), and every deeper level's with it (they keep the
+  // multiplier; a large DB spreads over one level more). Level-0
+  // compactions, which merge with all of level 1, stay as cheap against what
+  // they bring in as the options make them (with RocksDB's defaults, level 1
+  // holds the four write buffers the trigger collects). Under a 16 MiB
+  // budget with the defaults, a fill of 50x the budget ran 58,845 ops/s with
+  // level 1 at 256 MiB and 85,157 at 64 MiB (medians of 3, 2-core VM).
   explicit CompactionPicker(const Options& options, std::size_t flush_bytes = SIZE_MAX);
 
   // The size target of `level` (>= 1), in bytes.

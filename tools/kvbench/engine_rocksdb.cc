@@ -8,7 +8,9 @@
 // --memory-budget, the closest RocksDB has to arenakv's Options::memory_budget
 // replaces that cache: a strict-capacity LRU cache of the budget as block
 // cache, a WriteBufferManager charging memtables to it, and index and filter
-// blocks kept in it (level 0's pinned).
+// blocks kept in it (level 0's pinned). RocksDB keeps
+// --max-bytes-for-level-base under a budget (arenakv scales it with its
+// memtables: mvcc/compaction/compaction.h).
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>

@@ -91,7 +91,9 @@ std::optional<int> ParseOptions(int argc, char** argv, BenchOptions* options) {
   app.add_option("--memory-budget", o.memory_budget,
                  "Hard memory budget in bytes, both engines (0 = none; arenakv: "
                  "Options::memory_budget; RocksDB: a strict-capacity LRU cache as block cache, "
-                 "a WriteBufferManager charging memtables to it, index and filter blocks in it)")
+                 "a WriteBufferManager charging memtables to it, index and filter blocks in it; "
+                 "arenakv also scales its level targets down with its memtables, RocksDB keeps "
+                 "--max-bytes-for-level-base)")
       ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 50))
       ->capture_default_str();
   app.add_option("--level0-file-num-compaction-trigger", o.level0_file_num_compaction_trigger,

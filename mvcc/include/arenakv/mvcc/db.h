@@ -153,7 +153,11 @@ struct Options {
   int level0_slowdown_writes_trigger = 20;             // L0 files that slow writes down
   int level0_stop_writes_trigger = 36;                 // L0 files that make writes wait
   std::uint64_t target_file_size_base = 64 << 20;      // compaction output files
-  std::uint64_t max_bytes_for_level_base = 256 << 20;  // size target of level 1
+  // Size target of level 1. Under a memory_budget whose share of a write
+  // buffer is smaller than write_buffer_size, scaled down in proportion (to
+  // at least target_file_size_base), so that level 1 stays the size of what
+  // a level-0 compaction brings in, as with these defaults.
+  std::uint64_t max_bytes_for_level_base = 256 << 20;
   double max_bytes_for_level_multiplier = 10;          // level n+1 target / level n target
   bool disable_auto_compactions = false;               // CompactRange still works
   // Bytes per second writes are held to while level 0 holds
