@@ -74,14 +74,15 @@ class CompactionPicker {
  public:
   // flush_bytes: how large a memtable gets before it is flushed, when that
   // is less than options.write_buffer_size (a memory budget's share). Level
-  // 1's size target then shrinks in proportion, to at least one output file
-  // (target_file_size_base), and every deeper level's with it (they keep the
-  // multiplier; a large DB spreads over one level more). Level-0
-  // compactions, which merge with all of level 1, stay as cheap against what
-  // they bring in as the options make them (with RocksDB's defaults, level 1
-  // holds the four write buffers the trigger collects). Under a 16 MiB
-  // budget with the defaults, a fill of 50x the budget ran 58,845 ops/s with
-  // level 1 at 256 MiB and 85,157 at 64 MiB (medians of 3, 2-core VM).
+  // 1's size target then shrinks in proportion, raised to at least one
+  // output file (target_file_size_base) and never above the option, and
+  // every deeper level's with it (they keep the multiplier; a large DB
+  // spreads over one level more). Level-0 compactions, which merge with all
+  // of level 1, then cost less against what they bring in (with RocksDB's
+  // defaults, level 1 holds the four write buffers the trigger collects).
+  // Under a 16 MiB budget with the defaults (7 MiB flushes: 28 MiB, raised to
+  // 64 MiB), a fill of 50x the budget ran 58,845 ops/s with level 1 at 256
+  // MiB and 85,157 at 64 MiB (medians of 3, 2-core VM).
   explicit CompactionPicker(const Options& options, std::size_t flush_bytes = SIZE_MAX);
 
   // The size target of `level` (>= 1), in bytes.

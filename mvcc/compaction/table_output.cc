@@ -32,9 +32,11 @@ void TableOutput::Cover(std::size_t used) {
     covered_ += step;
     return;
   }
-  // Shrunk by whole steps (a large block went out): the charge goes first.
+  // Shrunk by whole steps (a large block went out): what was held uncharged
+  // goes first, so that the charge stays on the memory still held.
   const std::size_t drop = (covered_ - used) / kChargeStep * kChargeStep;
-  const std::size_t released = std::min(drop, charged_);
+  const std::size_t uncharged = covered_ - charged_;
+  const std::size_t released = drop > uncharged ? drop - uncharged : 0;
   charger_->ReleaseJob(released);
   charged_ -= released;
   covered_ -= drop;

@@ -369,20 +369,20 @@ Status DBImpl::RelieveBudget(std::size_t bound, std::size_t need,
     // The new memtable's first pages did not fit either: wait below.
     if (!s.IsMemoryLimit()) return s;
   }
-  // 4. Wait: for this DB's flushes and compactions (a job gives back what
-  // its table builders hold when each file is done), or for other holders
-  // of the budget.
-  if (imm_.empty() &&
-      !(picker_->running() > 0 && budget.charged(MemoryBudget::Consumer::kCompaction) > 0)) {
-    // Nothing this DB holds can be freed: other DBs sharing the budget, or
-    // iterators still holding memtables, may free something.
-    if (start - **stuck_since > kBudgetWaitLimit) {
+  // 4. Wait: for this DB's flushes, or for other holders of the budget.
+  if (imm_.empty()) {
+    // Nothing this DB holds can be freed but what its running jobs' table
+    // builders hold (given back as each file is done: the writer waits for
+    // them, without re-arming steps 1 and 2); other DBs sharing the budget,
+    // or iterators still holding memtables, may free something.
+    const bool jobs_hold_budget = readers != nullptr && readers->charged_job_bytes() > 0;
+    if (start - **stuck_since > kBudgetWaitLimit && !jobs_hold_budget) {
       return Status::MemoryLimit("the memory budget (" + budget.Describe() +
                                  ") has no room for a write needing " + std::to_string(bound) +
                                  " bytes, and nothing this DB holds could be freed");
     }
   } else {
-    *stuck_since = std::nullopt;  // a flush or compaction is under way: it will free memory
+    *stuck_since = std::nullopt;  // a flush is under way: it will free memory
   }
   ++stats_.budget_stalls;
   bg_cv_.WaitFor(std::chrono::milliseconds(10));

@@ -147,7 +147,7 @@ std::size_t TableCache::Relieve(std::size_t bytes) {
   // file, a block only reads of its keys. Closing readers first made reads
   // over more files than the budget holds readers for reopen a table per Get.
   std::size_t freed = block_cache_ != nullptr ? block_cache_->Shed(bytes) : 0;
-  if (freed == 0) freed = CloseIdle(bytes);
+  if (freed < bytes) freed += CloseIdle(bytes - freed);
   return freed;
 }
 
@@ -157,6 +157,7 @@ bool TableCache::ChargeJob(std::size_t bytes) {
   // is full, and must not empty the cache and close every reader on the way.
   if (budget_->TryCharge(MemoryBudget::Consumer::kCompaction, bytes) ||
       (Relieve(bytes) > 0 && budget_->TryCharge(MemoryBudget::Consumer::kCompaction, bytes))) {
+    charged_job_bytes_.fetch_add(bytes, std::memory_order_relaxed);
     return true;
   }
   uncharged_job_bytes_.fetch_add(bytes, std::memory_order_relaxed);
@@ -164,7 +165,9 @@ bool TableCache::ChargeJob(std::size_t bytes) {
 }
 
 void TableCache::ReleaseJob(std::size_t bytes) {
-  if (bytes > 0) budget_->Release(MemoryBudget::Consumer::kCompaction, bytes);
+  if (bytes == 0) return;
+  charged_job_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+  budget_->Release(MemoryBudget::Consumer::kCompaction, bytes);
 }
 
 std::size_t TableCache::CloseIdle(std::size_t bytes) {

@@ -134,6 +134,10 @@ class TableCache {
   std::uint64_t budget_closes() const ARENAKV_EXCLUDES(mu_);
   // kBrief readers opened uncharged because the budget had no room.
   std::uint64_t uncharged_opens() const ARENAKV_EXCLUDES(mu_);
+  // Bytes this DB's jobs hold charged now (ChargeJob less ReleaseJob).
+  std::size_t charged_job_bytes() const {
+    return charged_job_bytes_.load(std::memory_order_relaxed);
+  }
   // Bytes ChargeJob could not charge, in all.
   std::uint64_t uncharged_job_bytes() const {
     return uncharged_job_bytes_.load(std::memory_order_relaxed);
@@ -151,7 +155,8 @@ class TableCache {
   };
 
   // One round of relief for `bytes` that the budget refused: sheds the block
-  // cache, or else closes idle readers; returns the bytes freed.
+  // cache, then closes idle readers for what that did not free; returns the
+  // bytes freed.
   std::size_t Relieve(std::size_t bytes) ARENAKV_EXCLUDES(mu_);
   // Closes idle readers (as CloseIdle) into *closed, for the caller to drop
   // after unlocking.
@@ -174,6 +179,7 @@ class TableCache {
   std::size_t bytes_ ARENAKV_GUARDED_BY(mu_) = 0;
   std::uint64_t budget_closes_ ARENAKV_GUARDED_BY(mu_) = 0;
   std::uint64_t uncharged_opens_ ARENAKV_GUARDED_BY(mu_) = 0;
+  std::atomic<std::size_t> charged_job_bytes_{0};
   std::atomic<std::uint64_t> uncharged_job_bytes_{0};
 };
 

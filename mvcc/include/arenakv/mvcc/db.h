@@ -115,8 +115,10 @@ struct Options {
   // are kept in the LRU table cache even with max_open_files -1, opened on
   // first use. When a write does not fit, the DB evicts from its block
   // cache, closes idle table readers, flushes its memtable early, then waits
-  // for flushes; a write that still cannot fit after a second with nothing
-  // left to free, or needs more than the whole budget, gets MemoryLimit; so
+  // for flushes (and for running compactions that hold budget for their
+  // table builders); a write that still cannot fit after a second with
+  // nothing left to free, or needs more than the whole budget, gets
+  // MemoryLimit; so
   // does an iterator that needs a reader when nothing is left to free (a Get
   // then opens the reader uncharged, for that call only).
   // Null (the default): no budget. Not charged yet: blocks an iterator reads
@@ -149,17 +151,18 @@ struct Options {
   // Leveled compaction. Level 0 holds flushed tables (they may overlap);
   // levels 1..6 are sorted runs whose size targets grow by the multiplier.
   // Defaults are RocksDB's, so side-by-side runs compare like with like.
-  int level0_file_num_compaction_trigger = 4;          // L0 files that start a compaction
-  int level0_slowdown_writes_trigger = 20;             // L0 files that slow writes down
-  int level0_stop_writes_trigger = 36;                 // L0 files that make writes wait
-  std::uint64_t target_file_size_base = 64 << 20;      // compaction output files
+  int level0_file_num_compaction_trigger = 4;      // L0 files that start a compaction
+  int level0_slowdown_writes_trigger = 20;         // L0 files that slow writes down
+  int level0_stop_writes_trigger = 36;             // L0 files that make writes wait
+  std::uint64_t target_file_size_base = 64 << 20;  // compaction output files
   // Size target of level 1. Under a memory_budget whose share of a write
-  // buffer is smaller than write_buffer_size, scaled down in proportion (to
-  // at least target_file_size_base), so that level 1 stays the size of what
-  // a level-0 compaction brings in, as with these defaults.
+  // buffer is smaller than write_buffer_size, scaled down in proportion,
+  // then raised to at least target_file_size_base (never above this), so
+  // that a level-0 compaction's merge with level 1 stays cheap against what
+  // it brings in.
   std::uint64_t max_bytes_for_level_base = 256 << 20;
-  double max_bytes_for_level_multiplier = 10;          // level n+1 target / level n target
-  bool disable_auto_compactions = false;               // CompactRange still works
+  double max_bytes_for_level_multiplier = 10;  // level n+1 target / level n target
+  bool disable_auto_compactions = false;       // CompactRange still works
   // Bytes per second writes are held to while level 0 holds
   // level0_slowdown_writes_trigger files or more (RocksDB's default). Each
   // time level 0 grows further the rate drops to 4/5, down to 16 KiB/s; each

@@ -18,10 +18,11 @@
 //
 // Under pressure a DB writing into a full budget first evicts its block
 // cache, then closes idle table readers, then flushes its memtable early,
-// then waits for its flushes (and for other holders of the budget to
-// release), and answers MemoryLimit when nothing it holds can be freed
-// within a second. An iterator whose table reader does not fit answers
-// MemoryLimit once no idle reader or cached block is left to free.
+// then waits for its flushes and for its running compactions' builders (and
+// for other holders of the budget to release), and answers MemoryLimit when
+// nothing it holds can be freed within a second. An iterator whose table
+// reader does not fit answers MemoryLimit once no cached block or idle
+// reader is left to free.
 //
 // For an arena, Account(consumer) is a MemoryCharge (ArenaOptions::charge)
 // that charges that consumer.
