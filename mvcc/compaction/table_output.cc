@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mvcc/compaction/table_output.h"
 
-#include <algorithm>
-
 #include "mvcc/env/filename.h"
 
 namespace arenakv {

@@ -48,7 +48,7 @@ namespace arenakv {
 class TableOutput {
  public:
   // Builder memory is charged in steps of this many bytes.
-  static constexpr std::size_t kChargeStep = 256 << 10;
+  static constexpr std::size_t kChargeStep = 32 << 10;
 
   TableOutput(VersionSet* versions, const TableOptions& options);
   ~TableOutput();

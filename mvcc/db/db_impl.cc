@@ -646,7 +646,7 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
     std::size_t group_bytes = 0;  // what the group writes: the delayed write rate's measure
     if (batch != nullptr) {
       for (const WriteQueue::Writer* m : own.members) {
-        need += MemoryNeed(*m->batch, m->outside_value ? m->outside_value->size() : 0);
+        need += MemoryNeed(*m->batch, m->OutsideBytes());
         group_pools += m->pools;
         group_bytes += m->Bytes();
       }
@@ -683,10 +683,9 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
         const std::uint64_t wal_before = file->Size();
         for (const WriteQueue::Writer* m : own.members) {
           if (!s.ok()) break;
-          s = m->outside_value
-                  ? log->AddRecord(OutsideValueHead(*m->batch, m->outside_value->size()),
-                                   *m->outside_value)
-                  : log->AddRecord(m->batch->Contents());
+          s = m->outside_value ? log->AddRecord(OutsideValueHead(*m->batch, m->OutsideBytes()),
+                                                *m->outside_value)
+                               : log->AddRecord(m->batch->Contents());
         }
         if (s.ok()) s = sync ? file->Sync() : file->Flush();
         // Strict recovery modes: every kWalWritebackBytes, the OS starts

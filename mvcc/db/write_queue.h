@@ -72,10 +72,9 @@ class WriteQueue {
     // leads a group of its own, and runs the check once no earlier group is
     // in flight.
     const std::function<Status()>* validate = nullptr;
+    std::size_t OutsideBytes() const { return outside_value ? outside_value->size() : 0; }
     // The bytes the writer logs: its batch's encoding, and its outside value.
-    std::size_t Bytes() const {
-      return batch->ApproximateSize() + (outside_value ? outside_value->size() : 0);
-    }
+    std::size_t Bytes() const { return batch->ApproximateSize() + OutsideBytes(); }
     bool insert = false;  // the leader has written the WAL; insert now
     bool done = false;
     Status status;
