@@ -233,11 +233,9 @@ Status DBImpl::OpenImpl() {
 
 // ---------------------------------------------------------------- memtables
 
-std::size_t DBImpl::MemoryNeed(const WriteBatch& batch, std::size_t outside_bytes) {
-  // Per operation: a node (links, payload, varints; at most ~100 bytes) or a
-  // version chunk, rounded up to its slab (< 12.5 %): twice the encoded size
-  // plus 128 bytes per operation covers it.
-  return 2 * (batch.ApproximateSize() + outside_bytes) + 128 * batch.Count();
+std::size_t DBImpl::MemoryNeed(const WriteBatch& batch, std::size_t outside_bytes, bool racing) {
+  // The batch's encoding holds every key and value (and more).
+  return MemTable::AddBound(batch.ApproximateSize() + outside_bytes, batch.Count(), racing);
 }
 
 // The arena's hard limit: room for a full buffer plus the batch that crosses
@@ -591,7 +589,8 @@ Status DBImpl::WriteValidated(const WriteOptions& options, WriteBatch* batch,
   Status s = batch->Iterate(checker);
   if (s.ok()) s = checker.status();
   if (!s.ok()) return s;
-  if (4 * MemoryNeed(*batch, outside_value ? outside_value->size() : 0) > kMaxMemTableCapacity) {
+  if (4 * MemoryNeed(*batch, outside_value ? outside_value->size() : 0, /*racing=*/true) >
+      kMaxMemTableCapacity) {
     return Status::MemoryLimit("batch too large for one memtable");
   }
   return WriteImpl(options, batch, /*force_rotate=*/false, checker.pools(),
@@ -645,8 +644,12 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
     std::size_t group_pools = 0;  // each member inserts from its own thread's pools
     std::size_t group_bytes = 0;  // what the group writes: the delayed write rate's measure
     if (batch != nullptr) {
+      // Inserts race on a key only between the members of a group, and
+      // without a budget with the groups before it (MakeRoom lets them
+      // overlap); a budgeted group of one inserts alone.
+      const bool racing = own.members.size() > 1 || options_.memory_budget == nullptr;
       for (const WriteQueue::Writer* m : own.members) {
-        need += MemoryNeed(*m->batch, m->OutsideBytes());
+        need += MemoryNeed(*m->batch, m->OutsideBytes(), racing);
         group_pools += m->pools;
         group_bytes += m->Bytes();
       }

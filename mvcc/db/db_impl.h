@@ -259,8 +259,9 @@ class DBImpl final : public DB {
   // full (7/8 of the budget's share of one write buffer); SIZE_MAX without.
   std::size_t BudgetFlushBytes() const;
   // The memtable bytes inserting `batch` may take; `outside_bytes`: its
-  // outside value's size.
-  static std::size_t MemoryNeed(const WriteBatch& batch, std::size_t outside_bytes = 0);
+  // outside value's size. racing: other threads may insert the same keys
+  // meanwhile (MemTable::AddBound).
+  static std::size_t MemoryNeed(const WriteBatch& batch, std::size_t outside_bytes, bool racing);
   // At Open (alone) or under mu_ (rotation): the WAL handles are mu_'s.
   // Under point-in-time (and skip-any) recovery the old log is not synced
   // here: it joins old_logs_, and the new log starts with a predecessor

@@ -299,7 +299,7 @@ Status DBImpl::ReplayLogs(const std::vector<std::uint64_t>& logs, VersionEdit* e
         break;
       }
       previous = first + batch.Count() - 1;
-      const std::size_t need = MemoryNeed(batch);
+      const std::size_t need = MemoryNeed(batch, 0, /*racing=*/false);  // replay inserts alone
       // With a memory budget, a memtable the budget cannot grow is flushed
       // (or kept, read-only) and a fresh one tried.
       const std::size_t pools = InsertPoolsOf(batch);

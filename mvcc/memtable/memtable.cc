@@ -154,6 +154,19 @@ void MemTable::InsertPools::Add(std::size_t key_size, std::size_t value_size) {
   largest_ = std::max(largest_, Index::NodeBytes(key_size, Index::kMaxHeight, 10 + value_bytes));
 }
 
+std::size_t MemTable::AddBound(std::size_t bytes, std::size_t ops, bool racing) {
+  // An Add's chunk is at most a node of the greatest height with the key and
+  // the body in it: the key and value bytes plus `fixed` (the node's links
+  // and header, a key size varint of up to 5 bytes, a body's sequence and
+  // value size varints of up to 10 and 5). Its slab exceeds it by at most 7
+  // bytes (up to 512) or by less than an eighth (size_classes.h), and
+  // (a + b) / 8 <= a / 8 + b / 8 + 1 in integers.
+  constexpr std::size_t fixed = Index::NodeBytes(0, Index::kMaxHeight, 0) + 4 + 10 + 5;
+  constexpr std::size_t per_op = fixed + fixed / 8 + 1 + 7;
+  const std::size_t once = bytes + bytes / 8 + ops * per_op;
+  return racing ? 2 * once : once;
+}
+
 std::size_t MemTable::InsertPools::pools() const {
   if (ops_ == 0) return 0;
   // One pool per slab class between the smallest and the largest chunk (a

@@ -168,6 +168,12 @@ class MemTable {
     std::size_t smallest_ = SIZE_MAX;  // bytes of the smallest chunk an Add may take
     std::size_t largest_ = 0;          // and of the largest
   };
+  // The most arena bytes (chunks, slab rounding included) that `ops` Adds may
+  // take whose keys and values total at most `bytes`. An Add allocates one
+  // chunk: a node, or a version chunk when its key is linked already; only
+  // when another thread adds the same key at the same time may it allocate a
+  // node, find the key linked and free the node again (racing: twice as much).
+  static std::size_t AddBound(std::size_t bytes, std::size_t ops, bool racing);
   // The most the arena may commit while operations needing `bytes`
   // (DBImpl::MemoryNeed: at least their chunks' sizes) are added from
   // `pools` pools (InsertPools): each pool may open one commit step beyond

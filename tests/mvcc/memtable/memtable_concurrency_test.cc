@@ -365,7 +365,7 @@ TEST(MemTableBudgetTest, ReservedGroupsNeverFailAndChargesMatchTheArena) {
         const int n = rounds * kThreads * kOpsPerThread + t * kOpsPerThread + i;
         std::string key = n % 3 == 0 ? "hot" + std::to_string(n % 16) : "k" + std::to_string(n);
         std::string value(static_cast<std::size_t>(n * 7919 % 3072), 'v');
-        need += 2 * (key.size() + value.size() + 16) + 128;  // DBImpl::MemoryNeed's rule
+        need += MemTable::AddBound(key.size() + value.size(), 1, /*racing=*/true);
         thread_pools.Add(key.size(), value.size());
         ops[t].emplace_back(std::move(key), std::move(value));
       }
@@ -403,6 +403,46 @@ TEST(MemTableBudgetTest, ReservedGroupsNeverFailAndChargesMatchTheArena) {
   EXPECT_EQ(budget.charged(memtables), table->ApproximateMemoryUsage());
   table.reset();
   EXPECT_EQ(budget.charged(), 0u);
+}
+
+// An Add that no other thread races needs no more than AddBound(racing =
+// false): one chunk, a node or a version, rounded up to its slab. Each Add
+// here draws only on its own reservation (the rest of the budget is taken),
+// for values from empty to 10 MB (slabs of every range, dedicated pools
+// above 128 KiB), new keys (nodes) and overwrites (version chunks).
+TEST(MemTableBudgetTest, AnAddAloneNeedsNoMoreThanItsBound) {
+  constexpr std::size_t kLimit = 128 << 20;
+  MemoryBudget budget(kLimit);
+  MemTableRef table = MemTable::Create(64 << 20, 256 << 20, nullptr, &budget);
+  const auto other = MemoryBudget::Consumer::kOther;
+  const std::size_t value_sizes[] = {0,      1,       7,      100,     497,     505,
+                                     513,    1000,    4095,   65536,   131072,  131073,
+                                     200000, 1 << 20, 999999, 4 << 20, 10000000};
+  SequenceNumber sequence = 1;
+  for (const bool overwrite : {false, true}) {
+    for (const std::size_t value_size : value_sizes) {
+      for (const std::size_t key_size : {std::size_t{1}, std::size_t{300}}) {
+        const std::string key = std::to_string(value_size) + std::string(key_size, 'k');
+        const std::string value(value_size, 'v');
+        MemTable::InsertPools pools;
+        pools.Add(key.size(), value.size());
+        const std::size_t need = MemTable::AddBound(key.size() + value.size(), 1, false);
+        ASSERT_TRUE(table->Reserve(table->InsertBound(need, pools.pools())));
+        const std::size_t rest = kLimit - budget.charged();
+        ASSERT_TRUE(budget.TryCharge(other, rest));
+        const std::size_t before = table->ApproximateMemoryUsage();
+        ASSERT_TRUE(table->Add(sequence++, EntryKind::kPut, key, value).ok())
+            << "value " << value_size << ", key " << key.size() << ", overwrite " << overwrite;
+        budget.Release(other, rest);
+        EXPECT_LE(table->ApproximateMemoryUsage() - before, table->InsertBound(need, 1));
+        ASSERT_TRUE(table->Reserve(0));
+      }
+    }
+  }
+  // The bound is the slab rounding (under an eighth) and a node's fixed
+  // bytes, not twice the value: a 10 MB value reserves 11.25 MB and change.
+  EXPECT_LT(MemTable::AddBound(10'000'000, 1, false), 11'250'000u + 256);
+  EXPECT_EQ(MemTable::AddBound(10'000'000, 1, true), 2 * MemTable::AddBound(10'000'000, 1, false));
 }
 
 }  // namespace

@@ -223,7 +223,8 @@ class SkipList {
   Iterator NewIterator() const { return Iterator(this); }
 
   // Arena bytes a node takes (for memory budgeting).
-  static std::size_t NodeBytes(std::size_t key_size, int height, std::size_t tail_size = 0) {
+  static constexpr std::size_t NodeBytes(std::size_t key_size, int height,
+                                         std::size_t tail_size = 0) {
     std::size_t varint = 1;
     for (std::size_t v = key_size; v >= 0x80; v >>= 7) ++varint;
     return kPayloadBytes + static_cast<std::size_t>(height) * sizeof(Link) + 1 + varint + key_size +
