@@ -350,6 +350,11 @@ Status DBImpl::RelieveBudget(std::size_t bound, std::size_t need,
       readers->CloseIdle(shed) > 0) {
     return Status::OK();
   }
+  // 2b. The other DBs sharing the budget do the same.
+  if (start - **stuck_since < kBudgetShedLimit &&
+      options_.memory_budget->RelieveOthers(shed, readers) > 0) {
+    return Status::OK();
+  }
   // 3. Flush early: the memtable's pages return to the budget once flushed.
   const std::size_t max_imm = static_cast<std::size_t>(options_.max_write_buffer_number) - 1;
   if (mem_.mem->num_entries() > 0 && imm_.size() < std::max<std::size_t>(max_imm, 1)) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <arenakv/mvcc/memory_budget.h>
 
+#include <vector>
+
 #include "arenakv/base/check.h"
 
 namespace arenakv {
@@ -49,6 +51,28 @@ MemoryBudget::~MemoryBudget() {
   // A consumer (an arena) still charging here would release into a dead
   // budget later.
   ARENAKV_DCHECK(charged() == 0);
+}
+
+void MemoryBudget::AddReliever(Reliever* reliever) {
+  MutexLock lock(&relievers_mu_);
+  relievers_.push_back(reliever);
+}
+
+void MemoryBudget::RemoveReliever(Reliever* reliever) {
+  MutexLock lock(&relievers_mu_);
+  std::erase(relievers_, reliever);
+}
+
+std::size_t MemoryBudget::RelieveOthers(std::size_t bytes, const Reliever* self) {
+  MutexLock lock(&relievers_mu_);
+  std::size_t freed = 0;
+  const std::size_t n = relievers_.size();
+  for (std::size_t asked = 0; asked < n && freed < bytes; ++asked) {
+    // Round robin: no one DB's cache always goes first.
+    Reliever* reliever = relievers_[next_reliever_++ % n];
+    if (reliever != self) freed += reliever->Relieve(bytes - freed);
+  }
+  return freed;
 }
 
 std::size_t MemoryBudget::charged(Consumer consumer) const {

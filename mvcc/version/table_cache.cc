@@ -78,9 +78,13 @@ TableCache::TableCache(std::string dir, FileSystem* fs, TableOptions options,
       block_cache_(block_cache),
       paranoid_(paranoid),
       capacity_(capacity < 1 ? 1 : capacity),
-      budget_(budget) {}
+      budget_(budget) {
+  if (budget_ != nullptr) budget_->AddReliever(this);
+}
 
-TableCache::~TableCache() = default;
+TableCache::~TableCache() {
+  if (budget_ != nullptr) budget_->RemoveReliever(this);
+}
 
 Status TableCache::Find(const FileMetaData& meta, std::uint64_t block_cache_id,
                         std::shared_ptr<const Table>* table, ReaderUse use) {
@@ -103,7 +107,7 @@ Status TableCache::Find(const FileMetaData& meta, std::uint64_t block_cache_id,
   // Make room while that frees something (bounded: other threads may take
   // what was freed).
   for (int attempt = 0; !ShareChargedTable(&opened, budget_, &fresh); ++attempt) {
-    if (attempt < kReliefAttempts && Relieve(bytes) > 0) continue;
+    if (attempt < kReliefAttempts && RelieveAll(bytes) > 0) continue;
     if (use == ReaderUse::kBrief) {
       MutexLock lock(&mu_);
       ++opens_;
@@ -151,12 +155,18 @@ std::size_t TableCache::Relieve(std::size_t bytes) {
   return freed;
 }
 
+std::size_t TableCache::RelieveAll(std::size_t bytes) {
+  std::size_t freed = Relieve(bytes);
+  if (freed < bytes && budget_ != nullptr) freed += budget_->RelieveOthers(bytes - freed, this);
+  return freed;
+}
+
 bool TableCache::ChargeJob(std::size_t bytes) {
   if (budget_ == nullptr) return false;
   // One round of relief per step: a flush usually starts because the budget
   // is full, and must not empty the cache and close every reader on the way.
   if (budget_->TryCharge(MemoryBudget::Consumer::kCompaction, bytes) ||
-      (Relieve(bytes) > 0 && budget_->TryCharge(MemoryBudget::Consumer::kCompaction, bytes))) {
+      (RelieveAll(bytes) > 0 && budget_->TryCharge(MemoryBudget::Consumer::kCompaction, bytes))) {
     charged_job_bytes_.fetch_add(bytes, std::memory_order_relaxed);
     return true;
   }

@@ -14,16 +14,15 @@
 // to the budget (MemoryBudget::Consumer::kTableReaders) from its open until
 // its last reference is dropped. When the budget refuses a reader, Find
 // sheds the block cache and then closes idle readers (held by the cache
-// alone), least recently used first, as long as that frees something. If there is
-// still no room (memtables, other DBs sharing the budget or live iterators
-// hold it), what happens depends on how long the caller holds the reader
-// (ReaderUse): an iterator gets MemoryLimit; a Get, a verification, a flush
-// or a compaction gets the reader uncharged and uncached, closed when that
-// one call or job lets go. So a read never fails because memtables fill the
-// budget, and the work that gives memory back never fails for lack of it;
-// the uncharged memory is bounded by the calls and jobs in flight (one
-// reader per Get) and counted in uncharged_opens(). CloseIdle lets the
-// write path take memory from idle readers too.
+// alone), least recently used first, then asks the other DBs sharing the
+// budget to do the same, as long as that frees something. If there is still
+// no room (memtables or live iterators hold it), what happens depends on how long the caller holds
+// the reader (ReaderUse): an iterator gets MemoryLimit; a Get, a verification, a flush or a
+// compaction gets the reader uncharged and uncached, closed when that one call or job lets go. So a
+// read never fails because memtables fill the budget, and the work that gives memory back never
+// fails for lack of it; the uncharged memory is bounded by the calls and jobs in flight (one reader
+// per Get) and counted in uncharged_opens(). CloseIdle lets the write path take memory from idle
+// readers too.
 //
 // Concurrency: every method is thread-safe; one mutex guards the LRU list and
 // the index. A miss opens the table outside the lock (reads of the footer,
@@ -85,7 +84,7 @@ bool ShareChargedTable(std::unique_ptr<Table>* table, MemoryBudget* budget,
 // uncharged, uncached reader).
 enum class ReaderUse { kHeld, kBrief };
 
-class TableCache {
+class TableCache final : public MemoryBudget::Reliever {
  public:
   static constexpr std::size_t kUnlimited = ~std::size_t{0};
 
@@ -112,7 +111,7 @@ class TableCache {
   std::size_t CloseIdle(std::size_t bytes) ARENAKV_EXCLUDES(mu_);
   // With a memory budget: charges `bytes` of a flush's or compaction's
   // buffers (MemoryBudget::Consumer::kCompaction), after one round of relief
-  // (Relieve) if the budget refuses them. False, charging nothing,
+  // (RelieveAll) if the budget refuses them. False, charging nothing,
   // without a budget or if there is still no room: the job goes on
   // uncharged (it gives memory back, so it never fails for lack of it), and
   // the bytes are counted in uncharged_job_bytes().
@@ -121,6 +120,11 @@ class TableCache {
   void ReleaseJob(std::size_t bytes);
   // Drops file `number`'s reader, if cached (its file is being deleted).
   void Erase(std::uint64_t number) ARENAKV_EXCLUDES(mu_);
+  // One round of relief for `bytes` the budget refused: sheds the block
+  // cache, then closes idle readers for what that did not free; returns the
+  // bytes freed. With a budget, the cache is registered as one of its
+  // relievers, so the other DBs sharing the budget call this too.
+  std::size_t Relieve(std::size_t bytes) override ARENAKV_EXCLUDES(mu_);
 
   std::size_t capacity() const { return capacity_; }
   MemoryBudget* budget() const { return budget_; }
@@ -154,10 +158,9 @@ class TableCache {
     std::size_t bytes;  // table->MemoryUsage()
   };
 
-  // One round of relief for `bytes` that the budget refused: sheds the block
-  // cache, then closes idle readers for what that did not free; returns the
-  // bytes freed.
-  std::size_t Relieve(std::size_t bytes) ARENAKV_EXCLUDES(mu_);
+  // Relieve, then for what that did not free the other relievers of the
+  // budget (other DBs sharing it); returns the bytes freed.
+  std::size_t RelieveAll(std::size_t bytes) ARENAKV_EXCLUDES(mu_);
   // Closes idle readers (as CloseIdle) into *closed, for the caller to drop
   // after unlocking.
   std::size_t CloseIdleLocked(std::size_t bytes, std::vector<std::shared_ptr<const Table>>* closed)

@@ -248,6 +248,43 @@ TEST_F(DbMemoryBudgetReadersTest, PinnedRoomRefusesIteratorsButNotGets) {
   ASSERT_TRUE(db->Close().ok());
 }
 
+// Two DBs share a budget: the room one DB's iterator needs is taken from
+// the other's cached blocks and idle readers, as one shared cache would
+// give it. Before, relief freed only what the iterator's own DB held, and
+// the scan got MemoryLimit while the other DB's cache filled the budget.
+TEST_F(DbMemoryBudgetReadersTest, AnIteratorTakesRoomFromAnotherDbSharingTheBudget) {
+  constexpr std::size_t kLimit = std::size_t{64} << 20;
+  auto budget = MemoryBudget::Create(kLimit);
+  test::TempDir other_dir;
+  Options other_options = BudgetOptions(budget);
+  other_options.block_cache_size = 8 << 20;
+  std::unique_ptr<DB> other;
+  ASSERT_TRUE(DB::Open(other_options, other_dir.path(), &other).ok());
+  for (const auto& [key, value] : model_.map()) ASSERT_TRUE(other->Put({}, key, value).ok());
+  ASSERT_TRUE(other->Flush().ok());
+  ReadEverything(other.get());  // its cache and readers fill
+  auto before = Property(other.get(), "arenakv.memory");
+  ASSERT_GT(before["db_block_cache_bytes"], 0u);
+  // This DB holds nothing it could free: no block cache, no reader open.
+  std::unique_ptr<DB> db;
+  ASSERT_TRUE(DB::Open(BudgetOptions(budget), dir_.path(), &db).ok());
+  ASSERT_EQ(Property(db.get(), "arenakv.table-cache")["open"], 0u);
+  const std::size_t rest = kLimit - budget->charged();
+  ASSERT_TRUE(budget->TryCharge(Consumer::kOther, rest));
+  ReadEverything(db.get());  // a scan each way: its readers are charged
+  auto after = Property(other.get(), "arenakv.memory");
+  EXPECT_GT(after["db_block_cache_shed_bytes"] + after["db_table_reader_closes"],
+            before["db_block_cache_shed_bytes"] + before["db_table_reader_closes"]);
+  EXPECT_LE(budget->charged(), kLimit);
+  ReadEverything(other.get());
+  budget->Release(Consumer::kOther, rest);
+  ASSERT_TRUE(db->Close().ok());
+  ASSERT_TRUE(other->Close().ok());
+  db.reset();
+  other.reset();
+  EXPECT_EQ(budget->charged(), 0u);
+}
+
 TEST_F(DbMemoryBudgetReadersTest, WritesCloseIdleReaders) {
   constexpr std::size_t kLimit = std::size_t{16} << 20;
   auto budget = MemoryBudget::Create(kLimit);

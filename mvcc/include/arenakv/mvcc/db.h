@@ -114,7 +114,8 @@ struct Options {
   // pass it (<arenakv/mvcc/memory_budget.h>). Under a budget, readers
   // are kept in the LRU table cache even with max_open_files -1, opened on
   // first use. When a write does not fit, the DB evicts from its block
-  // cache, closes idle table readers, flushes its memtable early, then waits
+  // cache, closes idle table readers (then has the other DBs sharing the
+  // budget do both), flushes its memtable early, then waits
   // for flushes (and for running compactions that hold budget for their
   // table builders); a write that still cannot fit after a second with
   // nothing left to free, or needs more than the whole budget, gets

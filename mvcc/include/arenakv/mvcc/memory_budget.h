@@ -22,7 +22,9 @@
 // for other holders of the budget to release), and answers MemoryLimit when
 // nothing it holds can be freed within a second. An iterator whose table
 // reader does not fit answers MemoryLimit once no cached block or idle
-// reader is left to free.
+// reader is left to free. When the DBs sharing a budget relieve it, each
+// first frees what it holds itself, then asks the others (RelieveOthers):
+// their cached blocks and idle readers make way as one shared cache's would.
 //
 // For an arena, Account(consumer) is a MemoryCharge (ArenaOptions::charge)
 // that charges that consumer.
@@ -31,17 +33,20 @@
 // once. The per-consumer counts and the peak are exact when no charge is in
 // flight; charged() <= limit() always holds. The budget must outlive every
 // DB and arena that charges it (Options::memory_budget is a shared_ptr, so a
-// DB keeps its budget alive).
+// DB keeps its budget alive). The reliever registry has its own mutex,
+// held while a reliever runs (see Reliever).
 #ifndef ARENAKV_MVCC_MEMORY_BUDGET_H_
 #define ARENAKV_MVCC_MEMORY_BUDGET_H_
 
 #include <arenakv/alloc/memory_charge.h>
+#include <arenakv/base/mutex.h>
 
 #include <array>
 #include <atomic>
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace arenakv {
 
@@ -94,6 +99,28 @@ class MemoryBudget {
   // as long as the budget.
   MemoryCharge* Account(Consumer consumer) { return &accounts_[Index(consumer)]; }
 
+  // A holder of charged memory that can give some back when another holder
+  // needs room: each DB's block cache and idle table readers. Relieve frees
+  // about `bytes` if it can and returns the bytes it freed. It runs under
+  // the registry mutex, so it must not call AddReliever, RemoveReliever or
+  // RelieveOthers, nor wait for a thread that may.
+  class Reliever {
+   public:
+    virtual std::size_t Relieve(std::size_t bytes) = 0;
+
+   protected:
+    ~Reliever() = default;
+  };
+  // Registers `reliever` until RemoveReliever, which returns once no call
+  // into it runs (so the reliever may be destroyed then).
+  void AddReliever(Reliever* reliever) ARENAKV_EXCLUDES(relievers_mu_);
+  void RemoveReliever(Reliever* reliever) ARENAKV_EXCLUDES(relievers_mu_);
+  // Asks the registered relievers other than `self` (may be null) in turn,
+  // starting after the one asked last, until `bytes` are freed or each was
+  // asked once; returns the bytes freed.
+  std::size_t RelieveOthers(std::size_t bytes, const Reliever* self)
+      ARENAKV_EXCLUDES(relievers_mu_);
+
  private:
   class ConsumerAccount final : public MemoryCharge {
    public:
@@ -113,6 +140,9 @@ class MemoryBudget {
   std::atomic<std::size_t> refusals_{0};
   std::array<std::atomic<std::size_t>, kNumConsumers> by_consumer_{};
   std::array<ConsumerAccount, kNumConsumers> accounts_;
+  Mutex relievers_mu_;
+  std::vector<Reliever*> relievers_ ARENAKV_GUARDED_BY(relievers_mu_);
+  std::size_t next_reliever_ ARENAKV_GUARDED_BY(relievers_mu_) = 0;
 };
 
 }  // namespace arenakv
