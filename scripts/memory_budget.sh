@@ -10,8 +10,12 @@
 # kvbench --help for the RocksDB mapping) or without it (the throughput
 # baseline). 3 runs per shape, each engine in its own kvbench process,
 # engines alternating; kvbench reports each workload's peak RSS (VmHWM, reset
-# through /proc/self/clear_refs) and throughput. The JSON holds every run and
-# the medians. Needs a Release build with RocksDB (build/dev, or
+# through /proc/self/clear_refs) and throughput. Reads start on a settled
+# tree (waitforcompaction first: right after a fill, reads raced a backlog of
+# compactions whose size differs with the budget, and a no-budget run read
+# 3x faster before it settled than after); the settle time is recorded, and
+# each fill's sustained rate (its operations over fill plus settle time).
+# The JSON holds every run and the medians. Needs a Release build with RocksDB (build/dev, or
 # KVBENCH=path). Run it on a quiet machine. A run longer than RUN_LIMIT
 # seconds (300) is stopped and recorded as failed.
 # shellcheck source=common.sh source-path=SCRIPTDIR
@@ -30,16 +34,16 @@ held="--hold-iterators 64 --write-buffer-size $((4 * MiB))"
 # name|kvbench arguments. Each shape with a budget has its no-budget twin
 # (the throughput baseline).
 shapes=(
-  "fill 50x a 16 MiB budget, zipfian reads|--benchmarks fillrandom,readrandom --num 900000 --value-size 1000 --distribution zipfian --memory-budget $((16 * MiB))"
-  "fill 50x, zipfian reads, no budget|--benchmarks fillrandom,readrandom --num 900000 --value-size 1000 --distribution zipfian"
-  "fill and uniform reads, 64 MiB budget|--benchmarks fillrandom,readrandom --num 500000 --value-size 1000 --memory-budget $((64 * MiB))"
-  "fill and uniform reads, no budget|--benchmarks fillrandom,readrandom --num 500000 --value-size 1000"
-  "10 MB values, 64 MiB budget|--benchmarks fillrandom,readrandom --num 40 --value-size $((10 * 1000 * 1000)) --memory-budget $((64 * MiB))"
-  "10 MB values, no budget|--benchmarks fillrandom,readrandom --num 40 --value-size $((10 * 1000 * 1000))"
-  ">= 2000 tables, max_open_files 256, 16 MiB budget|--benchmarks fillrandom,readrandom --num 250000 --value-size 1000 $many_files --memory-budget $((16 * MiB))"
-  ">= 2000 tables, max_open_files 256, no budget|--benchmarks fillrandom,readrandom --num 250000 --value-size 1000 $many_files"
-  "64 iterators held across fill and overwrite, 16 MiB budget|--benchmarks fillrandom,overwrite,readrandom --num 300000 --value-size 1000 $held --memory-budget $((16 * MiB))"
-  "64 iterators held across fill and overwrite, no budget|--benchmarks fillrandom,overwrite,readrandom --num 300000 --value-size 1000 $held"
+  "fill 50x a 16 MiB budget, zipfian reads|--benchmarks fillrandom,waitforcompaction,readrandom --num 900000 --value-size 1000 --distribution zipfian --memory-budget $((16 * MiB))"
+  "fill 50x, zipfian reads, no budget|--benchmarks fillrandom,waitforcompaction,readrandom --num 900000 --value-size 1000 --distribution zipfian"
+  "fill and uniform reads, 64 MiB budget|--benchmarks fillrandom,waitforcompaction,readrandom --num 500000 --value-size 1000 --memory-budget $((64 * MiB))"
+  "fill and uniform reads, no budget|--benchmarks fillrandom,waitforcompaction,readrandom --num 500000 --value-size 1000"
+  "10 MB values, 64 MiB budget|--benchmarks fillrandom,waitforcompaction,readrandom --num 40 --value-size $((10 * 1000 * 1000)) --memory-budget $((64 * MiB))"
+  "10 MB values, no budget|--benchmarks fillrandom,waitforcompaction,readrandom --num 40 --value-size $((10 * 1000 * 1000))"
+  ">= 2000 tables, max_open_files 256, 16 MiB budget|--benchmarks fillrandom,waitforcompaction,readrandom --num 250000 --value-size 1000 $many_files --memory-budget $((16 * MiB))"
+  ">= 2000 tables, max_open_files 256, no budget|--benchmarks fillrandom,waitforcompaction,readrandom --num 250000 --value-size 1000 $many_files"
+  "64 iterators held across fill and overwrite, 16 MiB budget|--benchmarks fillrandom,overwrite,waitforcompaction,readrandom --num 300000 --value-size 1000 $held --memory-budget $((16 * MiB))"
+  "64 iterators held across fill and overwrite, no budget|--benchmarks fillrandom,overwrite,waitforcompaction,readrandom --num 300000 --value-size 1000 $held"
 )
 
 index=0
@@ -87,19 +91,28 @@ for i in range(count):
                 continue
             machine = machine or d.get("machine")
             shape.setdefault("options", d.get("options"))
-            for r in d["results"]:
-                shape["runs"].append({"run": run, "engine": engine, "workload": r["workload"],
-                                      "ops_per_sec": r["ops_per_sec"],
-                                      "peak_rss_bytes": r.get("peak_rss_bytes"),
-                                      "max_latency_us": r.get("max_us", r.get("latency_us", {}).get("max"))})
+            results = d["results"]
+            for k, r in enumerate(results):
+                row = {"run": run, "engine": engine, "workload": r["workload"],
+                       "ops_per_sec": r["ops_per_sec"], "seconds": r["seconds"],
+                       "peak_rss_bytes": r.get("peak_rss_bytes"),
+                       "max_latency_us": r.get("max_us", r.get("latency_us", {}).get("max"))}
+                # The write workload before waitforcompaction: its operations
+                # over its own time plus the settle time.
+                if k + 1 < len(results) and results[k + 1]["workload"] == "waitforcompaction":
+                    row["sustained_ops_per_sec"] = r["ops"] / (r["seconds"] + results[k + 1]["seconds"])
+                shape["runs"].append(row)
     for engine in ("arenakv", "rocksdb"):
         rows = [r for r in shape["runs"] if r["engine"] == engine and not r.get("failed")]
         for w in sorted({r["workload"] for r in rows}):
             sel = [r for r in rows if r["workload"] == w]
-            shape["median"].setdefault(engine, {})[w] = {
-                "ops_per_sec": statistics.median(r["ops_per_sec"] for r in sel),
-                "peak_rss_mib": statistics.median(r["peak_rss_bytes"] for r in sel) / 2**20,
-                "runs": len(sel)}
+            m = {"ops_per_sec": statistics.median(r["ops_per_sec"] for r in sel),
+                 "seconds": statistics.median(r["seconds"] for r in sel),
+                 "peak_rss_mib": statistics.median(r["peak_rss_bytes"] for r in sel) / 2**20,
+                 "runs": len(sel)}
+            if all("sustained_ops_per_sec" in r for r in sel):
+                m["sustained_ops_per_sec"] = statistics.median(r["sustained_ops_per_sec"] for r in sel)
+            shape["median"].setdefault(engine, {})[w] = m
         if any(r.get("failed") for r in shape["runs"] if r["engine"] == engine):
             shape["median"].setdefault(engine, {})["failed_runs"] = sum(
                 1 for r in shape["runs"] if r["engine"] == engine and r.get("failed"))
@@ -111,6 +124,11 @@ for s in shapes:
         for w, m in ws.items():
             if w == "failed_runs":
                 print(f"  {engine:8} failed runs: {m}")
+            elif w == "waitforcompaction":
+                print(f"  {engine:8} {'settle':11} {m['seconds']:>10.1f} s      peak {m['peak_rss_mib']:.0f} MiB")
+            elif "sustained_ops_per_sec" in m:
+                print(f"  {engine:8} {w:11} {m['ops_per_sec']:>10.0f} ops/s  peak {m['peak_rss_mib']:.0f} MiB"
+                      f"  sustained {m['sustained_ops_per_sec']:.0f} ops/s")
             else:
                 print(f"  {engine:8} {w:11} {m['ops_per_sec']:>10.0f} ops/s  peak {m['peak_rss_mib']:.0f} MiB")
 EOF
