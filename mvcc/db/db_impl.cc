@@ -233,7 +233,13 @@ Status DBImpl::OpenImpl() {
 
 // ---------------------------------------------------------------- memtables
 
-std::size_t DBImpl::MemoryNeed(const WriteBatch& batch, std::size_t outside_bytes, bool racing) {
+std::size_t DBImpl::MemoryNeed(const WriteBatch& batch, std::size_t outside_bytes) {
+  // Per operation: a node (links, payload, varints; at most ~100 bytes) or,
+  // when a racing insert of the same key wins, a node and a version chunk.
+  return 2 * (batch.ApproximateSize() + outside_bytes) + 128 * batch.Count();
+}
+
+std::size_t DBImpl::ReserveNeed(const WriteBatch& batch, std::size_t outside_bytes, bool racing) {
   // The batch's encoding holds every key and value (and more).
   return MemTable::AddBound(batch.ApproximateSize() + outside_bytes, batch.Count(), racing);
 }
@@ -393,8 +399,8 @@ Status DBImpl::RelieveBudget(std::size_t bound, std::size_t need,
   return Status::OK();
 }
 
-Status DBImpl::MakeRoom(std::size_t need, std::size_t pools, std::size_t bytes, bool force_rotate,
-                        WriteQueue::Writer* leader) {
+Status DBImpl::MakeRoom(std::size_t need, std::size_t reserve, std::size_t pools, std::size_t bytes,
+                        bool force_rotate, WriteQueue::Writer* leader) {
   const std::size_t max_imm = static_cast<std::size_t>(options_.max_write_buffer_number) - 1;
   std::optional<std::chrono::steady_clock::time_point> budget_stuck_since;
   // When this group may go ahead at the slowdown trigger; charged once.
@@ -465,7 +471,7 @@ Status DBImpl::MakeRoom(std::size_t need, std::size_t pools, std::size_t bytes, 
     // room like a write does.
     auto relieve = [&](const Status& s) ARENAKV_REQUIRES(mu_) {
       if (options_.memory_budget == nullptr || !s.IsMemoryLimit()) return s;
-      return RelieveBudget(mem_.mem->InsertBound(need, pools), need, &budget_stuck_since);
+      return RelieveBudget(mem_.mem->InsertBound(reserve, pools), need, &budget_stuck_since);
     };
     if (!force_rotate && empty && !has_space) {
       // An empty memtable too small for this batch: replace it, same WAL.
@@ -489,8 +495,9 @@ Status DBImpl::MakeRoom(std::size_t need, std::size_t pools, std::size_t bytes, 
         // WAL holds them: an insert the budget refused would leave the WAL
         // ahead of the memtable.
         if (options_.memory_budget == nullptr || pools == 0) return Status::OK();
-        if (mem_.mem->Reserve(mem_.mem->InsertBound(need, pools))) return Status::OK();
-        Status s = RelieveBudget(mem_.mem->InsertBound(need, pools), need, &budget_stuck_since);
+        const std::size_t bound = mem_.mem->InsertBound(reserve, pools);
+        if (mem_.mem->Reserve(bound)) return Status::OK();
+        Status s = RelieveBudget(bound, need, &budget_stuck_since);
         if (!s.ok()) return s;
         continue;
       }
@@ -594,8 +601,7 @@ Status DBImpl::WriteValidated(const WriteOptions& options, WriteBatch* batch,
   Status s = batch->Iterate(checker);
   if (s.ok()) s = checker.status();
   if (!s.ok()) return s;
-  if (4 * MemoryNeed(*batch, outside_value ? outside_value->size() : 0, /*racing=*/true) >
-      kMaxMemTableCapacity) {
+  if (4 * MemoryNeed(*batch, outside_value ? outside_value->size() : 0) > kMaxMemTableCapacity) {
     return Status::MemoryLimit("batch too large for one memtable");
   }
   return WriteImpl(options, batch, /*force_rotate=*/false, checker.pools(),
@@ -646,6 +652,7 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
       }
     }
     std::size_t need = 0;
+    std::size_t reserve = 0;
     std::size_t group_pools = 0;  // each member inserts from its own thread's pools
     std::size_t group_bytes = 0;  // what the group writes: the delayed write rate's measure
     if (batch != nullptr) {
@@ -654,13 +661,14 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
       // overlap); a budgeted group of one inserts alone.
       const bool racing = own.members.size() > 1 || options_.memory_budget == nullptr;
       for (const WriteQueue::Writer* m : own.members) {
-        need += MemoryNeed(*m->batch, m->OutsideBytes(), racing);
+        need += MemoryNeed(*m->batch, m->OutsideBytes());
+        reserve += ReserveNeed(*m->batch, m->OutsideBytes(), racing);
         group_pools += m->pools;
         group_bytes += m->Bytes();
       }
     }
     own.need = need;
-    Status s = MakeRoom(need, group_pools, group_bytes, force_rotate, &w);
+    Status s = MakeRoom(need, reserve, group_pools, group_bytes, force_rotate, &w);
     if (s.ok() && batch != nullptr) {
       SequenceNumber next = last_allocated_ + 1;
       bool sync = false;

