@@ -103,6 +103,17 @@ class DbMemoryBudgetReadersTest : public ::testing::Test {
     return open == 0 ? 0 : 2 * charged / open;  // a margin over the average
   }
 
+  // One forward scan of every key against the model, on `it`.
+  void ScanForward(Iterator* it) {
+    auto expected = model_.map().begin();
+    for (it->SeekToFirst(); it->Valid(); it->Next(), ++expected) {
+      ASSERT_NE(expected, model_.map().end());
+      ASSERT_EQ(std::string(it->key()), expected->first);
+    }
+    ASSERT_TRUE(it->status().ok()) << it->status().ToString();
+    ASSERT_EQ(expected, model_.map().end());
+  }
+
   // Every key through Get, and one scan each way, against the model.
   void ReadEverything(DB* db) {
     for (const auto& [key, value] : model_.map()) {
@@ -112,13 +123,7 @@ class DbMemoryBudgetReadersTest : public ::testing::Test {
       ASSERT_TRUE(got == value) << key;
     }
     std::unique_ptr<Iterator> it = db->NewIterator({});
-    auto expected = model_.map().begin();
-    for (it->SeekToFirst(); it->Valid(); it->Next(), ++expected) {
-      ASSERT_NE(expected, model_.map().end());
-      ASSERT_EQ(std::string(it->key()), expected->first);
-    }
-    ASSERT_TRUE(it->status().ok()) << it->status().ToString();
-    ASSERT_EQ(expected, model_.map().end());
+    ASSERT_NO_FATAL_FAILURE(ScanForward(it.get()));
     std::size_t backward = 0;
     for (it->SeekToLast(); it->Valid(); it->Prev()) ++backward;
     ASSERT_TRUE(it->status().ok()) << it->status().ToString();
@@ -272,15 +277,7 @@ TEST_F(DbMemoryBudgetReadersTest, AnIteratorTakesRoomFromAnotherDbSharingTheBudg
   const std::size_t rest = kLimit - budget->charged();
   ASSERT_TRUE(budget->TryCharge(Consumer::kOther, rest));
   // A scan first (a Get would open its reader uncharged instead of asking).
-  std::unique_ptr<Iterator> it = db->NewIterator({});
-  auto expected = model_.map().begin();
-  for (it->SeekToFirst(); it->Valid(); it->Next(), ++expected) {
-    ASSERT_NE(expected, model_.map().end());
-    ASSERT_EQ(std::string(it->key()), expected->first);
-  }
-  ASSERT_TRUE(it->status().ok()) << it->status().ToString();
-  ASSERT_EQ(expected, model_.map().end());
-  it.reset();
+  ASSERT_NO_FATAL_FAILURE(ScanForward(db->NewIterator({}).get()));
   auto after = Property(other.get(), "arenakv.memory");
   EXPECT_GT(after["db_block_cache_shed_bytes"] + after["db_table_reader_closes"],
             before["db_block_cache_shed_bytes"] + before["db_table_reader_closes"]);

@@ -108,10 +108,10 @@ class MemoryBudget {
 
   // The engine's own (friends): a holder of charged memory that can give
   // some back when another holder needs room, each DB's block cache and
-  // idle table readers (TableCache). Relieve frees
-  // about `bytes` if it can and returns the bytes it freed. It runs under
-  // the registry mutex, so it must not call AddReliever, RemoveReliever or
-  // RelieveOthers, nor wait for a thread that may.
+  // idle table readers (TableCache). Relieve frees about `bytes` if it can
+  // and returns the bytes it freed. It runs under the registry mutex, so it
+  // must not call AddReliever, RemoveReliever or RelieveOthers, nor wait for
+  // a thread that may.
   class Reliever {
    public:
     virtual std::size_t Relieve(std::size_t bytes) = 0;
