@@ -4,13 +4,38 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
+#include <string_view>
 
 #include "tools/kvbench/engine.h"
 
 namespace arenakv::kvbench {
 
 namespace {
+
+// Calls f(name, value) for each "name: value" line of a property's text, in
+// order; lines without ": " are skipped.
+template <typename F>
+void ForEachPropertyLine(std::string_view text, F&& f) {
+  for (std::size_t begin = 0, end; begin < text.size(); begin = end + 1) {
+    end = text.find('\n', begin);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = text.substr(begin, end - begin);
+    const std::size_t colon = line.find(": ");
+    if (colon != std::string_view::npos) f(line.substr(0, colon), line.substr(colon + 2));
+  }
+}
+
+// The "name: value" lines of a property's text, by name.
+std::map<std::string, std::string, std::less<>> PropertyLines(std::string_view text) {
+  std::map<std::string, std::string, std::less<>> lines;
+  ForEachPropertyLine(text, [&lines](std::string_view name, std::string_view value) {
+    lines.emplace(name, value);
+  });
+  return lines;
+}
 
 class ArenakvCursor final : public Cursor {
  public:
@@ -74,39 +99,28 @@ class ArenakvEngine final : public Engine {
     std::vector<std::pair<std::string, std::string>> out;
     std::string value;
     if (db_->GetProperty("arenakv.memtable.arena-stats", &value)) {
-      // "name: value\n" lines; keep the two the report asks for.
+      // Keep the two the report asks for.
+      const auto lines = PropertyLines(value);
       for (const char* field : {"reserved_bytes", "requested_bytes"}) {
-        const std::string prefix = std::string(field) + ": ";
-        const std::size_t at = value.find(prefix);
-        if (at == std::string::npos) continue;
-        const std::size_t begin = at + prefix.size();
-        out.emplace_back(std::string("arena ") + field,
-                         value.substr(begin, value.find('\n', begin) - begin));
+        if (auto it = lines.find(field); it != lines.end()) {
+          out.emplace_back(std::string("arena ") + field, it->second);
+        }
       }
     }
     if (db_->GetProperty("arenakv.stats", &value)) {
       // What the background work did, for reading the write amplification.
+      const auto lines = PropertyLines(value);
       for (const char* field : {"flushes", "flush_bytes_written", "compactions",
                                 "compaction_bytes_written", "write_stalls", "stalls_memtable_full",
                                 "stalls_level0_slowdown", "stalls_level0_stop", "stall_micros"}) {
-        const std::string prefix = std::string("\n") + field + ": ";
-        const std::size_t at = value.find(prefix);
-        if (at == std::string::npos) continue;
-        const std::size_t begin = at + prefix.size();
-        out.emplace_back(field, value.substr(begin, value.find('\n', begin) - begin));
+        if (auto it = lines.find(field); it != lines.end()) out.emplace_back(field, it->second);
       }
     }
     if (db_->GetProperty("arenakv.memory", &value) && !value.starts_with("limit: none")) {
-      // Under a budget, where its bytes are ("name: value" lines).
-      for (std::size_t begin = 0, end; begin < value.size(); begin = end + 1) {
-        end = value.find('\n', begin);
-        if (end == std::string::npos) end = value.size();
-        const std::string_view line = std::string_view(value).substr(begin, end - begin);
-        const std::size_t colon = line.find(": ");
-        if (colon == std::string_view::npos) continue;
-        out.emplace_back("memory " + std::string(line.substr(0, colon)),
-                         std::string(line.substr(colon + 2)));
-      }
+      // Under a budget, where its bytes are: every line, in order.
+      ForEachPropertyLine(value, [&out](std::string_view name, std::string_view field) {
+        out.emplace_back("memory " + std::string(name), std::string(field));
+      });
     }
     std::string levels;
     for (int level = 0;; ++level) {
